@@ -1,0 +1,1 @@
+//! Header split: trace/envelope headers vs message headers. (Being written.)

@@ -1,0 +1,410 @@
+//! The `Analysis` value and everything in it. Plain, serde-serializable data: the JSON report is
+//! exactly this value, and every view (text, Markdown, TUI) only reads it.
+
+use serde::{Deserialize, Serialize};
+
+use super::step::Step;
+use crate::dns::DnsEvidence;
+
+/// Bumped whenever a contract path changes meaning or disappears (see README "JSON schema").
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Result words of RFC 8601 (`none` where a check had nothing to check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthResult {
+    Pass,
+    Fail,
+    SoftFail,
+    Neutral,
+    #[default]
+    None,
+    TempError,
+    PermError,
+    /// RFC 8601 `policy` (a DKIM signature valid but rejected by local policy).
+    Policy,
+}
+
+impl AuthResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthResult::Pass => "pass",
+            AuthResult::Fail => "fail",
+            AuthResult::SoftFail => "softfail",
+            AuthResult::Neutral => "neutral",
+            AuthResult::None => "none",
+            AuthResult::TempError => "temperror",
+            AuthResult::PermError => "permerror",
+            AuthResult::Policy => "policy",
+        }
+    }
+
+    /// Parses an RFC 8601 result word (case-insensitive; `hardfail` is an old alias of fail).
+    pub fn parse(word: &str) -> Option<AuthResult> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "pass" => AuthResult::Pass,
+            "fail" | "hardfail" => AuthResult::Fail,
+            "softfail" => AuthResult::SoftFail,
+            "neutral" => AuthResult::Neutral,
+            "none" => AuthResult::None,
+            "temperror" => AuthResult::TempError,
+            "permerror" => AuthResult::PermError,
+            "policy" => AuthResult::Policy,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for AuthResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a header belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeaderKind {
+    /// Envelope / trace headers added by transfer agents (Received, Authentication-Results, ARC-*, …).
+    Trace,
+    /// Message headers written by the author's side (From, To, Subject, …).
+    Message,
+}
+
+/// One header field, in message order (index 0 = topmost).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub index: usize,
+    /// Field name as written.
+    pub name: String,
+    pub kind: HeaderKind,
+    /// Byte offset of the field's first byte in the input.
+    pub offset: usize,
+    /// Length in bytes of the raw field, including folding and the final line break.
+    pub length: usize,
+    /// The raw field text (name, colon, value, folding), lossily decoded when not UTF-8.
+    pub raw: String,
+    /// The unfolded value (CRLF + WSP folded away, leading/trailing whitespace trimmed).
+    pub value: String,
+    /// True when the raw bytes were not valid UTF-8 (8-bit headers are kept, shown with U+FFFD).
+    #[serde(default)]
+    pub invalid_utf8: bool,
+    /// Problems found while reading this header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// Where a derived value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// Which envelope field this explains (`client_ip`, `helo`, `mail_from`, `receiver`).
+    pub field: String,
+    /// The header it was read from, if any.
+    pub header_index: Option<usize>,
+    /// The text it was read from, or the command-line option.
+    pub text: String,
+    /// How it was derived, in words.
+    pub how: String,
+}
+
+/// The SMTP session the receiving server saw, reconstructed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Envelope {
+    pub client_ip: Option<String>,
+    pub helo: Option<String>,
+    /// The MAIL FROM reverse-path; `""` is the null reverse-path.
+    pub mail_from: Option<String>,
+    /// The identity SPF checks for MAIL FROM (postmaster@HELO for the null reverse-path).
+    pub spf_mail_from: Option<String>,
+    /// The receiving server (authserv-id or `by` host) the trust boundary is set at.
+    pub receiver: Option<String>,
+    /// Index into `Analysis::hops` of the trust-boundary hop.
+    pub boundary_hop: Option<usize>,
+    pub sources: Vec<Source>,
+}
+
+/// One Received header, as a hop of the timeline. `hops[0]` is the topmost (last) hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Hop {
+    pub header_index: usize,
+    pub from_host: Option<String>,
+    /// HELO/EHLO name as the `by` server recorded it.
+    pub helo: Option<String>,
+    /// Reverse DNS name the `by` server recorded for the client.
+    pub from_rdns: Option<String>,
+    pub from_ip: Option<String>,
+    pub by_host: Option<String>,
+    pub with: Option<String>,
+    pub id: Option<String>,
+    pub for_addr: Option<String>,
+    /// The date after the `;`, as written.
+    pub date: Option<String>,
+    /// That date as unix seconds, when it parsed.
+    pub timestamp: Option<i64>,
+    /// Seconds between the previous (older) hop and this one.
+    pub delay_seconds: Option<i64>,
+    /// TLS version/cipher if the header records one.
+    pub tls: Option<String>,
+    pub anomalies: Vec<String>,
+    pub is_boundary: bool,
+    /// True for hops at or below the boundary added by servers we do not trust.
+    pub above_boundary: bool,
+}
+
+/// SPF for one identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpfCheck {
+    /// `mail_from` or `helo`.
+    pub identity: String,
+    /// The identity checked (`user@domain` or the HELO name).
+    pub sender: Option<String>,
+    /// The domain whose record is evaluated.
+    pub domain: Option<String>,
+    pub client_ip: Option<String>,
+    pub result: AuthResult,
+    /// The matching term (e.g. `-all`, `include:_spf.example.net`), if one matched.
+    pub matched: Option<String>,
+    /// The explanation string (exp=) on fail.
+    pub explanation: Option<String>,
+    pub dns_lookups: u32,
+    pub void_lookups: u32,
+    /// mail-auth's verdict on the same answers.
+    pub mail_auth_result: Option<AuthResult>,
+    /// True when the traced evaluation and mail-auth disagree.
+    pub disagreement: bool,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpfChecks {
+    pub mail_from: SpfCheck,
+    pub helo: SpfCheck,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub name: String,
+    pub value: String,
+    /// What the tag means, in words.
+    pub meaning: String,
+    /// True when the value shown is the default because the tag was absent.
+    #[serde(default)]
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DkimKey {
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    pub bits: Option<u32>,
+    pub revoked: bool,
+    pub testing: bool,
+    pub record: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DkimCheck {
+    pub header_index: usize,
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub algorithm: Option<String>,
+    pub result: AuthResult,
+    pub reason: Option<String>,
+    pub tags: Vec<Tag>,
+    pub key: Option<DkimKey>,
+    pub body_hash_expected: Option<String>,
+    pub body_hash_computed: Option<String>,
+    pub body_hash_matches: Option<bool>,
+    pub header_signature_valid: Option<bool>,
+    pub risks: Vec<String>,
+    pub mail_auth_result: Option<AuthResult>,
+    pub disagreement: bool,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ArcSet {
+    pub instance: u32,
+    /// cv= of the ARC-Seal.
+    pub cv: Option<String>,
+    pub seal_domain: Option<String>,
+    pub seal_selector: Option<String>,
+    pub ams_domain: Option<String>,
+    pub ams_selector: Option<String>,
+    pub ams_result: AuthResult,
+    pub seal_result: AuthResult,
+    /// The ARC-Authentication-Results text of this instance.
+    pub aar: Option<String>,
+    pub headers: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ArcCheck {
+    pub result: AuthResult,
+    pub sets: Vec<ArcSet>,
+    /// The instance where the chain broke, if it did.
+    pub broken_instance: Option<u32>,
+    pub reason: Option<String>,
+    pub mail_auth_result: Option<AuthResult>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AlignmentMode {
+    #[default]
+    Relaxed,
+    Strict,
+}
+
+/// One authenticated domain set against the From domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AlignmentCandidate {
+    pub domain: String,
+    /// Organizational domain by the DMARCbis DNS tree walk (what mail-auth uses).
+    pub org_domain_tree_walk: Option<String>,
+    /// Organizational domain by the Public Suffix List (RFC 7489).
+    pub org_domain_psl: Option<String>,
+    pub aligned: bool,
+    /// Whether the PSL method would decide differently.
+    pub aligned_by_psl: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AlignmentSide {
+    pub mode: AlignmentMode,
+    pub aligned: bool,
+    pub candidates: Vec<AlignmentCandidate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Alignment {
+    /// The RFC 5322 From domain.
+    pub from_domain: Option<String>,
+    pub from_org_domain_tree_walk: Option<String>,
+    pub from_org_domain_psl: Option<String>,
+    pub spf: AlignmentSide,
+    pub dkim: AlignmentSide,
+    /// True when the PSL and the tree walk disagree on any organizational domain used here.
+    pub psl_disagreement: bool,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DmarcCheck {
+    pub result: AuthResult,
+    /// The domain whose `_dmarc` record was used.
+    pub record_domain: Option<String>,
+    pub record: Option<String>,
+    pub tags: Vec<Tag>,
+    /// The policy that applies: `none`, `quarantine` or `reject`.
+    pub policy: Option<String>,
+    /// Which tag the policy came from (`p`, `sp` or `np`) and why.
+    pub policy_source: Option<String>,
+    /// What a receiver following the record would do: `none`, `quarantine`, `reject`.
+    pub disposition: Option<String>,
+    pub mail_auth_result: Option<AuthResult>,
+    pub disagreement: bool,
+    pub steps: Vec<Step>,
+}
+
+/// How a recorded result compares with ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agreement {
+    Agree,
+    Disagree,
+    /// Nothing of ours to set it against (method we do not check, or untrusted header).
+    NotCompared,
+}
+
+/// One result recorded in the message (Authentication-Results, Received-SPF, ARC-A-R).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedResult {
+    pub header_index: usize,
+    /// `Authentication-Results`, `Received-SPF` or `ARC-Authentication-Results`.
+    pub header_name: String,
+    pub authserv_id: Option<String>,
+    /// Whether the authserv-id belongs to the receiver (trusted) or sits above the boundary.
+    pub trusted: bool,
+    /// `spf`, `dkim`, `dmarc`, `arc`, `iprev`, `auth` …
+    pub method: String,
+    pub result: String,
+    pub reason: Option<String>,
+    /// `ptype.property=value` pairs, e.g. `header.d=example.com`.
+    pub properties: Vec<(String, String)>,
+    /// Our verdict for the same thing, if comparable.
+    pub ours: Option<AuthResult>,
+    pub agreement: Agreement,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Something a reader should know that is not a verdict: parse errors, anomalies, risks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub severity: Severity,
+    /// Stable short code, e.g. `header-parse`, `hop-negative-delay`, `dkim-l-tag`.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_index: Option<usize>,
+}
+
+/// How DNS was answered for this analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsMode {
+    #[default]
+    Live,
+    Snapshot,
+    Recording,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct InputInfo {
+    /// File path, or `-` for stdin, or `paste`.
+    pub source: String,
+    pub size_bytes: usize,
+    /// `crlf`, `lf` or `mixed`.
+    pub line_endings: String,
+    pub body_offset: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Summary {
+    /// One line saying what matters, e.g. "DMARC fail → p=reject: From paypa1.com not aligned …".
+    pub verdict: String,
+    /// Short findings, most important first.
+    pub findings: Vec<String>,
+}
+
+/// Everything mailsleuth knows about one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Analysis {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub input: InputInfo,
+    /// The moment the analysis evaluates as of (RFC 3339 UTC).
+    pub now: String,
+    pub dns_mode: DnsMode,
+    pub summary: Summary,
+    pub headers: Vec<Header>,
+    pub envelope: Envelope,
+    pub hops: Vec<Hop>,
+    pub spf: SpfChecks,
+    pub dkim: Vec<DkimCheck>,
+    pub arc: ArcCheck,
+    pub alignment: Alignment,
+    pub dmarc: DmarcCheck,
+    pub recorded: Vec<RecordedResult>,
+    pub dns: Vec<DnsEvidence>,
+    pub warnings: Vec<Warning>,
+}

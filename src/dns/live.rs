@@ -1,0 +1,1 @@
+//! Live DNS through hickory-resolver. (Being written.)

@@ -1,0 +1,341 @@
+//! The DNS layer. Every lookup any verifier makes goes through one [`Dns`] handle, which logs it
+//! as evidence: our own traced evaluations call [`Dns::query`] directly, and mail-auth's hickory
+//! resolver is pointed at an in-process responder on 127.0.0.1 (`responder.rs`) that answers
+//! through the same handle. The evidence shown is therefore exactly what decided each verdict.
+//!
+//! Backends: snapshot replay (`snapshot.rs`, no packet leaves the machine), live (`live.rs`,
+//! hickory-resolver) and recording (live, with the answers saved as a snapshot afterwards).
+
+use std::future::Future;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub mod live;
+pub mod responder;
+pub mod snapshot;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The record types the verifiers ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RecordType {
+    A,
+    AAAA,
+    TXT,
+    MX,
+    PTR,
+    CNAME,
+}
+
+impl RecordType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::AAAA => "AAAA",
+            RecordType::TXT => "TXT",
+            RecordType::MX => "MX",
+            RecordType::PTR => "PTR",
+            RecordType::CNAME => "CNAME",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordType> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::AAAA,
+            "TXT" | "SPF" => RecordType::TXT,
+            "MX" => RecordType::MX,
+            "PTR" => RecordType::PTR,
+            "CNAME" => RecordType::CNAME,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for RecordType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A query: a normalized name (lowercase, no trailing dot) and a type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QueryKey {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+}
+
+impl QueryKey {
+    pub fn new(name: &str, rtype: RecordType) -> Self {
+        QueryKey {
+            name: normalize_name(name),
+            rtype,
+        }
+    }
+}
+
+/// Lowercase, without the trailing root dot. Names compare case-insensitively everywhere.
+pub fn normalize_name(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// One resource record's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "UPPERCASE")]
+pub enum Record {
+    A { address: Ipv4Addr },
+    Aaaa { address: Ipv6Addr },
+    /// One TXT record: its character-strings, in order (joined with no separator when read).
+    Txt { strings: Vec<String> },
+    Mx { preference: u16, exchange: String },
+    Ptr { name: String },
+    Cname { target: String },
+}
+
+impl Record {
+    /// Presentation form used in evidence (`answers`): TXT strings joined, MX as `10 mx.example.`.
+    pub fn display(&self) -> String {
+        match self {
+            Record::A { address } => address.to_string(),
+            Record::Aaaa { address } => address.to_string(),
+            Record::Txt { strings } => strings.concat(),
+            Record::Mx {
+                preference,
+                exchange,
+            } => format!("{preference} {exchange}"),
+            Record::Ptr { name } => name.clone(),
+            Record::Cname { target } => target.clone(),
+        }
+    }
+}
+
+/// How a query ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsOutcome {
+    /// Still waiting for an answer (only seen while an analysis runs).
+    Pending,
+    Answers,
+    NxDomain,
+    NoData,
+    ServFail,
+    Timeout,
+    /// Any other failure (refused, malformed answer, no resolver configured …).
+    Error,
+}
+
+impl DnsOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsOutcome::Pending => "pending",
+            DnsOutcome::Answers => "answers",
+            DnsOutcome::NxDomain => "nxdomain",
+            DnsOutcome::NoData => "nodata",
+            DnsOutcome::ServFail => "servfail",
+            DnsOutcome::Timeout => "timeout",
+            DnsOutcome::Error => "error",
+        }
+    }
+
+    /// NXDOMAIN and NODATA are "void lookups" in SPF terms (RFC 7208 §4.6.4).
+    pub fn is_void(self) -> bool {
+        matches!(self, DnsOutcome::NxDomain | DnsOutcome::NoData)
+    }
+
+    /// Errors that make SPF/DKIM/DMARC return temperror.
+    pub fn is_temporary_error(self) -> bool {
+        matches!(
+            self,
+            DnsOutcome::ServFail | DnsOutcome::Timeout | DnsOutcome::Error
+        )
+    }
+}
+
+/// The answer to one query, from any backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsAnswer {
+    pub outcome: DnsOutcome,
+    /// Records of the asked type (after following any CNAME chain).
+    pub records: Vec<Record>,
+    /// Smallest TTL of the answer, when known.
+    pub ttl: Option<u32>,
+    /// CNAME targets followed on the way, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cname_chain: Vec<String>,
+    /// Error text for Timeout / ServFail / Error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl DnsAnswer {
+    pub fn records(records: Vec<Record>, ttl: Option<u32>) -> Self {
+        let outcome = if records.is_empty() {
+            DnsOutcome::NoData
+        } else {
+            DnsOutcome::Answers
+        };
+        DnsAnswer {
+            outcome,
+            records,
+            ttl,
+            cname_chain: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn outcome(outcome: DnsOutcome, error: Option<String>) -> Self {
+        DnsAnswer {
+            outcome,
+            records: Vec::new(),
+            ttl: None,
+            cname_chain: Vec::new(),
+            error,
+        }
+    }
+
+    /// TXT records as strings (each record's character-strings joined).
+    pub fn txt(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Txt { strings } => Some(strings.concat()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Where an answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsSource {
+    Live,
+    Snapshot,
+}
+
+/// One entry of the evidence log: one distinct (name, type) asked during the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsEvidence {
+    /// Index in `Analysis::dns` (steps refer to evidence by it).
+    pub id: usize,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    pub outcome: DnsOutcome,
+    /// Answers in presentation form.
+    pub answers: Vec<String>,
+    pub ttl: Option<u32>,
+    pub source: DnsSource,
+    /// Wall time of the first lookup, in milliseconds (0 for snapshot answers is normal).
+    pub elapsed_ms: f64,
+    /// How many times verifiers asked this (name, type) during the analysis.
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cname_chain: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The typed records (kept for `--save-dns`; the JSON shows `answers`).
+    #[serde(skip)]
+    pub records: Vec<Record>,
+}
+
+impl DnsEvidence {
+    pub fn key(&self) -> QueryKey {
+        QueryKey {
+            name: self.name.clone(),
+            rtype: self.rtype,
+        }
+    }
+}
+
+/// Something that answers queries. Implementations never panic and always return within their
+/// timeout: a failure is an answer with an error outcome.
+pub trait DnsBackend: Send + Sync {
+    fn source(&self) -> DnsSource;
+    fn lookup<'a>(&'a self, key: &'a QueryKey) -> BoxFuture<'a, DnsAnswer>;
+}
+
+/// The logging handle every verifier uses. Cheap to clone; clones share the log.
+#[derive(Clone)]
+pub struct Dns {
+    backend: Arc<dyn DnsBackend>,
+    log: Arc<Mutex<Vec<DnsEvidence>>>,
+}
+
+impl Dns {
+    pub fn new(backend: Arc<dyn DnsBackend>) -> Self {
+        Dns {
+            backend,
+            log: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub fn source(&self) -> DnsSource {
+        self.backend.source()
+    }
+
+    /// Asks the backend and logs the query as evidence (one entry per distinct name and type,
+    /// created as `pending` before the backend is asked, so a UI can show what is in flight).
+    pub async fn query(&self, name: &str, rtype: RecordType) -> DnsAnswer {
+        let key = QueryKey::new(name, rtype);
+        let source = self.backend.source();
+        let first = {
+            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            match log.iter_mut().find(|e| e.name == key.name && e.rtype == key.rtype) {
+                Some(entry) => {
+                    entry.count += 1;
+                    false
+                }
+                None => {
+                    let id = log.len();
+                    log.push(DnsEvidence {
+                        id,
+                        name: key.name.clone(),
+                        rtype,
+                        outcome: DnsOutcome::Pending,
+                        answers: Vec::new(),
+                        ttl: None,
+                        source,
+                        elapsed_ms: 0.0,
+                        count: 1,
+                        cname_chain: Vec::new(),
+                        error: None,
+                        records: Vec::new(),
+                    });
+                    true
+                }
+            }
+        };
+        let started = Instant::now();
+        let answer = self.backend.lookup(&key).await;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = log
+            .iter_mut()
+            .find(|e| e.name == key.name && e.rtype == key.rtype)
+        {
+            // The first answer is the evidence; a later identical question reuses the entry, but
+            // a pending entry (first still in flight) takes whichever answer lands first.
+            if first || entry.outcome == DnsOutcome::Pending {
+                entry.outcome = answer.outcome;
+                entry.answers = answer.records.iter().map(Record::display).collect();
+                entry.records = answer.records.clone();
+                entry.ttl = answer.ttl;
+                entry.elapsed_ms = elapsed_ms;
+                entry.cname_chain = answer.cname_chain.clone();
+                entry.error = answer.error.clone();
+            }
+        }
+        answer
+    }
+
+    /// A copy of the evidence log as it stands (pending entries included).
+    pub fn evidence(&self) -> Vec<DnsEvidence> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

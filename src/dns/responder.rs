@@ -1,0 +1,1 @@
+//! In-process DNS responder on 127.0.0.1 for mail-auth's resolver. (Being written.)

@@ -1,0 +1,1 @@
+//! Snapshot replay and the snapshot file format. (Being written.)

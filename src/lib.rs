@@ -1,0 +1,9 @@
+//! mailsleuth — email header forensics.
+//!
+//! The analysis core (`analysis`, `dns`) has no terminal code: it turns raw message bytes into
+//! one [`analysis::Analysis`] value. The reports (`report`) and the TUI (`tui`) only read it.
+
+pub mod analysis;
+pub mod dns;
+pub mod report;
+pub mod tui;
