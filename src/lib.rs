@@ -5,5 +5,6 @@
 
 pub mod analysis;
 pub mod dns;
+pub mod input;
 pub mod report;
 pub mod tui;

@@ -1,0 +1,266 @@
+//! The Markdown report (ticket-ready) and the per-step snippet the TUI copies.
+
+use std::fmt::Write;
+
+use super::{checks, outcome_glyph, result_glyph, visible};
+use crate::analysis::{Agreement, Analysis, Step};
+use crate::dns::{DnsEvidence, DnsOutcome};
+
+/// `TXT _dmarc.example.com → nxdomain (snapshot)` — one evidence entry on one line.
+pub fn evidence_line(ev: &DnsEvidence) -> String {
+    let answer = match ev.outcome {
+        DnsOutcome::Answers => ev
+            .answers
+            .iter()
+            .map(|a| format!("\"{}\"", visible(a)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => {
+            let mut s = other.as_str().to_uppercase();
+            if let Some(e) = &ev.error {
+                s.push_str(&format!(" ({})", visible(e)));
+            }
+            s
+        }
+    };
+    let ttl = ev.ttl.map(|t| format!(", TTL {t}")).unwrap_or_default();
+    let source = match ev.source {
+        crate::dns::DnsSource::Live => "live",
+        crate::dns::DnsSource::Snapshot => "snapshot",
+    };
+    format!(
+        "{} {} → {} ({source}{ttl})",
+        ev.rtype,
+        visible(&ev.name),
+        answer
+    )
+}
+
+/// Markdown-safe inline text: message-derived, so escaped and stripped of table breakers.
+fn md(s: &str) -> String {
+    visible(s).replace('|', "\\|").replace('`', "'")
+}
+
+/// The whole analysis as Markdown.
+pub fn markdown(a: &Analysis) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# mailsleuth report: {}", md(&a.input.source));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "**Verdict:** {}", md(&a.summary.verdict));
+    let _ = writeln!(o);
+    for f in &a.summary.findings {
+        let _ = writeln!(o, "- {}", md(f));
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "_Evaluated as of {} with {} DNS; mailsleuth {}, schema {}._",
+        a.now,
+        match a.dns_mode {
+            crate::analysis::DnsMode::Live => "live",
+            crate::analysis::DnsMode::Snapshot => "snapshot",
+            crate::analysis::DnsMode::Recording => "live (recorded)",
+        },
+        a.tool_version,
+        a.schema_version
+    );
+
+    let _ = writeln!(o, "\n## Envelope\n");
+    let _ = writeln!(o, "| field | value | from |\n|---|---|---|");
+    let e = &a.envelope;
+    for (name, value) in [
+        ("receiver", &e.receiver),
+        ("client_ip", &e.client_ip),
+        ("helo", &e.helo),
+        ("mail_from", &e.mail_from),
+    ] {
+        let from = e
+            .sources
+            .iter()
+            .find(|s| s.field == name)
+            .map(|s| md(&s.how))
+            .unwrap_or_default();
+        let v = match value.as_deref() {
+            Some("") => "<> (null reverse-path)".to_string(),
+            Some(v) => md(v),
+            None => "(unknown)".into(),
+        };
+        let _ = writeln!(o, "| {name} | `{v}` | {from} |");
+    }
+
+    if !a.hops.is_empty() {
+        let _ = writeln!(o, "\n## Hops (oldest first)\n");
+        let _ = writeln!(
+            o,
+            "| # | from | IP | by | delay | notes |\n|---|---|---|---|---|---|"
+        );
+        for (i, h) in a.hops.iter().enumerate().rev() {
+            let mut notes = h.anomalies.iter().map(|s| md(s)).collect::<Vec<_>>();
+            if h.is_boundary {
+                notes.insert(0, "**trust boundary**".into());
+            }
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                a.hops.len() - i,
+                md(h.helo.as_deref().or(h.from_host.as_deref()).unwrap_or("?")),
+                md(h.from_ip.as_deref().unwrap_or("?")),
+                md(h.by_host.as_deref().unwrap_or("?")),
+                h.delay_seconds
+                    .map(|d| format!("{d}s"))
+                    .unwrap_or_else(|| "—".into()),
+                notes.join("; ")
+            );
+        }
+    }
+
+    let _ = writeln!(o, "\n## Checks\n");
+    let _ = writeln!(o, "| check | result |\n|---|---|");
+    for c in checks(a) {
+        let r = c
+            .result
+            .map(|r| format!("{} {}", result_glyph(r), r))
+            .unwrap_or_else(|| {
+                format!(
+                    "SPF {}, DKIM {}",
+                    if a.alignment.spf.aligned {
+                        "aligned"
+                    } else {
+                        "not aligned"
+                    },
+                    if a.alignment.dkim.aligned {
+                        "aligned"
+                    } else {
+                        "not aligned"
+                    }
+                )
+            });
+        let _ = writeln!(o, "| {} | {} |", c.title, r);
+    }
+    if let Some(p) = &a.dmarc.policy {
+        let _ = writeln!(
+            o,
+            "\nDMARC policy that applies: **{}**{}; disposition: **{}**.",
+            md(p),
+            a.dmarc
+                .policy_source
+                .as_deref()
+                .map(|s| format!(" ({})", md(s)))
+                .unwrap_or_default(),
+            md(a.dmarc.disposition.as_deref().unwrap_or("none"))
+        );
+    }
+
+    if !a.recorded.is_empty() {
+        let _ = writeln!(o, "\n## Recorded at receipt vs now\n");
+        let _ = writeln!(
+            o,
+            "| header | authserv-id | trusted | method | recorded | now | agreement | note |\n|---|---|---|---|---|---|---|---|"
+        );
+        for r in &a.recorded {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&r.header_name),
+                md(r.authserv_id.as_deref().unwrap_or("?")),
+                if r.trusted { "yes" } else { "no" },
+                md(&r.method),
+                md(&r.result),
+                r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
+                match r.agreement {
+                    Agreement::Agree => "agree",
+                    Agreement::Disagree => "**disagree**",
+                    Agreement::NotCompared => "not compared",
+                },
+                r.note.as_deref().map(md).unwrap_or_default()
+            );
+        }
+    }
+
+    if !a.warnings.is_empty() {
+        let _ = writeln!(o, "\n## Warnings\n");
+        for w in &a.warnings {
+            let _ = writeln!(o, "- **{}** {}", w.code, md(&w.message));
+        }
+    }
+
+    let _ = writeln!(o, "\n## Steps\n");
+    for c in checks(a) {
+        let _ = writeln!(o, "### {}\n", c.title);
+        if c.steps.is_empty() {
+            let _ = writeln!(o, "_No steps._\n");
+        }
+        for (i, s) in c.steps.iter().enumerate() {
+            step_body(&mut o, a, i + 1, s);
+        }
+    }
+
+    let _ = writeln!(o, "## DNS evidence\n");
+    let _ = writeln!(
+        o,
+        "| # | query | type | outcome | answers | TTL | source |\n|---|---|---|---|---|---|---|"
+    );
+    for ev in &a.dns {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            ev.id,
+            md(&ev.name),
+            ev.rtype,
+            ev.outcome.as_str(),
+            ev.answers
+                .iter()
+                .map(|s| format!("`{}`", md(s)))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+            ev.ttl.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
+            match ev.source {
+                crate::dns::DnsSource::Live => "live",
+                crate::dns::DnsSource::Snapshot => "snapshot",
+            }
+        );
+    }
+    o
+}
+
+fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step) {
+    let _ = writeln!(o, "{n}. {} **{}**", outcome_glyph(s.outcome), md(&s.title));
+    if !s.explanation.is_empty() {
+        let _ = writeln!(o, "   {}", md(&s.explanation));
+    }
+    for f in &s.facts {
+        let _ = writeln!(o, "   - {}: `{}`", md(&f.name), md(&f.value));
+    }
+    for id in &s.evidence {
+        if let Some(ev) = a.dns.get(*id) {
+            let _ = writeln!(o, "   - DNS: `{}`", md(&evidence_line(ev)));
+        }
+    }
+    for h in &s.headers {
+        if let Some(h) = a.headers.get(*h) {
+            let _ = writeln!(
+                o,
+                "   - header #{}: `{}: {}`",
+                h.index,
+                md(&h.name),
+                md(&h.value)
+            );
+        }
+    }
+    let _ = writeln!(o);
+}
+
+/// One step of one check, with its DNS evidence and header lines, as pasteable Markdown.
+pub fn markdown_step(a: &Analysis, check_title: &str, step: &Step) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "**{}** — {} (mailsleuth, {})\n",
+        md(check_title),
+        md(&a.input.source),
+        a.now
+    );
+    step_body(&mut o, a, 1, step);
+    let _ = writeln!(o, "_Verdict: {}_", md(&a.summary.verdict));
+    o
+}

@@ -1,0 +1,216 @@
+//! The plain-text report: what `mailsleuth report FILE` prints. No ANSI codes.
+
+use std::fmt::Write;
+
+use super::{checks, outcome_glyph, result_glyph, visible};
+use crate::analysis::{Agreement, Analysis, Severity};
+
+/// The whole analysis as a terminal-friendly text report.
+pub fn text(a: &Analysis) -> String {
+    let mut o = String::new();
+    // `write!` to a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(
+        o,
+        "mailsleuth {} — {} ({} bytes, {} line endings)",
+        a.tool_version,
+        visible(&a.input.source),
+        a.input.size_bytes,
+        if a.input.line_endings.is_empty() {
+            "unknown"
+        } else {
+            &a.input.line_endings
+        }
+    );
+    let _ = writeln!(
+        o,
+        "evaluated as of {}; DNS: {}",
+        a.now,
+        match a.dns_mode {
+            crate::analysis::DnsMode::Live => "live",
+            crate::analysis::DnsMode::Snapshot => "snapshot replay",
+            crate::analysis::DnsMode::Recording => "live, recorded",
+        }
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "VERDICT  {}", visible(&a.summary.verdict));
+    for f in &a.summary.findings {
+        let _ = writeln!(o, "  • {}", visible(f));
+    }
+
+    section(&mut o, "ENVELOPE (as the receiving server saw it)");
+    let e = &a.envelope;
+    field(&mut o, "receiver", e.receiver.as_deref());
+    field(&mut o, "client IP", e.client_ip.as_deref());
+    field(&mut o, "HELO", e.helo.as_deref());
+    let mail_from = e.mail_from.as_deref().map(|m| {
+        if m.is_empty() {
+            "<> (null reverse-path)"
+        } else {
+            m
+        }
+    });
+    field(&mut o, "MAIL FROM", mail_from);
+    for s in &e.sources {
+        let at = s
+            .header_index
+            .map(|i| format!("header #{i}"))
+            .unwrap_or_else(|| "option".into());
+        let _ = writeln!(o, "    {:<10} from {}: {}", s.field, at, visible(&s.how));
+    }
+
+    if !a.hops.is_empty() {
+        section(&mut o, "HOPS (oldest first)");
+        for (i, h) in a.hops.iter().enumerate().rev() {
+            let mark = if h.is_boundary { "▶" } else { " " };
+            let delay = h
+                .delay_seconds
+                .map(|d| format!("{d:+}s"))
+                .unwrap_or_else(|| "—".into());
+            let _ = writeln!(
+                o,
+                " {mark}{:>2}. {:>7}  from {} [{}] by {}{}",
+                a.hops.len() - i,
+                delay,
+                visible(h.helo.as_deref().or(h.from_host.as_deref()).unwrap_or("?")),
+                visible(h.from_ip.as_deref().unwrap_or("?")),
+                visible(h.by_host.as_deref().unwrap_or("?")),
+                h.tls
+                    .as_deref()
+                    .map(|t| format!(" ({})", visible(t)))
+                    .unwrap_or_default()
+            );
+            for an in &h.anomalies {
+                let _ = writeln!(o, "          ! {}", visible(an));
+            }
+        }
+        let _ = writeln!(
+            o,
+            "  ▶ = trust boundary (the hop the receiving server added)"
+        );
+    }
+
+    section(&mut o, "CHECKS");
+    for c in checks(a) {
+        let verdict = match c.result {
+            Some(r) => format!("{} {}", result_glyph(r), r),
+            None => alignment_word(a),
+        };
+        let _ = writeln!(o, "  {:<34} {}", c.title, verdict);
+    }
+    let _ = writeln!(o, "  {:<34} {}", "DMARC policy", dmarc_policy_line(a));
+
+    if !a.recorded.is_empty() {
+        section(&mut o, "RECORDED AT RECEIPT vs NOW");
+        for r in &a.recorded {
+            let ours = r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+            let agree = match r.agreement {
+                Agreement::Agree => "agree",
+                Agreement::Disagree => "DISAGREE",
+                Agreement::NotCompared => "not compared",
+            };
+            let _ = writeln!(
+                o,
+                "  {:<6} {:<10} now {:<10} {:<12} {} by {}{}",
+                visible(&r.method),
+                visible(&r.result),
+                ours,
+                agree,
+                visible(&r.header_name),
+                visible(r.authserv_id.as_deref().unwrap_or("?")),
+                if r.trusted { "" } else { " (untrusted)" }
+            );
+            if let Some(n) = &r.note {
+                let _ = writeln!(o, "         {}", visible(n));
+            }
+        }
+    }
+
+    if !a.warnings.is_empty() {
+        section(&mut o, "WARNINGS");
+        for w in &a.warnings {
+            let sev = match w.severity {
+                Severity::Info => "info",
+                Severity::Warning => "warning",
+                Severity::Error => "error",
+            };
+            let at = w
+                .header_index
+                .map(|i| format!(" [header #{i}]"))
+                .unwrap_or_default();
+            let _ = writeln!(o, "  {sev}: {}{at} ({})", visible(&w.message), w.code);
+        }
+    }
+
+    section(&mut o, "STEPS");
+    for c in checks(a) {
+        let _ = writeln!(o, "  {}", c.title);
+        if c.steps.is_empty() {
+            let _ = writeln!(o, "    (no steps)");
+        }
+        for (i, s) in c.steps.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "    {}. {} {}",
+                i + 1,
+                outcome_glyph(s.outcome),
+                visible(&s.title)
+            );
+            if !s.explanation.is_empty() {
+                let _ = writeln!(o, "       {}", visible(&s.explanation));
+            }
+            for id in &s.evidence {
+                if let Some(ev) = a.dns.get(*id) {
+                    let _ = writeln!(o, "       dns: {}", super::markdown::evidence_line(ev));
+                }
+            }
+        }
+    }
+
+    section(&mut o, "DNS EVIDENCE");
+    if a.dns.is_empty() {
+        let _ = writeln!(o, "  (no lookups)");
+    }
+    for ev in &a.dns {
+        let _ = writeln!(o, "  [{}] {}", ev.id, super::markdown::evidence_line(ev));
+    }
+    o
+}
+
+fn section(o: &mut String, title: &str) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{title}");
+}
+
+fn field(o: &mut String, name: &str, value: Option<&str>) {
+    let _ = writeln!(
+        o,
+        "  {:<10} {}",
+        name,
+        value.map(visible).unwrap_or("(unknown)".into())
+    );
+}
+
+fn alignment_word(a: &Analysis) -> String {
+    let side = |aligned: bool| if aligned { "aligned" } else { "not aligned" };
+    format!(
+        "SPF {}, DKIM {}",
+        side(a.alignment.spf.aligned),
+        side(a.alignment.dkim.aligned)
+    )
+}
+
+fn dmarc_policy_line(a: &Analysis) -> String {
+    match &a.dmarc.policy {
+        Some(p) => format!(
+            "{}{} → disposition {}",
+            p,
+            a.dmarc
+                .policy_source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            a.dmarc.disposition.as_deref().unwrap_or("none")
+        ),
+        None => "no DMARC record".into(),
+    }
+}
