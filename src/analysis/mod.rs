@@ -11,6 +11,7 @@ pub mod hops;
 pub mod model;
 pub mod spf;
 pub mod step;
+pub mod summary;
 
 use std::net::IpAddr;
 

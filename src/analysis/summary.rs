@@ -1,0 +1,211 @@
+//! The one-line verdict banner and the short findings list, derived from the finished checks.
+//! Words only restate what the checks decided; nothing is evaluated here.
+
+use super::model::*;
+
+/// Builds the banner and findings of a finished analysis.
+pub fn summarize(a: &Analysis) -> Summary {
+    Summary {
+        verdict: verdict(a),
+        findings: findings(a),
+    }
+}
+
+fn from_domain(a: &Analysis) -> String {
+    a.alignment
+        .from_domain
+        .clone()
+        .unwrap_or_else(|| "(no From domain)".into())
+}
+
+fn authenticated_domains(a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.spf.mail_from.result == AuthResult::Pass {
+        if let Some(d) = &a.spf.mail_from.domain {
+            out.push(format!("SPF {d}"));
+        }
+    }
+    for d in &a.dkim {
+        if d.result == AuthResult::Pass {
+            if let Some(dom) = &d.domain {
+                out.push(format!("DKIM d={dom}"));
+            }
+        }
+    }
+    out
+}
+
+fn aligned_via(a: &Analysis) -> Vec<String> {
+    let mut via = Vec::new();
+    for c in a.alignment.dkim.candidates.iter().filter(|c| c.aligned) {
+        via.push(format!("DKIM d={}", c.domain));
+    }
+    for c in a.alignment.spf.candidates.iter().filter(|c| c.aligned) {
+        via.push(format!("SPF {}", c.domain));
+    }
+    via
+}
+
+fn verdict(a: &Analysis) -> String {
+    let from = from_domain(a);
+    let d = &a.dmarc;
+    let policy = d.policy.clone().unwrap_or_else(|| "none".into());
+    let source = d.policy_source.clone().unwrap_or_else(|| "p".into());
+    match d.result {
+        AuthResult::Pass => {
+            let via = aligned_via(a);
+            if via.is_empty() {
+                format!("DMARC pass for {from}")
+            } else {
+                format!("DMARC pass: From {from} aligned via {}", via.join(" and "))
+            }
+        }
+        AuthResult::Fail => {
+            let auth = authenticated_domains(a);
+            let why = if auth.is_empty() {
+                format!("From {from} has no passing SPF or DKIM at all")
+            } else {
+                format!(
+                    "From {from} not aligned with any authenticated domain ({})",
+                    auth.join(", ")
+                )
+            };
+            format!("DMARC fail → {source}={policy}: {why}")
+        }
+        AuthResult::TempError => format!(
+            "DMARC temperror for {from}: a DNS lookup failed, the verdict is unknown (retry or use a snapshot)"
+        ),
+        AuthResult::PermError => {
+            format!("DMARC permerror for {from}: the DMARC record is broken")
+        }
+        _ => {
+            // No DMARC record (or no From domain): say what SPF and DKIM found instead.
+            let spf = a.spf.mail_from.result;
+            let dkim: Vec<String> = a
+                .dkim
+                .iter()
+                .map(|k| format!("DKIM {} {}", k.domain.as_deref().unwrap_or("?"), k.result))
+                .collect();
+            let dkim = if dkim.is_empty() {
+                "no DKIM signature".to_string()
+            } else {
+                dkim.join(", ")
+            };
+            if a.alignment.from_domain.is_none() {
+                format!("No usable From domain: DMARC cannot apply; SPF {spf}, {dkim}")
+            } else {
+                format!("No DMARC policy for {from}: SPF {spf}, {dkim}")
+            }
+        }
+    }
+}
+
+fn findings(a: &Analysis) -> Vec<String> {
+    let mut f = Vec::new();
+    let spf = &a.spf.mail_from;
+    if spf.result != AuthResult::None || spf.domain.is_some() {
+        let matched = spf
+            .matched
+            .as_deref()
+            .map(|m| format!(" ({m} matched)"))
+            .unwrap_or_default();
+        f.push(format!(
+            "SPF {} for {} from {}{}",
+            spf.result,
+            spf.domain.as_deref().unwrap_or("?"),
+            spf.client_ip.as_deref().unwrap_or("?"),
+            matched
+        ));
+    }
+    for (i, d) in a.dkim.iter().enumerate() {
+        let reason = d
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        f.push(format!(
+            "DKIM #{} d={} s={} {}{}",
+            i + 1,
+            d.domain.as_deref().unwrap_or("?"),
+            d.selector.as_deref().unwrap_or("?"),
+            d.result,
+            reason
+        ));
+        for r in &d.risks {
+            f.push(format!("DKIM #{} risk: {r}", i + 1));
+        }
+    }
+    if a.arc.result != AuthResult::None || !a.arc.sets.is_empty() {
+        let broke = a
+            .arc
+            .broken_instance
+            .map(|i| format!(" (broke at i={i})"))
+            .unwrap_or_default();
+        f.push(format!(
+            "ARC chain {} with {} set(s){}",
+            a.arc.result,
+            a.arc.sets.len(),
+            broke
+        ));
+    }
+    if a.alignment.psl_disagreement {
+        f.push("Organizational domain differs between the PSL and the DNS tree walk".into());
+    }
+    for r in &a.recorded {
+        if r.agreement == Agreement::Disagree {
+            f.push(format!(
+                "Recorded {}={} by {} but now {}{}",
+                r.method,
+                r.result,
+                r.authserv_id.as_deref().unwrap_or("?"),
+                r.ours.map(|o| o.to_string()).unwrap_or_else(|| "?".into()),
+                r.note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    let untrusted = a.recorded.iter().filter(|r| !r.trusted).count();
+    if untrusted > 0 {
+        f.push(format!(
+            "{untrusted} recorded result(s) above the trust boundary were ignored (could be forged)"
+        ));
+    }
+    for (name, c) in [("SPF MAIL FROM", &a.spf.mail_from), ("SPF HELO", &a.spf.helo)] {
+        if c.disagreement {
+            f.push(format!(
+                "{name}: traced evaluation says {} but mail-auth says {}",
+                c.result,
+                c.mail_auth_result.map(|r| r.to_string()).unwrap_or_default()
+            ));
+        }
+    }
+    for d in a.dkim.iter().filter(|d| d.disagreement) {
+        f.push(format!(
+            "DKIM d={}: mailsleuth says {} but mail-auth says {}",
+            d.domain.as_deref().unwrap_or("?"),
+            d.result,
+            d.mail_auth_result.map(|r| r.to_string()).unwrap_or_default()
+        ));
+    }
+    if a.dmarc.disagreement {
+        f.push(format!(
+            "DMARC: mailsleuth says {} but mail-auth says {}",
+            a.dmarc.result,
+            a.dmarc
+                .mail_auth_result
+                .map(|r| r.to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let errors = a
+        .warnings
+        .iter()
+        .filter(|w| w.severity == Severity::Error)
+        .count();
+    if errors > 0 {
+        f.push(format!("{errors} input problem(s): see warnings"));
+    }
+    f
+}
