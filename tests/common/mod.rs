@@ -26,9 +26,11 @@ pub fn conformance_dir(suite: &str) -> Option<PathBuf> {
     None
 }
 
-/// Prints the pass count line of one suite (shown with `--nocapture`, and in .ci/run's output).
+/// Prints the pass count line of one suite. Written straight to the stderr handle (not through
+/// `eprintln!`, which the test harness captures) so every run shows it.
 pub fn report_suite(suite: &str, passed: usize, total: usize, deviations: usize) {
-    println!(
-        "conformance {suite}: {passed}/{total} passed ({deviations} listed in deviations)"
-    );
+    use std::io::Write;
+    let line =
+        format!("conformance {suite}: {passed}/{total} passed ({deviations} listed in deviations)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
