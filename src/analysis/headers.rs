@@ -1,1 +1,510 @@
-//! Header split: trace/envelope headers vs message headers. (Being written.)
+//! Loading and the header split: each header field keeps its exact raw bytes (offset + length into
+//! the input), its unfolded value, its parse errors, and whether it is a trace/envelope header or a
+//! message header.
+//!
+//! We scan the header section ourselves rather than through mail-parser: mail-parser drops lines
+//! without a colon and normalises what it keeps, while forensics needs every byte where it was.
+//! The body is never copied or decoded here: only the header section gets per-header strings, so a
+//! 100 MB message costs one scan of its header section plus one pass counting line endings.
+
+use super::model::{Header, HeaderKind, Severity, Warning};
+
+/// The header section of one message, split into fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedHeaders {
+    pub headers: Vec<Header>,
+    /// Byte offset of the body (just after the empty line), when there is one.
+    pub body_offset: Option<usize>,
+    /// `crlf`, `lf`, `mixed`, or `none` when the input has no line break at all.
+    pub line_endings: String,
+    pub warnings: Vec<Warning>,
+}
+
+fn warning(
+    severity: Severity,
+    code: &str,
+    message: String,
+    header_index: Option<usize>,
+) -> Warning {
+    Warning {
+        severity,
+        code: code.to_string(),
+        message,
+        header_index,
+    }
+}
+
+/// Counts CRLF and bare-LF line breaks in the whole input (DKIM body canonicalisation cares about
+/// the body's line endings too).
+fn line_ending_style(raw: &[u8]) -> &'static str {
+    let mut crlf = false;
+    let mut lf = false;
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == b'\n' {
+            if prev == b'\r' {
+                crlf = true;
+            } else {
+                lf = true;
+            }
+            if crlf && lf {
+                return "mixed";
+            }
+        }
+        prev = b;
+    }
+    match (crlf, lf) {
+        (true, false) => "crlf",
+        (false, true) => "lf",
+        (true, true) => "mixed",
+        (false, false) => "none",
+    }
+}
+
+/// The end (exclusive, after the line break) of the line starting at `start`.
+fn line_end(raw: &[u8], start: usize) -> usize {
+    match raw[start..].iter().position(|&b| b == b'\n') {
+        Some(p) => start + p + 1,
+        None => raw.len(),
+    }
+}
+
+/// True for a line that is only a line break: the end of the header section.
+fn is_blank_line(line: &[u8]) -> bool {
+    line == b"\n" || line == b"\r\n"
+}
+
+/// mbox separator (`From sender date`), left at the top of messages saved from mbox files.
+fn is_mbox_from_line(line: &[u8]) -> bool {
+    line.starts_with(b"From ")
+}
+
+/// RFC 5322 field name: printable US-ASCII except colon.
+fn valid_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| (33..=126).contains(&b) && b != b':')
+}
+
+/// Unfolds a field value: removes each line break (CRLF or bare LF) that precedes whitespace
+/// (RFC 5322 §2.2.3 keeps the whitespace), drops the final line break, trims.
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {}
+            _ => out.push(c),
+        }
+    }
+    out.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        .to_string()
+}
+
+/// Splits the header section of `raw` into fields. Never fails: problems become header errors and
+/// warnings, and the input is never copied beyond the header section's own text.
+pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
+    let mut parsed = ParsedHeaders {
+        line_endings: line_ending_style(raw).to_string(),
+        ..Default::default()
+    };
+    if raw.is_empty() {
+        parsed.warnings.push(warning(
+            Severity::Error,
+            "empty-input",
+            "The input is empty: there is no message to analyse.".into(),
+            None,
+        ));
+        return parsed;
+    }
+
+    // Field spans: (start, end) in `raw`, each one line plus its continuation lines.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut pos = 0;
+    let mut first_line = true;
+    while pos < raw.len() {
+        let end = line_end(raw, pos);
+        let line = &raw[pos..end];
+        if is_blank_line(line) {
+            parsed.body_offset = Some(end);
+            break;
+        }
+        let continuation = matches!(line.first(), Some(b' ') | Some(b'\t'));
+        if continuation && !spans.is_empty() {
+            if let Some(last) = spans.last_mut() {
+                last.1 = end;
+            }
+        } else {
+            if first_line && !continuation && !is_mbox_from_line(line) && !line.contains(&b':') {
+                // The input does not open with a header field: treat it all as body rather than
+                // turning a whole binary or text file into bogus header fields.
+                parsed.body_offset = Some(0);
+                let preview = String::from_utf8_lossy(&line[..line.len().min(60)])
+                    .trim_end()
+                    .to_string();
+                parsed.warnings.push(warning(
+                    Severity::Error,
+                    "no-headers",
+                    format!(
+                        "The input does not start with a header field (first line: {preview:?}); \
+                         no headers were read, so there is nothing to authenticate."
+                    ),
+                    None,
+                ));
+                return parsed;
+            }
+            spans.push((pos, end));
+        }
+        first_line = false;
+        pos = end;
+    }
+
+    for (index, &(start, end)) in spans.iter().enumerate() {
+        parsed.headers.push(build_header(
+            index,
+            &raw[start..end],
+            start,
+            &mut parsed.warnings,
+        ));
+    }
+
+    if parsed.headers.iter().all(|h| h.name.is_empty()) {
+        parsed.warnings.push(warning(
+            Severity::Error,
+            "no-headers",
+            "No well-formed header field was found in the input.".into(),
+            None,
+        ));
+    }
+    if parsed.body_offset.is_none() && !parsed.headers.is_empty() {
+        parsed.warnings.push(warning(
+            Severity::Info,
+            "no-body",
+            "The header section is not followed by an empty line: the message has no body.".into(),
+            None,
+        ));
+    }
+    parsed
+}
+
+fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Warning>) -> Header {
+    let (raw, invalid_utf8) = match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), false),
+        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+    };
+    let mut errors = Vec::new();
+    if invalid_utf8 {
+        errors.push("not valid UTF-8: 8-bit bytes shown as U+FFFD".to_string());
+        warnings.push(warning(
+            Severity::Info,
+            "header-8bit",
+            format!("Header {index} contains bytes that are not UTF-8 (kept; shown as U+FFFD)."),
+            Some(index),
+        ));
+    }
+    if bytes.contains(&0) {
+        errors.push("contains NUL bytes".to_string());
+    }
+    if !bytes.ends_with(b"\n") {
+        // Only possible for the last field of an input that has no body separator.
+        errors.push("not terminated by a line break".to_string());
+    }
+
+    let (name, value) = match bytes.iter().position(|&b| b == b':') {
+        Some(colon) if !is_mbox_from_line(bytes) || valid_field_name(&bytes[..colon]) => {
+            let name_bytes = &bytes[..colon];
+            // obs-optional allows whitespace between the name and the colon.
+            let trimmed = trim_ascii_ws_end(name_bytes);
+            if trimmed.len() != name_bytes.len() {
+                errors.push("whitespace before the colon (obsolete syntax)".to_string());
+            }
+            if !valid_field_name(trimmed) {
+                errors.push(format!(
+                    "invalid field name {:?}",
+                    String::from_utf8_lossy(trimmed)
+                ));
+            }
+            let name = String::from_utf8_lossy(trimmed).into_owned();
+            let value = unfold(&String::from_utf8_lossy(&bytes[colon + 1..]));
+            (name, value)
+        }
+        _ => {
+            if is_mbox_from_line(bytes) {
+                errors.push("mbox \"From \" separator line, not a header field".to_string());
+            } else {
+                errors.push("no colon: not a header field".to_string());
+            }
+            (String::new(), unfold(&raw))
+        }
+    };
+    if !errors.is_empty() && !(errors.len() == 1 && invalid_utf8) {
+        warnings.push(warning(
+            Severity::Warning,
+            "header-parse",
+            format!(
+                "Header {index}{}: {}",
+                if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({name})")
+                },
+                errors.join("; ")
+            ),
+            Some(index),
+        ));
+    }
+    Header {
+        index,
+        kind: classify(&name),
+        name,
+        offset,
+        length: bytes.len(),
+        raw,
+        value,
+        invalid_utf8,
+        errors,
+    }
+}
+
+fn trim_ascii_ws_end(b: &[u8]) -> &[u8] {
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    &b[..end]
+}
+
+/// Trace/envelope header names (lower case): what transfer agents, filters and the receiving
+/// server add on the way (RFC 5321 §4.4 trace fields, RFC 5322 §3.6.6–7 resent and trace blocks,
+/// authentication results and signatures, delivery bookkeeping). Everything else is a message
+/// header, written on the author's side.
+const TRACE_NAMES: &[&str] = &[
+    "return-path",
+    "received",
+    "x-received",
+    "authentication-results",
+    "x-original-authentication-results",
+    "received-spf",
+    "dkim-signature",
+    "x-google-dkim-signature",
+    "domainkey-signature",
+    "delivered-to",
+    "x-original-to",
+    "envelope-to",
+    "x-envelope-from",
+    "x-envelope-to",
+    "x-apparently-to",
+    "original-recipient",
+    "x-original-sender",
+    "x-gm-message-state",
+    "x-gm-gg",
+    "x-gm-features",
+    "x-forefront-antispam-report",
+    "x-forefront-antispam-report-untrusted",
+    "x-microsoft-antispam",
+    "x-microsoft-antispam-untrusted",
+    "x-microsoft-antispam-message-info",
+    "x-microsoft-antispam-mailbox-delivery",
+    "x-originating-ip",
+    "x-virus-scanned",
+    "x-ses-outgoing",
+    "feedback-id",
+];
+
+/// Trace name prefixes (lower case): ARC sets, Resent blocks, and provider-added header families.
+const TRACE_PREFIXES: &[&str] = &[
+    "arc-",
+    "resent-",
+    "x-google-",
+    "x-ms-exchange-",
+    "x-ms-office365-filtering-",
+    "x-spam-",
+    "x-rspamd-",
+    "x-mimecast-",
+    "x-proofpoint-",
+    "x-barracuda-",
+    "x-ironport-",
+];
+
+/// Which side a header belongs to: trace/envelope (added in transit) or message (the author's).
+pub fn classify(name: &str) -> HeaderKind {
+    let lower = name.trim().to_ascii_lowercase();
+    if TRACE_NAMES.contains(&lower.as_str()) || TRACE_PREFIXES.iter().any(|p| lower.starts_with(p))
+    {
+        HeaderKind::Trace
+    } else {
+        HeaderKind::Message
+    }
+}
+
+/// The RFC 5322 From domain DMARC evaluates, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FromDomain {
+    /// The domain (lower case). Set when one can be read, even if `error` also says something is
+    /// off (e.g. several mailboxes: the first one's domain).
+    pub domain: Option<String>,
+    /// Index of the From header it was read from.
+    pub header_index: Option<usize>,
+    pub error: Option<String>,
+}
+
+/// The RFC 5322 From domain for DMARC (written in full in the next commit).
+pub fn from_domain(headers: &[Header]) -> FromDomain {
+    let _ = headers;
+    FromDomain::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_crlf_headers_and_finds_body() {
+        let raw = b"From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n";
+        let p = split_headers(raw);
+        assert_eq!(p.headers.len(), 2);
+        assert_eq!(p.line_endings, "crlf");
+        assert_eq!(p.body_offset, Some(36));
+        assert_eq!(&raw[36..], b"body\r\n");
+        let h = &p.headers[1];
+        assert_eq!(h.name, "Subject");
+        assert_eq!(h.value, "hi");
+        assert_eq!(&raw[h.offset..h.offset + h.length], h.raw.as_bytes());
+    }
+
+    #[test]
+    fn lf_and_mixed_line_endings_are_recorded() {
+        assert_eq!(split_headers(b"A: b\n\nx\n").line_endings, "lf");
+        assert_eq!(split_headers(b"A: b\r\n\nx\n").line_endings, "mixed");
+        assert_eq!(split_headers(b"A: b").line_endings, "none");
+    }
+
+    #[test]
+    fn folded_value_is_unfolded_but_raw_kept() {
+        let raw = b"Subject: one\r\n two\r\n\tthree\r\nTo: x@y\r\n\r\n";
+        let p = split_headers(raw);
+        assert_eq!(p.headers.len(), 2);
+        assert_eq!(p.headers[0].value, "one two\tthree");
+        assert_eq!(p.headers[0].raw, "Subject: one\r\n two\r\n\tthree\r\n");
+        assert_eq!(p.headers[1].offset, p.headers[0].length);
+    }
+
+    #[test]
+    fn empty_input_warns() {
+        let p = split_headers(b"");
+        assert!(p.headers.is_empty());
+        assert_eq!(p.warnings[0].code, "empty-input");
+    }
+
+    #[test]
+    fn input_without_headers_warns_and_reads_as_body() {
+        let p = split_headers(b"just some text\nmore text\n");
+        assert!(p.headers.is_empty());
+        assert_eq!(p.body_offset, Some(0));
+        assert_eq!(p.warnings[0].code, "no-headers");
+    }
+
+    #[test]
+    fn binary_garbage_never_panics() {
+        let mut garbage: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        garbage.extend_from_slice(b"\xff\xfe:\x00\n\r\n");
+        let p = split_headers(&garbage);
+        // Either no headers, or headers that carry errors; never silently clean.
+        assert!(p.headers.iter().all(|h| !h.errors.is_empty()) || p.headers.is_empty());
+        assert!(!p.warnings.is_empty());
+        let p = split_headers(b"\xff\xfe\x00\x01");
+        assert!(p.headers.is_empty());
+    }
+
+    #[test]
+    fn line_without_colon_is_kept_with_an_error() {
+        let raw = b"From: a@example.com\nthis is not a header\nTo: b@example.com\n\nbody";
+        let p = split_headers(raw);
+        assert_eq!(p.headers.len(), 3);
+        assert_eq!(p.headers[1].name, "");
+        assert_eq!(p.headers[1].value, "this is not a header");
+        assert!(p.headers[1].errors[0].contains("no colon"));
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.code == "header-parse" && w.header_index == Some(1))
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_kept_lossily_and_flagged() {
+        let raw = b"Subject: caf\xe9\r\n\r\n";
+        let p = split_headers(raw);
+        let h = &p.headers[0];
+        assert!(h.invalid_utf8);
+        assert_eq!(h.value, "caf\u{FFFD}");
+        assert_eq!(h.length, raw.len() - 2);
+        assert!(p.warnings.iter().any(|w| w.code == "header-8bit"));
+    }
+
+    #[test]
+    fn one_megabyte_header_line_works() {
+        let mut raw = b"X-Long: ".to_vec();
+        raw.extend(std::iter::repeat_n(b'a', 1 << 20));
+        raw.extend_from_slice(b"\r\nFrom: a@example.com\r\n\r\nbody");
+        let p = split_headers(&raw);
+        assert_eq!(p.headers.len(), 2);
+        assert_eq!(p.headers[0].value.len(), 1 << 20);
+        assert_eq!(p.headers[1].name, "From");
+    }
+
+    #[test]
+    fn mbox_from_line_is_kept_as_an_error_header() {
+        let raw = b"From sender@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\n\n";
+        let p = split_headers(raw);
+        assert_eq!(p.headers.len(), 2);
+        assert_eq!(p.headers[0].name, "");
+        assert!(p.headers[0].errors[0].contains("mbox"));
+        assert_eq!(p.headers[1].name, "From");
+    }
+
+    #[test]
+    fn whitespace_before_colon_is_obsolete_but_read() {
+        let p = split_headers(b"Subject : hello\n\n");
+        assert_eq!(p.headers[0].name, "Subject");
+        assert_eq!(p.headers[0].value, "hello");
+        assert!(!p.headers[0].errors.is_empty());
+    }
+
+    #[test]
+    fn headers_without_body_separator_are_read() {
+        let p = split_headers(b"From: a@example.com\nTo: b@example.com");
+        assert_eq!(p.headers.len(), 2);
+        assert_eq!(p.body_offset, None);
+        assert!(p.warnings.iter().any(|w| w.code == "no-body"));
+    }
+
+    #[test]
+    fn trace_and_message_headers_are_classified() {
+        for name in [
+            "Received",
+            "Return-Path",
+            "Authentication-Results",
+            "ARC-Seal",
+            "DKIM-Signature",
+            "Received-SPF",
+            "X-MS-Exchange-Organization-AuthAs",
+            "X-Google-Smtp-Source",
+            "Delivered-To",
+            "Resent-From",
+        ] {
+            assert_eq!(classify(name), HeaderKind::Trace, "{name}");
+        }
+        for name in [
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "MIME-Version",
+            "Content-Type",
+            "Reply-To",
+        ] {
+            assert_eq!(classify(name), HeaderKind::Message, "{name}");
+        }
+    }
+}
