@@ -347,10 +347,214 @@ pub struct FromDomain {
     pub error: Option<String>,
 }
 
-/// The RFC 5322 From domain for DMARC (written in full in the next commit).
+/// The RFC 5322 From domain for DMARC: exactly one From header holding exactly one mailbox is
+/// expected (RFC 7489 §6.6.1). Anything else is an error naming the header; a domain is still
+/// returned when one can be read (the first mailbox's), so the rest of the analysis can go on.
 pub fn from_domain(headers: &[Header]) -> FromDomain {
-    let _ = headers;
-    FromDomain::default()
+    let froms: Vec<&Header> = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("from"))
+        .collect();
+    let Some(first) = froms.first() else {
+        return FromDomain {
+            error: Some("no From header: DMARC has no author domain to evaluate".into()),
+            ..Default::default()
+        };
+    };
+    let mut errors = Vec::new();
+    if froms.len() > 1 {
+        let list: Vec<String> = froms.iter().map(|h| h.index.to_string()).collect();
+        errors.push(format!(
+            "{} From headers (headers {}): RFC 5322 allows one; using header {}",
+            froms.len(),
+            list.join(", "),
+            first.index
+        ));
+    }
+    let who = format!("From header {}", first.index);
+    let list = parse_mailbox_list(&first.value);
+    if list.group {
+        errors.push(format!(
+            "{who} uses group syntax, which RFC 5322 does not allow in From"
+        ));
+    }
+    let mut domain = None;
+    match list.mailboxes.as_slice() {
+        [] => errors.push(format!("{who} holds no mailbox")),
+        [_] => {}
+        many => {
+            let addrs: Vec<&str> = many.iter().map(|m| m.addr.as_str()).collect();
+            errors.push(format!(
+                "{who} holds {} mailboxes ({}); DMARC expects exactly one — using the first",
+                many.len(),
+                addrs.join(", ")
+            ));
+        }
+    }
+    if let Some(mb) = list.mailboxes.first() {
+        match &mb.domain {
+            Ok(d) => domain = Some(d.clone()),
+            Err(e) => errors.push(format!("{who}: {e}")),
+        }
+    }
+    FromDomain {
+        domain,
+        header_index: Some(first.index),
+        error: if errors.is_empty() {
+            None
+        } else {
+            Some(errors.join("; "))
+        },
+    }
+}
+
+struct Mailbox {
+    /// The addr-spec with comments removed.
+    addr: String,
+    domain: Result<String, String>,
+}
+
+struct MailboxList {
+    mailboxes: Vec<Mailbox>,
+    group: bool,
+}
+
+/// A lenient RFC 5322 mailbox-list reader: comments (nested, escaped) removed, quoted strings kept
+/// whole (so `@`, `,` and `<` inside them do not count), angle-addr preferred over the bare form,
+/// group syntax recognised. Lenient where real mail is sloppy, so a domain can still be shown.
+fn parse_mailbox_list(value: &str) -> MailboxList {
+    let mut items: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut group = false;
+    let mut in_quote = false;
+    let mut comment_depth = 0usize;
+    let mut angle_depth = 0usize;
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if in_quote {
+            current.push(c);
+            match c {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        current.push(n);
+                    }
+                }
+                '"' => in_quote = false,
+                _ => {}
+            }
+            continue;
+        }
+        if comment_depth > 0 {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '(' => comment_depth += 1,
+                ')' => comment_depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_quote = true;
+                current.push(c);
+            }
+            '(' => {
+                comment_depth = 1;
+                current.push(' ');
+            }
+            '<' => {
+                angle_depth += 1;
+                current.push(c);
+            }
+            '>' => {
+                angle_depth = angle_depth.saturating_sub(1);
+                current.push(c);
+            }
+            ',' if angle_depth == 0 => items.push(std::mem::take(&mut current)),
+            ':' if angle_depth == 0 && !group => {
+                // display-name ":" — the group's name is not a mailbox.
+                group = true;
+                current.clear();
+            }
+            ';' if angle_depth == 0 && group => items.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    items.push(current);
+    let mailboxes = items
+        .iter()
+        .map(|i| i.trim())
+        .filter(|i| !i.is_empty())
+        .map(read_mailbox)
+        .collect();
+    MailboxList { mailboxes, group }
+}
+
+/// Byte positions of `target` outside quoted strings.
+fn positions_outside_quotes(s: &str, target: char) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut in_quote = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if in_quote && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_quote = !in_quote;
+        } else if c == target && !in_quote {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn read_mailbox(item: &str) -> Mailbox {
+    // name-addr: the addr-spec is inside the (last) angle brackets.
+    let addr = match positions_outside_quotes(item, '<').last() {
+        Some(&lt) => {
+            let inner = &item[lt + 1..];
+            let end = inner.find('>').unwrap_or(inner.len());
+            inner[..end].trim()
+        }
+        None => item.trim(),
+    };
+    // obs-route (`@a,@b:user@d`) — the mailbox follows the last colon.
+    let addr = match positions_outside_quotes(addr, ':').last() {
+        Some(&colon) => addr[colon + 1..].trim(),
+        None => addr,
+    };
+    let domain = match positions_outside_quotes(addr, '@').last() {
+        None => Err(format!("{addr:?} has no @domain")),
+        Some(&at) => {
+            let raw_domain: String = addr[at + 1..]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let d = raw_domain.trim_end_matches('.').to_lowercase();
+            if d.is_empty() {
+                Err(format!("{addr:?} has an empty domain"))
+            } else if d.starts_with('[') {
+                Err(format!(
+                    "{addr:?} has a domain literal, which has no DMARC policy"
+                ))
+            } else if let Some(bad) = d.chars().find(|c| {
+                c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            }) {
+                Err(format!("{addr:?}: domain contains {bad:?}"))
+            } else if d.contains("..") || d.starts_with('.') {
+                Err(format!("{addr:?}: domain has an empty label"))
+            } else {
+                Ok(d)
+            }
+        }
+    };
+    Mailbox {
+        addr: addr.to_string(),
+        domain,
+    }
 }
 
 #[cfg(test)]
@@ -506,5 +710,68 @@ mod tests {
         ] {
             assert_eq!(classify(name), HeaderKind::Message, "{name}");
         }
+    }
+
+    fn from_of(values: &[&str]) -> FromDomain {
+        let text: String = values.iter().map(|v| format!("From: {v}\r\n")).collect();
+        let raw = format!("To: x@example.org\r\n{text}\r\n");
+        from_domain(&split_headers(raw.as_bytes()).headers)
+    }
+
+    #[test]
+    fn from_domain_reads_the_single_mailbox() {
+        let f = from_of(&["\"Joe Q. Public\" <Joe@Mail.Example.COM.>"]);
+        assert_eq!(f.domain.as_deref(), Some("mail.example.com"));
+        assert_eq!(f.header_index, Some(1));
+        assert_eq!(f.error, None);
+    }
+
+    #[test]
+    fn from_domain_ignores_comments_and_quoted_at_signs() {
+        let f = from_of(&["\"evil@attacker.example\" (x@comment.example) <a@good.example>"]);
+        assert_eq!(f.domain.as_deref(), Some("good.example"));
+        assert_eq!(f.error, None);
+        let f = from_of(&["\"odd@local\"@quoted.example (a comment)"]);
+        assert_eq!(f.domain.as_deref(), Some("quoted.example"));
+    }
+
+    #[test]
+    fn from_domain_flags_multiple_from_headers() {
+        let f = from_of(&["a@one.example", "b@two.example"]);
+        assert_eq!(f.domain.as_deref(), Some("one.example"));
+        let e = f.error.unwrap();
+        assert!(e.contains("2 From headers"), "{e}");
+    }
+
+    #[test]
+    fn from_domain_flags_multiple_mailboxes() {
+        let f = from_of(&["a@one.example, Bob <b@two.example>"]);
+        assert_eq!(f.domain.as_deref(), Some("one.example"));
+        let e = f.error.unwrap();
+        assert!(e.contains("From header 1 holds 2 mailboxes"), "{e}");
+    }
+
+    #[test]
+    fn from_domain_flags_group_syntax() {
+        let f = from_of(&["undisclosed-recipients:;"]);
+        assert_eq!(f.domain, None);
+        let e = f.error.unwrap();
+        assert!(
+            e.contains("group syntax") && e.contains("no mailbox"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn from_domain_flags_missing_domain_and_missing_header() {
+        let f = from_of(&["Joe <joe>"]);
+        assert_eq!(f.domain, None);
+        assert!(f.error.unwrap().contains("no @domain"));
+        let f = from_domain(&split_headers(b"To: a@b.example\n\n").headers);
+        assert_eq!(f.header_index, None);
+        assert!(f.error.unwrap().contains("no From header"));
+        let f = from_of(&["joe@[192.0.2.1]"]);
+        assert_eq!(f.domain, None);
+        assert!(f.error.unwrap().contains("domain literal"));
     }
 }
