@@ -1,1 +1,1650 @@
-//! (Being written.)
+//! DMARC: policy discovery, the record and its tags, which policy applies, the verdict and the
+//! disposition (RFC 9989, with RFC 7489 differences shown).
+//!
+//! Discovery is the DMARCbis DNS tree walk from the RFC 5322 From domain (as mail-auth 0.13 does
+//! it): `_dmarc.<from-domain>` first, then up the tree; the record used is the From domain's own,
+//! else the organizational domain's, else a public suffix domain's. RFC 7489's discovery
+//! (`_dmarc.<from-domain>`, then the PSL organizational domain) is shown beside it. mail-auth's own
+//! `verify_dmarc` runs on the same SPF/DKIM results; a different verdict is flagged, never hidden.
+
+use mail_auth::MessageAuthenticator;
+
+use crate::dns::{Dns, DnsOutcome, QueryKey, RecordType};
+
+use super::align::{self, Identifier, LevelRecord, OrgDomains, TreeWalk};
+use super::model::{
+    Alignment, AlignmentMode, AlignmentSide, AuthResult, DkimCheck, DmarcCheck, SpfChecks, Tag,
+};
+use super::step::{Outcome, Step};
+
+/// A `p`, `sp` or `np` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    None,
+    Quarantine,
+    Reject,
+}
+
+impl Policy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::None => "none",
+            Policy::Quarantine => "quarantine",
+            Policy::Reject => "reject",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Policy> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "none" => Some(Policy::None),
+            "quarantine" => Some(Policy::Quarantine),
+            "reject" => Some(Policy::Reject),
+            _ => None,
+        }
+    }
+
+    /// One level less strict (t=y, and the messages pct= leaves out).
+    fn one_level_down(self) -> Policy {
+        match self {
+            Policy::Reject => Policy::Quarantine,
+            _ => Policy::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordErrorKind {
+    /// No `p` tag (RFC 9989 §4.10.1: p=none if `rua` holds a valid URI, else no DMARC).
+    MissingP,
+    /// A known tag with a value its grammar does not allow.
+    BadValue,
+    /// A tag that is not `name=value`.
+    Malformed,
+    /// A tag given twice (the last one is used, as mail-auth does).
+    Duplicate,
+}
+
+/// A problem in a DMARC record, naming the tag at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub tag: String,
+    pub kind: RecordErrorKind,
+    pub message: String,
+}
+
+impl RecordError {
+    /// Errors that make the record unusable (permerror): a bad value in a tag the policy or the
+    /// alignment depends on. mail-auth rejects the same records. Bad values in tags RFC 9989 made
+    /// historic (pct, rf, ri) or advisory (psd, t, rua, ruf) are shown, and the default is used.
+    pub fn is_fatal(&self) -> bool {
+        self.kind == RecordErrorKind::BadValue
+            && matches!(
+                self.tag.as_str(),
+                "p" | "sp" | "np" | "adkim" | "aspf" | "fo"
+            )
+    }
+}
+
+/// Why a TXT record is not a DMARC record at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotDmarc {
+    Empty,
+    /// The first tag is not `v=DMARC1` (what was there instead).
+    BadVersion(String),
+}
+
+/// A parsed DMARC record: the tags as written and their typed values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DmarcRecord {
+    pub raw: String,
+    /// Tags in order: lower-cased name, trimmed value.
+    pub tags: Vec<(String, String)>,
+    pub p: Option<Policy>,
+    pub sp: Option<Policy>,
+    pub np: Option<Policy>,
+    pub adkim: Option<AlignmentMode>,
+    pub aspf: Option<AlignmentMode>,
+    pub pct: Option<u8>,
+    pub rua: Vec<String>,
+    pub ruf: Vec<String>,
+    pub fo: Option<String>,
+    pub ri: Option<u32>,
+    pub rf: Option<String>,
+    /// `y`, `n` or `u`.
+    pub psd: Option<char>,
+    pub t: Option<bool>,
+    pub errors: Vec<RecordError>,
+}
+
+impl DmarcRecord {
+    pub fn fatal_error(&self) -> Option<&RecordError> {
+        self.errors.iter().find(|e| e.is_fatal())
+    }
+
+    pub fn adkim(&self) -> AlignmentMode {
+        self.adkim.unwrap_or_default()
+    }
+
+    pub fn aspf(&self) -> AlignmentMode {
+        self.aspf.unwrap_or_default()
+    }
+
+    pub fn testing(&self) -> bool {
+        self.t.unwrap_or(false)
+    }
+
+    fn tag_value(&self, name: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// True when the TXT record starts with `v=DMARC1` (spaces allowed around `=`; the version value
+/// is case-sensitive, as RFC 7489's ABNF writes it with %x codes).
+pub fn is_dmarc_record(txt: &str) -> bool {
+    let first = txt.split(';').next().unwrap_or("");
+    match first.split_once('=') {
+        Some((name, value)) => name.trim().eq_ignore_ascii_case("v") && value.trim() == "DMARC1",
+        None => false,
+    }
+}
+
+/// Parses a DMARC record. Never fails on a record that starts with `v=DMARC1`: every problem is
+/// listed in `errors`, naming its tag.
+pub fn parse_record(txt: &str) -> Result<DmarcRecord, NotDmarc> {
+    if txt.trim().is_empty() {
+        return Err(NotDmarc::Empty);
+    }
+    if !is_dmarc_record(txt) {
+        let first = txt.split(';').next().unwrap_or("").trim().to_string();
+        return Err(NotDmarc::BadVersion(first));
+    }
+    let mut rec = DmarcRecord {
+        raw: txt.to_string(),
+        ..Default::default()
+    };
+    for segment in txt.split(';').skip(1) {
+        let segment = segment.trim();
+        if segment.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = segment.split_once('=') else {
+            rec.errors.push(RecordError {
+                tag: segment.to_string(),
+                kind: RecordErrorKind::Malformed,
+                message: format!("{segment:?} is not a tag=value pair; ignored"),
+            });
+            continue;
+        };
+        let name = name.trim().to_ascii_lowercase();
+        let value = value.trim().to_string();
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            rec.errors.push(RecordError {
+                tag: name.clone(),
+                kind: RecordErrorKind::Malformed,
+                message: format!("{name:?} is not a valid tag name; ignored"),
+            });
+            continue;
+        }
+        if rec.tags.iter().any(|(n, _)| *n == name) {
+            rec.errors.push(RecordError {
+                tag: name.clone(),
+                kind: RecordErrorKind::Duplicate,
+                message: format!("{name} appears more than once; the last value is used"),
+            });
+        }
+        read_tag(&mut rec, &name, &value);
+        rec.tags.push((name, value));
+    }
+    if rec.tag_value("p").is_none() {
+        rec.errors.push(RecordError {
+            tag: "p".into(),
+            kind: RecordErrorKind::MissingP,
+            message: "the required p tag is missing".into(),
+        });
+    }
+    Ok(rec)
+}
+
+fn bad(rec: &mut DmarcRecord, tag: &str, value: &str, allowed: &str) {
+    rec.errors.push(RecordError {
+        tag: tag.to_string(),
+        kind: RecordErrorKind::BadValue,
+        message: format!("{tag}={value} is not valid: {allowed}"),
+    });
+}
+
+fn read_tag(rec: &mut DmarcRecord, name: &str, value: &str) {
+    let lower = value.to_ascii_lowercase();
+    match name {
+        "p" | "sp" | "np" => match Policy::parse(value) {
+            Some(p) => match name {
+                "p" => rec.p = Some(p),
+                "sp" => rec.sp = Some(p),
+                _ => rec.np = Some(p),
+            },
+            None => bad(rec, name, value, "expected none, quarantine or reject"),
+        },
+        "adkim" | "aspf" => {
+            let mode = match lower.as_str() {
+                "r" => Some(AlignmentMode::Relaxed),
+                "s" => Some(AlignmentMode::Strict),
+                _ => None,
+            };
+            match mode {
+                Some(m) if name == "adkim" => rec.adkim = Some(m),
+                Some(m) => rec.aspf = Some(m),
+                None => bad(rec, name, value, "expected r (relaxed) or s (strict)"),
+            }
+        }
+        "pct" => match value.parse::<u8>() {
+            Ok(n) if n <= 100 => rec.pct = Some(n),
+            _ => bad(rec, name, value, "expected a whole number from 0 to 100"),
+        },
+        "ri" => match value.parse::<u32>() {
+            Ok(n) => rec.ri = Some(n),
+            Err(_) => bad(rec, name, value, "expected a number of seconds"),
+        },
+        "fo" => {
+            let ok = !lower.is_empty()
+                && lower
+                    .split(':')
+                    .all(|o| matches!(o.trim(), "0" | "1" | "d" | "s"));
+            if ok {
+                rec.fo = Some(value.to_string());
+            } else {
+                bad(
+                    rec,
+                    name,
+                    value,
+                    "expected 0, 1, d or s, separated by colons",
+                );
+            }
+        }
+        "rf" => {
+            if !lower.is_empty() && lower.split(':').all(|f| f.trim() == "afrf") {
+                rec.rf = Some(value.to_string());
+            } else {
+                bad(
+                    rec,
+                    name,
+                    value,
+                    "the only registered report format is afrf",
+                );
+            }
+        }
+        "psd" => match lower.as_str() {
+            "y" | "n" | "u" => rec.psd = lower.chars().next(),
+            _ => bad(rec, name, value, "expected y, n or u"),
+        },
+        "t" => match lower.as_str() {
+            "y" => rec.t = Some(true),
+            "n" => rec.t = Some(false),
+            _ => bad(rec, name, value, "expected y or n"),
+        },
+        "rua" | "ruf" => {
+            let mut uris = Vec::new();
+            for uri in value.split(',').map(str::trim) {
+                if is_valid_report_uri(uri) {
+                    uris.push(uri.to_string());
+                } else {
+                    bad(rec, name, uri, "not a URI (scheme:address)");
+                }
+            }
+            if name == "rua" {
+                rec.rua = uris;
+            } else {
+                rec.ruf = uris;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `scheme:rest` with an optional `!size[kmgt]` suffix (RFC 7489 §6.4 dmarc-uri).
+fn is_valid_report_uri(uri: &str) -> bool {
+    let uri = match uri.rsplit_once('!') {
+        Some((u, size)) => {
+            let digits = size.trim_end_matches(['k', 'm', 'g', 't', 'K', 'M', 'G', 'T']);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            u
+        }
+        None => uri,
+    };
+    match uri.split_once(':') {
+        Some((scheme, rest)) => {
+            let mut bytes = scheme.bytes();
+            matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic())
+                && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                && !rest.trim().is_empty()
+                && !rest.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+const TAG_MEANINGS: &[(&str, &str)] = &[
+    ("v", "version: must be DMARC1 and come first"),
+    (
+        "p",
+        "policy for the domain itself: none, quarantine or reject",
+    ),
+    (
+        "sp",
+        "policy for existing subdomains (default: the p value)",
+    ),
+    (
+        "np",
+        "policy for non-existent subdomains (default: the sp value) (RFC 9091, RFC 9989)",
+    ),
+    (
+        "adkim",
+        "DKIM alignment: r relaxed (same organizational domain) or s strict (same name)",
+    ),
+    (
+        "aspf",
+        "SPF alignment: r relaxed (same organizational domain) or s strict (same name)",
+    ),
+    (
+        "pct",
+        "percentage of failing mail the policy is applied to (RFC 7489; historic in RFC 9989)",
+    ),
+    ("rua", "where aggregate reports go"),
+    ("ruf", "where failure reports go"),
+    (
+        "fo",
+        "when failure reports are wanted: 0 all fail, 1 any fails, d DKIM fails, s SPF fails",
+    ),
+    (
+        "ri",
+        "aggregate report interval in seconds (RFC 7489; removed in RFC 9989)",
+    ),
+    (
+        "rf",
+        "failure report format (RFC 7489; removed in RFC 9989)",
+    ),
+    (
+        "psd",
+        "public suffix domain: y it is one, n it is an organizational domain, u unknown",
+    ),
+    (
+        "t",
+        "testing mode: y means apply the policy one level less strictly (RFC 9989)",
+    ),
+];
+
+/// Every DMARC tag with its value, the defaults shown for absent ones, then unknown tags.
+pub fn record_tags(rec: &DmarcRecord) -> Vec<Tag> {
+    let p_default = rec.p.map(Policy::as_str).unwrap_or("none");
+    let sp_default = rec.sp.or(rec.p).map(Policy::as_str).unwrap_or("none");
+    let mut tags = Vec::new();
+    for (name, meaning) in TAG_MEANINGS {
+        let written = if *name == "v" {
+            Some("DMARC1".to_string())
+        } else {
+            rec.tag_value(name).map(str::to_string)
+        };
+        let (value, default) = match written {
+            Some(v) => (v, false),
+            None => {
+                let d = match *name {
+                    "p" => p_default.to_string(),
+                    "sp" => p_default.to_string(),
+                    "np" => sp_default.to_string(),
+                    "adkim" | "aspf" => "r".into(),
+                    "pct" => "100".into(),
+                    "fo" => "0".into(),
+                    "ri" => "86400".into(),
+                    "rf" => "afrf".into(),
+                    "psd" => "u".into(),
+                    "t" => "n".into(),
+                    _ => String::new(),
+                };
+                (d, true)
+            }
+        };
+        let mut meaning = meaning.to_string();
+        if *name == "p" && default {
+            meaning.push_str(
+                "; absent here, so the record counts as p=none if rua holds a valid URI, \
+                 otherwise DMARC is not applied",
+            );
+        }
+        if let Some(e) = rec
+            .errors
+            .iter()
+            .find(|e| e.tag == *name && e.kind == RecordErrorKind::BadValue)
+        {
+            meaning.push_str(&format!(" — ERROR: {}", e.message));
+        }
+        tags.push(Tag {
+            name: name.to_string(),
+            value,
+            meaning,
+            default,
+        });
+    }
+    for (name, value) in &rec.tags {
+        if !TAG_MEANINGS.iter().any(|(n, _)| n == name) {
+            tags.push(Tag {
+                name: name.clone(),
+                value: value.clone(),
+                meaning: "unknown tag: ignored".into(),
+                default: false,
+            });
+        }
+    }
+    tags
+}
+
+/// Whether the From domain exists (RFC 9989 §4.10.1 / RFC 9091: NXDOMAIN for A, AAAA and MX).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existence {
+    /// `None` when a query failed temporarily and none answered.
+    pub exists: Option<bool>,
+    pub outcomes: Vec<(RecordType, DnsOutcome)>,
+    pub queries: Vec<QueryKey>,
+}
+
+async fn check_existence(dns: &Dns, domain: &str) -> Existence {
+    let (a, aaaa, mx) = tokio::join!(
+        dns.query(domain, RecordType::A),
+        dns.query(domain, RecordType::AAAA),
+        dns.query(domain, RecordType::MX)
+    );
+    let outcomes = vec![
+        (RecordType::A, a.outcome),
+        (RecordType::AAAA, aaaa.outcome),
+        (RecordType::MX, mx.outcome),
+    ];
+    let exists = if outcomes.iter().all(|(_, o)| *o == DnsOutcome::NxDomain) {
+        Some(false)
+    } else if outcomes
+        .iter()
+        .any(|(_, o)| matches!(o, DnsOutcome::Answers | DnsOutcome::NoData))
+    {
+        Some(true)
+    } else if outcomes.iter().any(|(_, o)| o.is_temporary_error()) {
+        None
+    } else {
+        Some(true)
+    };
+    Existence {
+        exists,
+        outcomes,
+        queries: [RecordType::A, RecordType::AAAA, RecordType::MX]
+            .into_iter()
+            .map(|t| QueryKey::new(domain, t))
+            .collect(),
+    }
+}
+
+/// Which record policy discovery settled on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Discovery {
+    /// No DMARC record for the From domain, its organizational domain or a public suffix domain.
+    NoRecord,
+    /// A query failed temporarily (the name is given).
+    TempError { name: String },
+    /// Several DMARC records at the name the policy would come from: DMARC is not applied.
+    Multiple { domain: String, count: usize },
+    Found {
+        domain: String,
+        record: DmarcRecord,
+        /// True when the record is the From domain's own.
+        is_author: bool,
+        /// How it was found, in words.
+        via: String,
+    },
+}
+
+/// The policy that applies and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyChoice {
+    /// `None` when the record has neither a valid p nor a valid rua: DMARC is not applied.
+    pub policy: Option<Policy>,
+    /// `p`, `sp`, `np`, or `rua` (p=none because of rua).
+    pub tag: &'static str,
+    pub why: String,
+}
+
+/// The DMARC record lookup for one From domain, with its steps. Made by [`fetch_dmarc_policy`]
+/// while SPF and DKIM run; [`evaluate`] finishes the job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DmarcLookup {
+    pub from_domain: String,
+    pub walk: TreeWalk,
+    /// Organizational domain of the From domain by the tree walk (`None` after a DNS error).
+    pub org_domain_tree_walk: Option<String>,
+    pub org_domain_reason: String,
+    pub org_domain_psl: Option<String>,
+    pub discovery: Discovery,
+    /// The domain whose record RFC 7489 discovery (From domain, then PSL organizational domain)
+    /// would use, when it finds one.
+    pub psl_record_domain: Option<String>,
+    pub existence: Option<Existence>,
+    pub choice: Option<PolicyChoice>,
+    pub steps: Vec<Step>,
+}
+
+/// Fetches `_dmarc.<from-domain>` and walks up to the organizational domain (RFC 9989 §4.10),
+/// checks the RFC 7489 (PSL) discovery beside it, and, for a subdomain, whether the From domain
+/// exists (for `np`). Every query is a step with its evidence.
+pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
+    let from = align::normalize_domain(from_domain).unwrap_or_else(|| from_domain.to_string());
+    let walk = align::tree_walk(dns, &from).await;
+    let mut steps = walk.query_steps();
+    if walk.levels.is_empty() {
+        steps.push(Step::new(
+            "No DMARC lookup",
+            Outcome::Error,
+            format!("{from:?} is a single label or not a domain name: there is no _dmarc record to look up."),
+        ));
+    }
+    let org = walk.organizational_domain();
+    let org_psl = align::org_domain_psl(&from);
+    let (org_tw, org_reason) = match &org {
+        Some((o, why)) => (Some(o.clone()), why.clone()),
+        None => (None, "temporary DNS error during the tree walk".to_string()),
+    };
+
+    // RFC 7489: the From domain's record, else the PSL organizational domain's.
+    let mut psl_record_domain = None;
+    let mut psl_queries = Vec::new();
+    if let Some(first) = walk.levels.first() {
+        psl_queries.push(first.query.clone());
+        match &first.record {
+            LevelRecord::One(_) => psl_record_domain = Some(first.name.clone()),
+            LevelRecord::Multiple(_) => {}
+            LevelRecord::None if first.outcome.is_temporary_error() => {}
+            LevelRecord::None => {
+                if let Some(psl_org) = org_psl.as_ref().filter(|o| **o != first.name) {
+                    let record = match walk.level(psl_org) {
+                        Some(level) => {
+                            psl_queries.push(level.query.clone());
+                            level.record.clone()
+                        }
+                        None if walk.temp_error.is_none() => {
+                            // The walk stopped before reaching it (psd= or the query cap).
+                            let qname = format!("_dmarc.{psl_org}");
+                            let answer = dns.query(&qname, RecordType::TXT).await;
+                            psl_queries.push(QueryKey::new(&qname, RecordType::TXT));
+                            if answer.outcome == DnsOutcome::Answers {
+                                align::classify_txt(&answer.txt())
+                            } else {
+                                LevelRecord::None
+                            }
+                        }
+                        None => LevelRecord::None,
+                    };
+                    if matches!(record, LevelRecord::One(_)) {
+                        psl_record_domain = Some(psl_org.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    steps.push(
+        Step::new(
+            format!(
+                "Organizational domain of {from}: {} (DNS tree walk), {} (Public Suffix List)",
+                org_tw.as_deref().unwrap_or("unknown"),
+                org_psl.as_deref().unwrap_or("none")
+            ),
+            if org_tw.is_none() {
+                Outcome::Error
+            } else if org_tw != org_psl {
+                Outcome::Warning
+            } else {
+                Outcome::Info
+            },
+            {
+                let mut e = format!("Tree walk (RFC 9989, what mail-auth uses): {org_reason}. ");
+                e.push_str(&match &org_psl {
+                    Some(p) => format!("Public Suffix List (RFC 7489): {p}."),
+                    None => format!("Public Suffix List (RFC 7489): {from} is itself a public suffix, so it has none."),
+                });
+                if org_tw.is_some() && org_tw != org_psl {
+                    e.push_str(" The two methods disagree.");
+                }
+                e
+            },
+        )
+        .queries(walk.queries())
+        .fact("org_domain_tree_walk", org_tw.clone().unwrap_or_default())
+        .fact("org_domain_psl", org_psl.clone().unwrap_or_default()),
+    );
+
+    let discovery = discover(&walk, org_tw.as_deref());
+    let mut existence = None;
+    let mut choice = None;
+    match &discovery {
+        Discovery::Found {
+            domain,
+            record,
+            is_author,
+            via,
+        } => {
+            let errors: Vec<String> = record.errors.iter().map(|e| e.message.clone()).collect();
+            steps.push(
+                Step::new(
+                    format!("DMARC record used: _dmarc.{domain}"),
+                    if record.fatal_error().is_some() {
+                        Outcome::Error
+                    } else if errors.is_empty() {
+                        Outcome::Pass
+                    } else {
+                        Outcome::Warning
+                    },
+                    {
+                        let mut e = format!("The record comes from {via}: {}", record.raw);
+                        if let Some(f) = record.fatal_error() {
+                            e.push_str(&format!(
+                                ". The record is broken — {} — so DMARC evaluation ends in a \
+                                 permanent error (permerror). (RFC 7489 §6.3 lets a receiver use the \
+                                 default instead; mail-auth and most receivers reject the record.)",
+                                f.message
+                            ));
+                        } else if !errors.is_empty() {
+                            e.push_str(&format!(". Problems (defaults used): {}.", errors.join("; ")));
+                        } else {
+                            e.push('.');
+                        }
+                        e
+                    },
+                )
+                .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT))
+                .fact("record_domain", domain.clone()),
+            );
+            if record.fatal_error().is_none() {
+                let needs_existence = !*is_author
+                    && record.p.is_some()
+                    && record.np.is_some()
+                    && record.np != record.sp.or(record.p);
+                if needs_existence {
+                    existence = Some(check_existence(dns, &from).await);
+                }
+                let c = choose_policy(record, *is_author, &from, domain, existence.as_ref());
+                let mut step = Step::new(
+                    format!(
+                        "Policy that applies: {} (from {})",
+                        c.policy.map(Policy::as_str).unwrap_or("no DMARC"),
+                        c.tag
+                    ),
+                    if c.policy.is_some() {
+                        Outcome::Info
+                    } else {
+                        Outcome::Skipped
+                    },
+                    c.why.clone(),
+                )
+                .fact("tag", c.tag);
+                if let Some(ex) = &existence {
+                    step = step.queries(ex.queries.clone());
+                }
+                steps.push(step);
+                choice = Some(c);
+            }
+        }
+        Discovery::NoRecord if !walk.levels.is_empty() => steps.push(
+            Step::new(
+                "No DMARC record",
+                Outcome::Skipped,
+                format!(
+                    "Neither {from} nor any domain above it publishes a DMARC record: DMARC does \
+                     not apply (result none)."
+                ),
+            )
+            .queries(walk.queries()),
+        ),
+        Discovery::NoRecord => {}
+        Discovery::TempError { name } => steps.push(
+            Step::new(
+                "DMARC record lookup failed",
+                Outcome::Error,
+                format!(
+                    "The query for _dmarc.{name} failed temporarily, so the policy (and the \
+                     organizational domain) cannot be known: DMARC temperror. Trying again later \
+                     may succeed."
+                ),
+            )
+            .query(QueryKey::new(&format!("_dmarc.{name}"), RecordType::TXT)),
+        ),
+        Discovery::Multiple { domain, count } => steps.push(
+            Step::new(
+                format!("{count} DMARC records at _dmarc.{domain}"),
+                Outcome::Error,
+                format!(
+                    "_dmarc.{domain} publishes {count} records starting with v=DMARC1. A domain \
+                     must publish exactly one; with several, policy discovery ends and DMARC is not \
+                     applied (RFC 7489 §6.6.3, RFC 9989 §4.10): result none. This is a \
+                     configuration error of the domain."
+                ),
+            )
+            .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT)),
+        ),
+    }
+
+    let tw_record_domain = match &discovery {
+        Discovery::Found { domain, .. } => Some(domain.clone()),
+        _ => None,
+    };
+    if walk.temp_error.is_none() && tw_record_domain != psl_record_domain {
+        steps.push(
+            Step::new(
+                "RFC 7489 (Public Suffix List) discovery would use another record",
+                Outcome::Warning,
+                format!(
+                    "The tree walk uses {}; a receiver following RFC 7489 (From domain, then the \
+                     PSL organizational domain {}) would use {}.",
+                    tw_record_domain
+                        .as_deref()
+                        .map(|d| format!("_dmarc.{d}"))
+                        .unwrap_or_else(|| "no record".into()),
+                    org_psl.as_deref().unwrap_or("(none)"),
+                    psl_record_domain
+                        .as_deref()
+                        .map(|d| format!("_dmarc.{d}"))
+                        .unwrap_or_else(|| "no record".into()),
+                ),
+            )
+            .queries(psl_queries),
+        );
+    }
+
+    DmarcLookup {
+        from_domain: from,
+        walk,
+        org_domain_tree_walk: org_tw,
+        org_domain_reason: org_reason,
+        org_domain_psl: org_psl,
+        discovery,
+        psl_record_domain,
+        existence,
+        choice,
+        steps,
+    }
+}
+
+/// RFC 9989 §4.10.1: the From domain's own record; else the organizational domain's; else the
+/// record found closest to the root (a public suffix domain's).
+fn discover(walk: &TreeWalk, org: Option<&str>) -> Discovery {
+    let Some(first) = walk.levels.first() else {
+        return Discovery::NoRecord;
+    };
+    match &first.record {
+        LevelRecord::One(r) => {
+            return Discovery::Found {
+                domain: first.name.clone(),
+                record: r.clone(),
+                is_author: true,
+                via: format!("the From domain {} itself", first.name),
+            };
+        }
+        LevelRecord::Multiple(m) => {
+            return Discovery::Multiple {
+                domain: first.name.clone(),
+                count: m.len(),
+            };
+        }
+        LevelRecord::None => {}
+    }
+    if let Some(name) = &walk.temp_error {
+        return Discovery::TempError { name: name.clone() };
+    }
+    if let Some(org) = org
+        && let Some(level) = walk.level(org)
+    {
+        match &level.record {
+            LevelRecord::One(r) => {
+                return Discovery::Found {
+                    domain: level.name.clone(),
+                    record: r.clone(),
+                    is_author: false,
+                    via: format!("the organizational domain {}", level.name),
+                };
+            }
+            LevelRecord::Multiple(m) => {
+                return Discovery::Multiple {
+                    domain: level.name.clone(),
+                    count: m.len(),
+                };
+            }
+            LevelRecord::None => {}
+        }
+    }
+    match walk
+        .levels
+        .iter()
+        .rev()
+        .find(|l| l.dmarc_record().is_some())
+    {
+        Some(level) => Discovery::Found {
+            domain: level.name.clone(),
+            record: level.dmarc_record().cloned().unwrap_or_default(),
+            is_author: false,
+            via: format!(
+                "the public suffix domain {} (no record at the organizational domain)",
+                level.name
+            ),
+        },
+        None => Discovery::NoRecord,
+    }
+}
+
+/// Which of p, sp and np applies (RFC 9989 §4.10.1, RFC 9091).
+pub fn choose_policy(
+    record: &DmarcRecord,
+    is_author: bool,
+    from: &str,
+    record_domain: &str,
+    existence: Option<&Existence>,
+) -> PolicyChoice {
+    let Some(p) = record.p else {
+        return if !record.rua.is_empty() {
+            PolicyChoice {
+                policy: Some(Policy::None),
+                tag: "rua",
+                why: "The record has no valid p tag but a valid rua, so it counts as p=none \
+                      (monitoring only) and evaluation continues (RFC 7489 §6.6.3, RFC 9989 §4.10.1)."
+                    .into(),
+            }
+        } else {
+            PolicyChoice {
+                policy: None,
+                tag: "p",
+                why: "The record has no valid p tag and no valid rua: DMARC is not applied to \
+                      this message (result none)."
+                    .into(),
+            }
+        };
+    };
+    if is_author {
+        return PolicyChoice {
+            policy: Some(p),
+            tag: "p",
+            why: format!(
+                "The record is published by the From domain {from} itself, so p applies: p={}.",
+                p.as_str()
+            ),
+        };
+    }
+    let sp = record.sp.unwrap_or(p);
+    let sp_words = if record.sp.is_some() {
+        format!("sp={}", sp.as_str())
+    } else {
+        format!("no sp tag, so p={}", p.as_str())
+    };
+    if let Some(np) = record.np {
+        match existence.and_then(|e| e.exists) {
+            Some(false) => {
+                return PolicyChoice {
+                    policy: Some(np),
+                    tag: "np",
+                    why: format!(
+                        "{from} is a subdomain of {record_domain} that does not exist (NXDOMAIN for \
+                         A, AAAA and MX), so np applies: np={}.",
+                        np.as_str()
+                    ),
+                };
+            }
+            None if existence.is_some() => {
+                return PolicyChoice {
+                    policy: Some(sp),
+                    tag: if record.sp.is_some() { "sp" } else { "p" },
+                    why: format!(
+                        "{from} is a subdomain of {record_domain}; whether it exists could not be \
+                         told (DNS errors), so it is taken as existing: {sp_words}."
+                    ),
+                };
+            }
+            _ => {}
+        }
+    }
+    let tag = if record.sp.is_some() { "sp" } else { "p" };
+    let exists_words = match existence.and_then(|e| e.exists) {
+        Some(true) => " that exists",
+        _ => "",
+    };
+    PolicyChoice {
+        policy: Some(sp),
+        tag,
+        why: format!(
+            "{from} is a subdomain{exists_words} of {record_domain}, whose record applies to it: \
+             {sp_words}."
+        ),
+    }
+}
+
+/// Alignment and the DMARC verdict, once SPF and DKIM are known. `lookup` is the result of
+/// [`fetch_dmarc_policy`] for the same From domain (fetched now when absent). `raw` is the message,
+/// for mail-auth's own DMARC verdict (run on the same SPF/DKIM results, through `auth`).
+pub async fn evaluate(
+    dns: &Dns,
+    auth: &MessageAuthenticator,
+    raw: &[u8],
+    from_domain: Option<&str>,
+    lookup: Option<DmarcLookup>,
+    spf: &SpfChecks,
+    dkim: &[DkimCheck],
+) -> (Alignment, DmarcCheck) {
+    let from = from_domain.and_then(align::normalize_domain);
+    let ours = async {
+        match (&from, from_domain) {
+            (Some(from), _) => {
+                let lookup = match lookup {
+                    Some(l) if l.from_domain == *from => l,
+                    _ => fetch_dmarc_policy(dns, from).await,
+                };
+                evaluate_with_lookup(dns, from, lookup, spf, dkim).await
+            }
+            (None, written) => no_from_domain(written),
+        }
+    };
+    let (ours, theirs) = tokio::join!(ours, mail_auth_dmarc(auth, raw, spf, dkim));
+    let (alignment, mut check) = ours;
+    compare_with_mail_auth(&mut check, theirs);
+    (alignment, check)
+}
+
+fn no_from_domain(written: Option<&str>) -> (Alignment, DmarcCheck) {
+    let why = match written {
+        Some(w) => format!("The From domain {w:?} is not a valid domain name."),
+        None => "The message has no usable RFC 5322 From domain (the From header is missing, \
+                 empty or unparsable)."
+            .to_string(),
+    };
+    let alignment = Alignment {
+        steps: vec![Step::new(
+            "No From domain to align with",
+            Outcome::Error,
+            format!(
+                "{why} Alignment compares identifiers with the From domain, so there is nothing to compare."
+            ),
+        )],
+        ..Default::default()
+    };
+    let check = DmarcCheck {
+        result: AuthResult::None,
+        disposition: Some("none".into()),
+        steps: vec![Step::new(
+            "DMARC not applied",
+            Outcome::Error,
+            format!(
+                "{why} DMARC is defined for exactly one From domain, so it does not apply \
+                 (result none). RFC 7489 §6.6.1 lets receivers reject such messages outright."
+            ),
+        )],
+        ..Default::default()
+    };
+    (alignment, check)
+}
+
+async fn evaluate_with_lookup(
+    dns: &Dns,
+    from: &str,
+    lookup: DmarcLookup,
+    spf: &SpfChecks,
+    dkim: &[DkimCheck],
+) -> (Alignment, DmarcCheck) {
+    let record = match &lookup.discovery {
+        Discovery::Found { record, .. } if record.fatal_error().is_none() => Some(record),
+        _ => None,
+    };
+    let aspf = record.map(DmarcRecord::aspf).unwrap_or_default();
+    let adkim = record.map(DmarcRecord::adkim).unwrap_or_default();
+
+    // Identifiers: the SPF-authenticated domain and each DKIM d=, when their check passed (or
+    // could not tell: a temperror on an aligned identifier means DMARC cannot decide either).
+    let mut alignment_steps = Vec::new();
+    let mut spf_idents = Vec::new();
+    let mut dkim_idents = Vec::new();
+    let mut not_considered = Vec::new();
+    match (&spf.mail_from.domain, spf.mail_from.result) {
+        (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
+            if let Some(domain) = align::alignment_domain(d) {
+                spf_idents.push(Identifier {
+                    method: "spf",
+                    domain,
+                    result: r,
+                    header_index: None,
+                });
+            }
+        }
+        (Some(d), r) => not_considered.push(format!("SPF for {d} ({r})")),
+        (None, r) => not_considered.push(format!("SPF (no MAIL FROM domain, {r})")),
+    }
+    for check in dkim {
+        match (&check.domain, check.result) {
+            (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
+                if let Some(domain) = align::alignment_domain(d) {
+                    dkim_idents.push(Identifier {
+                        method: "dkim",
+                        domain,
+                        result: r,
+                        header_index: Some(check.header_index),
+                    });
+                }
+            }
+            (Some(d), r) => not_considered.push(format!("DKIM d={d} ({r})")),
+            (None, r) => not_considered.push(format!("a DKIM signature without d= ({r})")),
+        }
+    }
+    alignment_steps.push(
+        Step::new(
+            format!("From domain {from}"),
+            Outcome::Info,
+            format!(
+                "The RFC 5322 From domain is {from}. Its organizational domain is {} by the DNS \
+                 tree walk (RFC 9989) and {} by the Public Suffix List (RFC 7489). SPF alignment is \
+                 {}, DKIM alignment {}{}.",
+                lookup.org_domain_tree_walk.as_deref().unwrap_or("unknown"),
+                lookup.org_domain_psl.as_deref().unwrap_or("none (it is a public suffix)"),
+                mode_word(aspf),
+                mode_word(adkim),
+                if record.is_some() {
+                    " as the DMARC record says"
+                } else {
+                    " (the defaults: no usable DMARC record)"
+                }
+            ),
+        )
+        .queries(lookup.walk.queries()),
+    );
+    if !not_considered.is_empty() {
+        alignment_steps.push(Step::new(
+            "Identifiers that did not pass",
+            Outcome::Skipped,
+            format!(
+                "Only identifiers whose check passed can align: {} did not, so they are not \
+                 compared.",
+                not_considered.join(", ")
+            ),
+        ));
+    }
+
+    let mut orgs = OrgDomains::default();
+    orgs.insert(from, &lookup.walk);
+    let from_org = lookup.org_domain_tree_walk.as_deref();
+    let mut spf_side = AlignmentSide {
+        mode: aspf,
+        ..Default::default()
+    };
+    let mut dkim_side = AlignmentSide {
+        mode: adkim,
+        ..Default::default()
+    };
+    let mut walk_failed = lookup.org_domain_tree_walk.is_none();
+    for (idents, side) in [(&spf_idents, &mut spf_side), (&dkim_idents, &mut dkim_side)] {
+        for ident in idents.iter() {
+            let (cand, step, failed) =
+                align::align_candidate(dns, &mut orgs, ident, from, from_org, side.mode).await;
+            walk_failed |= failed && !cand.aligned;
+            side.aligned |= cand.aligned && cand.result == AuthResult::Pass;
+            side.candidates.push(cand);
+            alignment_steps.push(step);
+        }
+    }
+    if spf_idents.is_empty() && dkim_idents.is_empty() {
+        alignment_steps.push(Step::new(
+            "Nothing to align",
+            Outcome::NoMatch,
+            "No SPF or DKIM check passed, so no authenticated identifier can align with the From \
+             domain.",
+        ));
+    }
+
+    // Where the PSL and the tree walk disagree on an organizational domain.
+    let mut disagreements = Vec::new();
+    if let Some(tw) = &lookup.org_domain_tree_walk
+        && Some(tw) != lookup.org_domain_psl.as_ref()
+    {
+        disagreements.push(format!(
+            "{from}: {tw} (tree walk) vs {} (PSL)",
+            lookup.org_domain_psl.as_deref().unwrap_or("none")
+        ));
+    }
+    let mut verdict_changes = Vec::new();
+    for cand in spf_side
+        .candidates
+        .iter()
+        .chain(dkim_side.candidates.iter())
+    {
+        if let Some(tw) = &cand.org_domain_tree_walk
+            && Some(tw) != cand.org_domain_psl.as_ref()
+        {
+            let line = format!(
+                "{}: {tw} (tree walk) vs {} (PSL)",
+                cand.domain,
+                cand.org_domain_psl.as_deref().unwrap_or("none")
+            );
+            if !disagreements.contains(&line) {
+                disagreements.push(line);
+            }
+        }
+        if cand.aligned != cand.aligned_by_psl {
+            verdict_changes.push(format!(
+                "{} is {} by the tree walk but {} by the PSL",
+                cand.domain,
+                if cand.aligned {
+                    "aligned"
+                } else {
+                    "not aligned"
+                },
+                if cand.aligned_by_psl {
+                    "aligned"
+                } else {
+                    "not aligned"
+                }
+            ));
+        }
+    }
+    let psl_disagreement = !disagreements.is_empty() || !verdict_changes.is_empty();
+    if psl_disagreement {
+        alignment_steps.push(
+            Step::new(
+                "Tree walk and Public Suffix List disagree",
+                Outcome::Warning,
+                format!(
+                    "Organizational domains differ — {}. {}",
+                    if disagreements.is_empty() {
+                        "none".to_string()
+                    } else {
+                        disagreements.join("; ")
+                    },
+                    if verdict_changes.is_empty() {
+                        "No alignment verdict changes because of it.".to_string()
+                    } else {
+                        format!(
+                            "This changes alignment: {}. A receiver using RFC 7489 would decide \
+                             differently from one using RFC 9989.",
+                            verdict_changes.join("; ")
+                        )
+                    }
+                ),
+            )
+            .fact("domains", disagreements.join("; ")),
+        );
+    }
+
+    let alignment = Alignment {
+        from_domain: Some(from.to_string()),
+        from_org_domain_tree_walk: lookup.org_domain_tree_walk.clone(),
+        from_org_domain_psl: lookup.org_domain_psl.clone(),
+        spf: spf_side,
+        dkim: dkim_side,
+        psl_disagreement,
+        steps: alignment_steps,
+    };
+    let check = verdict(lookup, &alignment, walk_failed);
+    (alignment, check)
+}
+
+fn mode_word(mode: AlignmentMode) -> &'static str {
+    match mode {
+        AlignmentMode::Relaxed => "relaxed",
+        AlignmentMode::Strict => "strict",
+    }
+}
+
+fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> DmarcCheck {
+    let DmarcLookup {
+        discovery,
+        choice,
+        mut steps,
+        ..
+    } = lookup;
+    let mut check = DmarcCheck::default();
+    let (domain, record) = match discovery {
+        Discovery::Found { domain, record, .. } => (domain, record),
+        Discovery::TempError { .. } => {
+            check.result = AuthResult::TempError;
+            check.disposition = Some("none".into());
+            steps.push(Step::new(
+                "Result: temperror",
+                Outcome::Error,
+                "A DNS lookup DMARC needs failed temporarily. A receiver would typically accept the \
+                 message or defer it (4xx) and retry; no policy is applied.",
+            ));
+            check.steps = steps;
+            return check;
+        }
+        Discovery::NoRecord | Discovery::Multiple { .. } => {
+            check.result = AuthResult::None;
+            check.disposition = Some("none".into());
+            steps.push(Step::new(
+                "Result: none",
+                Outcome::Skipped,
+                "No DMARC policy applies to this From domain, so a receiver applies none.",
+            ));
+            check.steps = steps;
+            return check;
+        }
+    };
+    check.record_domain = Some(domain.clone());
+    check.record = Some(record.raw.clone());
+    check.tags = record_tags(&record);
+    steps.push(tags_step(&check.tags, &domain));
+    if let Some(fatal) = record.fatal_error() {
+        check.result = AuthResult::PermError;
+        check.disposition = Some("none".into());
+        check.bad_tag = Some(fatal.tag.clone());
+        steps.push(Step::new(
+            format!("Result: permerror (bad {} tag)", fatal.tag),
+            Outcome::Error,
+            format!(
+                "The DMARC record at _dmarc.{domain} is broken: {}. No policy can be read from it, \
+                 so no policy is applied.",
+                fatal.message
+            ),
+        ));
+        check.steps = steps;
+        return check;
+    }
+    let Some(choice) = choice else {
+        check.result = AuthResult::None;
+        check.disposition = Some("none".into());
+        check.steps = steps;
+        return check;
+    };
+    let Some(policy) = choice.policy else {
+        check.result = AuthResult::None;
+        check.disposition = Some("none".into());
+        check.policy_source = Some(choice.why);
+        steps.push(Step::new(
+            "Result: none",
+            Outcome::Skipped,
+            "The record gives no policy to apply, so DMARC is not applied.",
+        ));
+        check.steps = steps;
+        return check;
+    };
+    check.policy = Some(policy.as_str().into());
+    check.policy_source = Some(format!("{}: {}", choice.tag, choice.why));
+
+    let passing: Vec<&str> = alignment
+        .spf
+        .candidates
+        .iter()
+        .map(|c| ("SPF", c))
+        .chain(alignment.dkim.candidates.iter().map(|c| ("DKIM", c)))
+        .filter(|(_, c)| c.aligned && c.result == AuthResult::Pass)
+        .map(|(m, _)| m)
+        .collect();
+    let aligned_temp = alignment
+        .spf
+        .candidates
+        .iter()
+        .chain(alignment.dkim.candidates.iter())
+        .any(|c| c.aligned && c.result == AuthResult::TempError);
+    let (result, outcome, why) = if !passing.is_empty() {
+        let mut m = passing.clone();
+        m.dedup();
+        (
+            AuthResult::Pass,
+            Outcome::Pass,
+            format!(
+                "{} passed and is aligned with the From domain.",
+                m.join(" and ")
+            ),
+        )
+    } else if aligned_temp {
+        (
+            AuthResult::TempError,
+            Outcome::Error,
+            "No aligned identifier passed, and an aligned one ended in a temporary error: DMARC \
+             cannot tell pass from fail (temperror)."
+                .to_string(),
+        )
+    } else if walk_failed {
+        (
+            AuthResult::TempError,
+            Outcome::Error,
+            "No identifier is aligned, but an organizational domain could not be found because of \
+             a DNS error, so relaxed alignment is undecided (temperror)."
+                .to_string(),
+        )
+    } else {
+        (
+            AuthResult::Fail,
+            Outcome::Fail,
+            "Neither SPF nor DKIM produced a passing identifier aligned with the From domain."
+                .to_string(),
+        )
+    };
+    check.result = result;
+    steps.push(Step::new(format!("Result: {result}"), outcome, why));
+
+    // Disposition: what a receiver following the record would do.
+    let testing = record.testing();
+    let effective = if testing {
+        policy.one_level_down()
+    } else {
+        policy
+    };
+    let pct = record.pct.unwrap_or(100);
+    let (disposition, explanation) = match result {
+        AuthResult::Pass => (
+            Policy::None,
+            "DMARC passed: the policy is not applied; the message is delivered normally."
+                .to_string(),
+        ),
+        AuthResult::Fail => {
+            let mut e = format!("DMARC failed, so {} applies", policy.as_str());
+            if testing {
+                e.push_str(&format!(
+                    ", but t=y (testing) asks receivers to apply one level less: {}",
+                    effective.as_str()
+                ));
+            }
+            e.push('.');
+            if pct < 100 {
+                let rest = effective.one_level_down();
+                e.push_str(&format!(
+                    " pct={pct}: an RFC 7489 receiver applies {} to {pct}% of failing messages and \
+                     {} to the rest (RFC 9989 made pct historic and applies the policy to all).",
+                    effective.as_str(),
+                    rest.as_str()
+                ));
+                check.disposition_unsampled = Some(rest.as_str().into());
+            }
+            (effective, e)
+        }
+        _ => (
+            Policy::None,
+            "DMARC could not be decided (temperror); a receiver would typically accept the \
+             message or defer it with a 4xx and retry — no policy is applied."
+                .to_string(),
+        ),
+    };
+    check.disposition = Some(disposition.as_str().into());
+    steps.push(
+        Step::new(
+            format!("Disposition: {}", disposition.as_str()),
+            match disposition {
+                Policy::None => Outcome::Info,
+                _ => Outcome::Warning,
+            },
+            explanation,
+        )
+        .fact("policy", policy.as_str())
+        .fact("pct", pct.to_string())
+        .fact("t", if testing { "y" } else { "n" }),
+    );
+    check.steps = steps;
+    check
+}
+
+fn tags_step(tags: &[Tag], domain: &str) -> Step {
+    let shown: Vec<String> = tags
+        .iter()
+        .map(|t| {
+            format!(
+                "{}={}{}",
+                t.name,
+                if t.value.is_empty() {
+                    "(none)"
+                } else {
+                    &t.value
+                },
+                if t.default { " (default)" } else { "" }
+            )
+        })
+        .collect();
+    let mut step = Step::new(
+        format!("Tags of _dmarc.{domain}"),
+        Outcome::Info,
+        format!(
+            "The record's tags, with defaults for those absent: {}.",
+            shown.join("; ")
+        ),
+    );
+    for t in tags {
+        step = step.fact(t.name.clone(), t.value.clone());
+    }
+    step
+}
+
+/// mail-auth's verdict on the same SPF/DKIM results: `Err` with the reason when it could not run.
+struct MailAuthVerdict {
+    result: AuthResult,
+    /// Its policy after the t=y downgrade, when it used a record.
+    policy: Option<String>,
+    record_domain_hint: String,
+}
+
+async fn mail_auth_dmarc(
+    auth: &MessageAuthenticator,
+    raw: &[u8],
+    spf: &SpfChecks,
+    dkim: &[DkimCheck],
+) -> Result<MailAuthVerdict, String> {
+    use mail_auth::dkim::Signature;
+    use mail_auth::dmarc::verify::DmarcParameters;
+    use mail_auth::{DkimOutput, DmarcResult, DnsError, Error, SpfOutput, SpfResult};
+
+    let message = mail_auth::AuthenticatedMessage::parse(raw)
+        .ok_or_else(|| "mail-auth could not parse the message headers".to_string())?;
+    let considered: Vec<(&DkimCheck, Signature)> = dkim
+        .iter()
+        .filter(|c| matches!(c.result, AuthResult::Pass | AuthResult::TempError))
+        .filter_map(|c| {
+            c.domain.as_ref().map(|d| {
+                (
+                    c,
+                    Signature {
+                        d: d.clone(),
+                        s: c.selector.clone().unwrap_or_default(),
+                        ..Default::default()
+                    },
+                )
+            })
+        })
+        .collect();
+    let outputs: Vec<DkimOutput<'_>> = considered
+        .iter()
+        .map(|(c, sig)| match c.result {
+            AuthResult::Pass => DkimOutput::pass().with_signature(sig),
+            _ => DkimOutput::temp_err(Error::Dns(DnsError::Resolver(
+                c.reason.clone().unwrap_or_else(|| "temporary error".into()),
+            )))
+            .with_signature(sig),
+        })
+        .collect();
+    let spf_result = match spf.mail_from.result {
+        AuthResult::Pass => SpfResult::Pass,
+        AuthResult::Fail => SpfResult::Fail,
+        AuthResult::SoftFail => SpfResult::SoftFail,
+        AuthResult::Neutral => SpfResult::Neutral,
+        AuthResult::TempError => SpfResult::TempError,
+        AuthResult::PermError => SpfResult::PermError,
+        AuthResult::None | AuthResult::Policy => SpfResult::None,
+    };
+    let mail_from_domain = spf.mail_from.domain.clone().unwrap_or_default();
+    let spf_output = SpfOutput::new(mail_from_domain.clone()).with_result(spf_result);
+    let output = auth
+        .verify_dmarc(DmarcParameters::new(
+            &message,
+            &outputs,
+            &mail_from_domain,
+            &spf_output,
+        ))
+        .await;
+    let result = match output.result() {
+        DmarcResult::Pass => AuthResult::Pass,
+        DmarcResult::Fail(_) => AuthResult::Fail,
+        DmarcResult::TempError(_) => AuthResult::TempError,
+        DmarcResult::PermError(_) => AuthResult::PermError,
+        DmarcResult::None => AuthResult::None,
+    };
+    let policy = output.dmarc_record().map(|_| output.policy().to_string());
+    Ok(MailAuthVerdict {
+        result,
+        policy,
+        record_domain_hint: output.domain().to_string(),
+    })
+}
+
+fn compare_with_mail_auth(check: &mut DmarcCheck, theirs: Result<MailAuthVerdict, String>) {
+    let theirs = match theirs {
+        Ok(t) => t,
+        Err(why) => {
+            check.steps.push(Step::new(
+                "mail-auth's DMARC verdict",
+                Outcome::Skipped,
+                format!("Not available: {why}."),
+            ));
+            return;
+        }
+    };
+    check.mail_auth_result = Some(theirs.result);
+    // Ours after t=y, to set beside mail-auth's (which folds t=y into its policy).
+    let our_policy = check.policy.as_deref().map(|p| {
+        let p = Policy::parse(p).unwrap_or(Policy::None);
+        let testing = check
+            .tags
+            .iter()
+            .any(|t| t.name == "t" && t.value.eq_ignore_ascii_case("y"));
+        if testing { p.one_level_down() } else { p }
+            .as_str()
+            .to_string()
+    });
+    let policy_differs = matches!((&our_policy, &theirs.policy), (Some(a), Some(b)) if a != b);
+    if theirs.result == check.result && !policy_differs {
+        check.steps.push(Step::new(
+            format!("mail-auth agrees: {}", theirs.result),
+            Outcome::Pass,
+            format!(
+                "mail-auth's verify_dmarc, given the same SPF and DKIM results, also returns {}{}.",
+                theirs.result,
+                theirs
+                    .policy
+                    .as_deref()
+                    .map(|p| format!(" with policy {p}"))
+                    .unwrap_or_default()
+            ),
+        ));
+        return;
+    }
+    check.disagreement = true;
+    check.steps.push(
+        Step::new(
+            format!(
+                "mail-auth disagrees: {} (ours {})",
+                theirs.result, check.result
+            ),
+            Outcome::Warning,
+            format!(
+                "Given the same SPF and DKIM results for From domain {}, mail-auth's verify_dmarc \
+                 returns {} with policy {}, while this evaluation returns {} with policy {}. Both \
+                 are shown; the steps above explain ours.",
+                if theirs.record_domain_hint.is_empty() {
+                    "(none found)"
+                } else {
+                    &theirs.record_domain_hint
+                },
+                theirs.result,
+                theirs.policy.as_deref().unwrap_or("(no record)"),
+                check.result,
+                our_policy.as_deref().unwrap_or("(no record)")
+            ),
+        )
+        .fact("mail_auth_result", theirs.result.as_str())
+        .fact("our_result", check.result.as_str()),
+    );
+}
+
+/// An in-memory DNS for unit tests (names absent = NXDOMAIN).
+#[cfg(test)]
+pub(crate) mod test_dns {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use crate::dns::{
+        BoxFuture, Dns, DnsAnswer, DnsBackend, DnsOutcome, DnsSource, QueryKey, Record, RecordType,
+    };
+
+    #[derive(Default, Clone)]
+    pub struct MemDns {
+        answers: HashMap<(String, RecordType), DnsAnswer>,
+        names: Vec<String>,
+    }
+
+    impl MemDns {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        pub fn txt(mut self, name: &str, text: &str) -> Self {
+            let key = (name.to_ascii_lowercase(), RecordType::TXT);
+            let entry = self
+                .answers
+                .entry(key)
+                .or_insert_with(|| DnsAnswer::records(Vec::new(), Some(300)));
+            entry.records.push(Record::Txt {
+                strings: vec![text.to_string()],
+            });
+            entry.outcome = DnsOutcome::Answers;
+            self.names.push(name.to_ascii_lowercase());
+            self
+        }
+
+        pub fn a(mut self, name: &str) -> Self {
+            self.answers.insert(
+                (name.to_ascii_lowercase(), RecordType::A),
+                DnsAnswer::records(
+                    vec![Record::A {
+                        address: [192, 0, 2, 1].into(),
+                    }],
+                    Some(300),
+                ),
+            );
+            self.names.push(name.to_ascii_lowercase());
+            self
+        }
+
+        pub fn timeout(mut self, name: &str) -> Self {
+            for t in [
+                RecordType::TXT,
+                RecordType::A,
+                RecordType::AAAA,
+                RecordType::MX,
+            ] {
+                self.answers.insert(
+                    (name.to_ascii_lowercase(), t),
+                    DnsAnswer::outcome(DnsOutcome::Timeout, Some("timed out".into())),
+                );
+            }
+            self
+        }
+
+        pub fn dns(self) -> Dns {
+            Dns::new(Arc::new(self))
+        }
+    }
+
+    impl DnsBackend for MemDns {
+        fn source(&self) -> DnsSource {
+            DnsSource::Snapshot
+        }
+
+        fn lookup<'a>(&'a self, key: &'a QueryKey) -> BoxFuture<'a, DnsAnswer> {
+            Box::pin(async move {
+                if let Some(a) = self.answers.get(&(key.name.clone(), key.rtype)) {
+                    return a.clone();
+                }
+                if self.names.contains(&key.name) {
+                    DnsAnswer::records(Vec::new(), Some(300))
+                } else {
+                    DnsAnswer::outcome(DnsOutcome::NxDomain, None)
+                }
+            })
+        }
+    }
+}

@@ -218,6 +218,9 @@ pub struct DkimCheck {
     pub header_signature_valid: Option<bool>,
     pub risks: Vec<String>,
     pub mail_auth_result: Option<AuthResult>,
+    /// mail-auth's error text behind its verdict, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_auth_reason: Option<String>,
     pub disagreement: bool,
     pub steps: Vec<Step>,
 }
@@ -266,8 +269,16 @@ pub struct AlignmentCandidate {
     /// Organizational domain by the Public Suffix List (RFC 7489).
     pub org_domain_psl: Option<String>,
     pub aligned: bool,
-    /// Whether the PSL method would decide differently.
+    /// Whether the PSL method (RFC 7489) finds it aligned; differs from `aligned` only where the
+    /// two ways of finding organizational domains disagree.
     pub aligned_by_psl: bool,
+    /// The SPF or DKIM result for this identifier (`pass`, or `temperror`: such an identifier
+    /// cannot make DMARC pass, but can make it undecidable).
+    #[serde(default)]
+    pub result: AuthResult,
+    /// The DKIM-Signature header this `d=` came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_index: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -303,6 +314,13 @@ pub struct DmarcCheck {
     pub policy_source: Option<String>,
     /// What a receiver following the record would do: `none`, `quarantine`, `reject`.
     pub disposition: Option<String>,
+    /// With pct below 100 on a failing message: what an RFC 7489 receiver does with the messages
+    /// pct= leaves out (one level less than `disposition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition_unsampled: Option<String>,
+    /// The tag whose bad value made the record unusable (permerror).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_tag: Option<String>,
     pub mail_auth_result: Option<AuthResult>,
     pub disagreement: bool,
     pub steps: Vec<Step>,
