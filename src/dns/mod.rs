@@ -10,7 +10,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -88,13 +88,26 @@ pub fn normalize_name(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "UPPERCASE")]
 pub enum Record {
-    A { address: Ipv4Addr },
-    Aaaa { address: Ipv6Addr },
+    A {
+        address: Ipv4Addr,
+    },
+    Aaaa {
+        address: Ipv6Addr,
+    },
     /// One TXT record: its character-strings, in order (joined with no separator when read).
-    Txt { strings: Vec<String> },
-    Mx { preference: u16, exchange: String },
-    Ptr { name: String },
-    Cname { target: String },
+    Txt {
+        strings: Vec<String>,
+    },
+    Mx {
+        preference: u16,
+        exchange: String,
+    },
+    Ptr {
+        name: String,
+    },
+    Cname {
+        target: String,
+    },
 }
 
 impl Record {
@@ -258,6 +271,11 @@ impl DnsEvidence {
 pub trait DnsBackend: Send + Sync {
     fn source(&self) -> DnsSource;
     fn lookup<'a>(&'a self, key: &'a QueryKey) -> BoxFuture<'a, DnsAnswer>;
+    /// The longest a lookup can take before it answers Timeout (None: answers at once). The
+    /// responder gives mail-auth's resolver more than this, so our answer always arrives.
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// The logging handle every verifier uses. Cheap to clone; clones share the log.
@@ -279,6 +297,11 @@ impl Dns {
         self.backend.source()
     }
 
+    /// The backend's own lookup timeout (None when it answers at once).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.backend.timeout()
+    }
+
     /// Asks the backend and logs the query as evidence (one entry per distinct name and type,
     /// created as `pending` before the backend is asked, so a UI can show what is in flight).
     pub async fn query(&self, name: &str, rtype: RecordType) -> DnsAnswer {
@@ -286,7 +309,10 @@ impl Dns {
         let source = self.backend.source();
         let first = {
             let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            match log.iter_mut().find(|e| e.name == key.name && e.rtype == key.rtype) {
+            match log
+                .iter_mut()
+                .find(|e| e.name == key.name && e.rtype == key.rtype)
+            {
                 Some(entry) => {
                     entry.count += 1;
                     false
