@@ -1648,3 +1648,352 @@ pub(crate) mod test_dns {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_dns::MemDns;
+    use super::*;
+    use crate::analysis::model::SpfCheck;
+
+    fn spf_pass(domain: &str) -> SpfChecks {
+        SpfChecks {
+            mail_from: SpfCheck {
+                identity: "mail_from".into(),
+                domain: Some(domain.into()),
+                result: AuthResult::Pass,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn dkim_pass(domain: &str) -> DkimCheck {
+        DkimCheck {
+            domain: Some(domain.into()),
+            result: AuthResult::Pass,
+            ..Default::default()
+        }
+    }
+
+    async fn run(
+        dns: &Dns,
+        from: &str,
+        spf: &SpfChecks,
+        dkim: &[DkimCheck],
+    ) -> (Alignment, DmarcCheck) {
+        let lookup = fetch_dmarc_policy(dns, from).await;
+        evaluate_with_lookup(dns, from, lookup, spf, dkim).await
+    }
+
+    #[test]
+    fn parses_tags_and_names_bad_ones() {
+        let r =
+            parse_record("v=DMARC1; p=Reject; adkim=S; pct=50; rua=mailto:a@example.com").unwrap();
+        assert_eq!(r.p, Some(Policy::Reject));
+        assert_eq!(r.adkim, Some(AlignmentMode::Strict));
+        assert_eq!(r.pct, Some(50));
+        assert!(r.errors.is_empty());
+
+        let r = parse_record("v=DMARC1; p=bob").unwrap();
+        let e = r.fatal_error().expect("bad p is fatal");
+        assert_eq!(e.tag, "p");
+
+        let r = parse_record("v=DMARC1; p=none; pct=500").unwrap();
+        assert!(
+            r.fatal_error().is_none(),
+            "pct is historic: shown, not fatal"
+        );
+        assert_eq!(r.errors[0].tag, "pct");
+
+        assert_eq!(parse_record(""), Err(NotDmarc::Empty));
+        assert!(matches!(
+            parse_record("V=BOB"),
+            Err(NotDmarc::BadVersion(_))
+        ));
+        assert!(
+            !is_dmarc_record("v=dmarc1; p=reject"),
+            "the version is case-sensitive"
+        );
+        assert!(is_dmarc_record("v = DMARC1; p=reject"));
+        assert!(!is_dmarc_record("p=reject; v=DMARC1"), "v must come first");
+    }
+
+    #[test]
+    fn absent_tags_show_their_defaults() {
+        let r = parse_record("v=DMARC1; p=quarantine").unwrap();
+        let tags = record_tags(&r);
+        let tag = |n: &str| tags.iter().find(|t| t.name == n).unwrap().clone();
+        assert!(!tag("p").default);
+        assert_eq!(tag("sp").value, "quarantine");
+        assert!(tag("sp").default);
+        assert_eq!(tag("np").value, "quarantine");
+        assert_eq!(tag("adkim").value, "r");
+        assert_eq!(tag("aspf").value, "r");
+        assert_eq!(tag("pct").value, "100");
+        assert_eq!(tag("fo").value, "0");
+        assert_eq!(tag("ri").value, "86400");
+        assert_eq!(tag("rf").value, "afrf");
+        assert_eq!(tag("psd").value, "u");
+        assert_eq!(tag("t").value, "n");
+        assert!(
+            ["adkim", "aspf", "pct", "rua", "ruf", "fo", "t"]
+                .iter()
+                .all(|n| tag(n).default)
+        );
+    }
+
+    #[tokio::test]
+    async fn from_org_domain_uses_p() {
+        let dns = MemDns::new()
+            .txt(
+                "_dmarc.example.com",
+                "v=DMARC1; p=reject; sp=none; np=quarantine",
+            )
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.policy.as_deref(), Some("reject"));
+        assert!(d.policy_source.unwrap().starts_with("p:"));
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+    }
+
+    #[tokio::test]
+    async fn existing_subdomain_uses_sp() {
+        let dns = MemDns::new()
+            .txt(
+                "_dmarc.example.com",
+                "v=DMARC1; p=reject; sp=none; np=quarantine",
+            )
+            .a("sub.example.com")
+            .dns();
+        let (_, d) = run(&dns, "sub.example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.record_domain.as_deref(), Some("example.com"));
+        assert_eq!(d.policy.as_deref(), Some("none"));
+        assert!(d.policy_source.unwrap().starts_with("sp:"));
+    }
+
+    #[tokio::test]
+    async fn non_existent_subdomain_uses_np() {
+        let dns = MemDns::new()
+            .txt(
+                "_dmarc.example.com",
+                "v=DMARC1; p=reject; sp=none; np=quarantine",
+            )
+            .dns();
+        let (_, d) = run(&dns, "ghost.example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.policy.as_deref(), Some("quarantine"));
+        assert!(d.policy_source.unwrap().starts_with("np:"));
+        let ev = dns.evidence();
+        for t in [RecordType::A, RecordType::AAAA, RecordType::MX] {
+            assert!(
+                ev.iter()
+                    .any(|e| e.name == "ghost.example.com" && e.rtype == t)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn subdomain_without_sp_falls_back_to_p() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let (_, d) = run(&dns, "ghost.example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.policy.as_deref(), Some("reject"));
+        assert!(d.policy_source.unwrap().starts_with("p:"));
+        assert!(
+            !dns.evidence().iter().any(|e| e.rtype == RecordType::A),
+            "without np the existence test cannot change anything"
+        );
+    }
+
+    #[tokio::test]
+    async fn relaxed_alignment_passes_on_the_org_domain() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let (a, d) = run(
+            &dns,
+            "example.com",
+            &SpfChecks::default(),
+            &[dkim_pass("mail.example.com")],
+        )
+        .await;
+        assert!(a.dkim.aligned);
+        assert_eq!(a.dkim.mode, AlignmentMode::Relaxed);
+        assert_eq!(d.result, AuthResult::Pass);
+        assert_eq!(d.disposition.as_deref(), Some("none"));
+    }
+
+    #[tokio::test]
+    async fn strict_alignment_needs_the_same_name() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject; adkim=s; aspf=s")
+            .dns();
+        let (a, d) = run(
+            &dns,
+            "example.com",
+            &spf_pass("bounce.example.com"),
+            &[dkim_pass("mail.example.com")],
+        )
+        .await;
+        assert_eq!(a.spf.mode, AlignmentMode::Strict);
+        assert!(!a.spf.aligned);
+        assert!(!a.dkim.aligned);
+        assert_eq!(d.result, AuthResult::Fail);
+
+        let (a, d) = run(&dns, "example.com", &spf_pass("example.com"), &[]).await;
+        assert!(a.spf.aligned);
+        assert_eq!(d.result, AuthResult::Pass);
+    }
+
+    #[tokio::test]
+    async fn psl_and_tree_walk_disagreement_is_flagged() {
+        // No record at example.net: the tree walk makes mail.example.net its own organizational
+        // domain, the PSL says example.net.
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let (a, _) = run(&dns, "example.com", &spf_pass("mail.example.net"), &[]).await;
+        assert!(a.psl_disagreement);
+        let c = &a.spf.candidates[0];
+        assert_eq!(c.org_domain_tree_walk.as_deref(), Some("mail.example.net"));
+        assert_eq!(c.org_domain_psl.as_deref(), Some("example.net"));
+        let step = a
+            .steps
+            .iter()
+            .find(|s| s.outcome == Outcome::Warning)
+            .expect("a warning step");
+        assert!(step.explanation.contains("mail.example.net"));
+    }
+
+    #[tokio::test]
+    async fn psd_record_changes_alignment_and_is_flagged() {
+        // bank.example marks itself a public suffix domain; the PSL does not list it, so an RFC
+        // 7489 receiver would align giant.bank.example with mega.bank.example.
+        let dns = MemDns::new()
+            .txt("_dmarc.bank.example", "v=DMARC1; p=reject; psd=y")
+            .txt("_dmarc.giant.bank.example", "v=DMARC1; p=quarantine")
+            .dns();
+        let (a, d) = run(
+            &dns,
+            "giant.bank.example",
+            &spf_pass("mega.bank.example"),
+            &[],
+        )
+        .await;
+        let c = &a.spf.candidates[0];
+        assert!(!c.aligned);
+        assert!(c.aligned_by_psl);
+        assert!(a.psl_disagreement);
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.policy.as_deref(), Some("quarantine"));
+    }
+
+    #[tokio::test]
+    async fn bad_tag_is_permerror_naming_it() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject; adkim=x")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &spf_pass("example.com"), &[]).await;
+        assert_eq!(d.result, AuthResult::PermError);
+        assert_eq!(d.bad_tag.as_deref(), Some("adkim"));
+        assert!(d.steps.iter().any(|s| s.title.contains("adkim")));
+    }
+
+    #[tokio::test]
+    async fn multiple_records_mean_no_dmarc() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .txt("_dmarc.example.com", "v=DMARC1; p=none")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.result, AuthResult::None);
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.outcome == Outcome::Error && s.title.contains("2 DMARC records"))
+        );
+    }
+
+    #[tokio::test]
+    async fn non_dmarc_txt_records_are_ignored() {
+        let dns = MemDns::new()
+            .txt("_dmarc.mail.example.com", "some other txt record")
+            .txt("_dmarc.example.com", "v=DMARC1; p=quarantine")
+            .dns();
+        let (_, d) = run(
+            &dns,
+            "mail.example.com",
+            &SpfChecks::default(),
+            &[dkim_pass("example.com")],
+        )
+        .await;
+        assert_eq!(d.result, AuthResult::Pass);
+        assert_eq!(d.policy.as_deref(), Some("quarantine"));
+    }
+
+    #[tokio::test]
+    async fn no_p_with_rua_counts_as_none_without_rua_no_dmarc() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; rua=mailto:d@example.com")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.policy.as_deref(), Some("none"));
+        assert_eq!(d.result, AuthResult::Fail);
+
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; adkim=s")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.result, AuthResult::None);
+    }
+
+    #[tokio::test]
+    async fn dns_timeout_is_temperror() {
+        let dns = MemDns::new().timeout("_dmarc.example.com").dns();
+        let (_, d) = run(&dns, "example.com", &spf_pass("example.com"), &[]).await;
+        assert_eq!(d.result, AuthResult::TempError);
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.outcome == Outcome::Error && !s.queries.is_empty())
+        );
+    }
+
+    #[tokio::test]
+    async fn testing_mode_and_pct_soften_the_disposition() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject; t=y")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.policy.as_deref(), Some("reject"));
+        assert_eq!(d.disposition.as_deref(), Some("quarantine"));
+
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=20")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
+    }
+
+    #[tokio::test]
+    async fn failed_identifiers_do_not_align() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let mut bad = dkim_pass("example.com");
+        bad.result = AuthResult::Fail;
+        let (a, d) = run(&dns, "example.com", &SpfChecks::default(), &[bad]).await;
+        assert!(a.dkim.candidates.is_empty());
+        assert_eq!(d.result, AuthResult::Fail);
+    }
+
+    #[test]
+    fn missing_from_domain_is_explained() {
+        let (a, d) = no_from_domain(None);
+        assert_eq!(d.result, AuthResult::None);
+        assert_eq!(a.from_domain, None);
+        assert!(d.steps[0].explanation.contains("From"));
+    }
+}
