@@ -1,1 +1,141 @@
-//! The interactive terminal UI. (Being written.)
+//! The interactive terminal UI: a view of the `Analysis` value that never evaluates anything
+//! itself. `analyze` runs on a background thread (`worker.rs`); the event loop here draws the
+//! state (`ui.rs`, `panes/`), turns keys into actions (`keymap.rs`, `action.rs`) and applies them
+//! (`app.rs`).
+
+pub mod action;
+pub mod app;
+pub mod check;
+pub mod clipboard;
+pub mod input;
+pub mod keymap;
+pub mod panes;
+pub mod sanitize;
+pub mod theme;
+pub mod ui;
+pub mod worker;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+
+use crate::analysis::Options;
+use app::App;
+use clipboard::SystemClipboard;
+use keymap::Keymap;
+use theme::Theme;
+use worker::{AfterRun, DnsFactory};
+
+/// How often the spinner turns and the DNS log is polled while an analysis runs.
+const TICK: Duration = Duration::from_millis(80);
+
+/// Opens the TUI on a message (a path, `-` for stdin) or on the start screen, with DNS handles
+/// made by `dns` for each run (a re-run after moving the trust boundary gets a fresh log).
+pub fn run_with(
+    input: Option<String>,
+    options: Options,
+    dns: DnsFactory,
+    after_run: Option<AfterRun>,
+) -> anyhow::Result<()> {
+    // Read the message before the terminal changes mode, so errors print normally.
+    let loaded = match input.as_deref() {
+        Some("-") => {
+            let mut raw = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut raw)
+                .context("reading the message from stdin")?;
+            Some((raw, "-".to_string()))
+        }
+        Some(path) => Some((
+            std::fs::read(path).with_context(|| format!("reading {path}"))?,
+            path.to_string(),
+        )),
+        None => None,
+    };
+    let (keymap, keymap_warning) = Keymap::load();
+    let mut app = App::new(
+        keymap,
+        Theme::from_env(),
+        Box::new(SystemClipboard::new()),
+        dns,
+        options,
+    );
+    if let Some(after) = after_run {
+        app = app.after_run(after);
+    }
+    if let Some((raw, source)) = loaded {
+        app.load(raw, &source);
+    }
+    if keymap_warning.is_some() {
+        app.status = keymap_warning;
+    }
+
+    let mut terminal = ratatui::try_init().context("starting the terminal UI")?;
+    // After ratatui's hook, so this one runs first.
+    install_panic_hook();
+    let result = enable_input_modes().and_then(|()| event_loop(&mut terminal, &mut app));
+    restore_terminal();
+    result
+}
+
+fn enable_input_modes() -> anyhow::Result<()> {
+    crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
+        .context("enabling mouse and bracketed paste")
+}
+
+/// Undoes what `ratatui::init` does not: mouse capture and bracketed paste; then restores.
+fn restore_terminal() {
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+    ratatui::restore();
+}
+
+/// A panic on the UI thread restores the terminal before the message prints; a panic on the
+/// analysis thread leaves the screen alone and shows up in the status bar instead.
+fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != ui_thread {
+            worker::record_worker_panic(info.to_string());
+            return;
+        }
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
+        previous(info);
+    }));
+}
+
+fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    loop {
+        let size = terminal.size()?;
+        app.area = Rect::new(0, 0, size.width, size.height);
+        terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+        if app.quit {
+            return Ok(());
+        }
+        if event::poll(TICK)? {
+            app.handle_event(&event::read()?);
+            // Drain what else is queued (a burst of wheel events, a fast typist) before drawing.
+            while !app.quit && event::poll(Duration::ZERO)? {
+                app.handle_event(&event::read()?);
+            }
+        }
+        app.tick();
+    }
+}

@@ -1,0 +1,358 @@
+//! The navigator's entries and what each shows. This reads the `Analysis`; it decides nothing:
+//! the Summary and "Recorded vs now" entries only re-present findings, warnings and recorded
+//! results as rows of the steps pane.
+
+use std::borrow::Cow;
+
+use crate::analysis::{Agreement, Analysis, AuthResult, Outcome, Severity, Step};
+use crate::dns::{DnsEvidence, DnsOutcome, RecordType};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Summary,
+    Envelope,
+    SpfMailFrom,
+    SpfHelo,
+    /// One per DKIM-Signature; `None` when the message has none (or the analysis is running).
+    Dkim(Option<usize>),
+    Arc,
+    Alignment,
+    Dmarc,
+    Recorded,
+    DnsLog,
+    Headers,
+}
+
+/// Which pane fills the main area for a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainView {
+    Steps,
+    Hops,
+    DnsLog,
+    Headers,
+}
+
+/// A navigator badge: glyph + word, styled by the result it stands for (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    pub glyph: &'static str,
+    pub word: String,
+    pub result: Option<AuthResult>,
+    pub warn: bool,
+}
+
+impl Badge {
+    fn result(result: AuthResult, glyph: &'static str) -> Badge {
+        Badge {
+            glyph,
+            word: result.as_str().to_string(),
+            result: Some(result),
+            warn: false,
+        }
+    }
+
+    fn info(word: impl Into<String>, warn: bool) -> Badge {
+        Badge {
+            glyph: if warn { "▲" } else { " " },
+            word: word.into(),
+            result: None,
+            warn,
+        }
+    }
+}
+
+impl Check {
+    /// The navigator entries, in the order of the issue: DKIM has one entry per signature.
+    pub fn list(analysis: Option<&Analysis>) -> Vec<Check> {
+        let mut checks = vec![
+            Check::Summary,
+            Check::Envelope,
+            Check::SpfMailFrom,
+            Check::SpfHelo,
+        ];
+        match analysis {
+            Some(a) if !a.dkim.is_empty() => {
+                checks.extend((0..a.dkim.len()).map(|i| Check::Dkim(Some(i))))
+            }
+            _ => checks.push(Check::Dkim(None)),
+        }
+        checks.extend([
+            Check::Arc,
+            Check::Alignment,
+            Check::Dmarc,
+            Check::Recorded,
+            Check::DnsLog,
+            Check::Headers,
+        ]);
+        checks
+    }
+
+    pub fn main_view(self) -> MainView {
+        match self {
+            Check::Envelope => MainView::Hops,
+            Check::DnsLog => MainView::DnsLog,
+            Check::Headers => MainView::Headers,
+            _ => MainView::Steps,
+        }
+    }
+
+    /// The navigator label, short enough for a 24-column pane with its badge.
+    pub fn label(self, analysis: Option<&Analysis>) -> String {
+        match self {
+            Check::Summary => "Summary".into(),
+            Check::Envelope => "Envelope & hops".into(),
+            Check::SpfMailFrom => "SPF MAIL FROM".into(),
+            Check::SpfHelo => "SPF HELO".into(),
+            Check::Dkim(None) => "DKIM".into(),
+            Check::Dkim(Some(i)) => {
+                let domain = analysis
+                    .and_then(|a| a.dkim.get(i))
+                    .and_then(|d| d.domain.clone())
+                    .unwrap_or_else(|| "?".into());
+                format!("DKIM {domain}")
+            }
+            Check::Arc => "ARC".into(),
+            Check::Alignment => "Alignment".into(),
+            Check::Dmarc => "DMARC".into(),
+            Check::Recorded => "Recorded vs now".into(),
+            Check::DnsLog => "DNS log".into(),
+            Check::Headers => "Headers".into(),
+        }
+    }
+
+    /// The full title (pane titles, and the heading of a copied step).
+    pub fn title(self, analysis: Option<&Analysis>) -> String {
+        match self {
+            Check::SpfMailFrom => "SPF (MAIL FROM)".into(),
+            Check::SpfHelo => "SPF (HELO)".into(),
+            Check::Dkim(Some(i)) => {
+                let dkim = analysis.and_then(|a| a.dkim.get(i));
+                let domain = dkim.and_then(|d| d.domain.as_deref()).unwrap_or("?");
+                let selector = dkim.and_then(|d| d.selector.as_deref()).unwrap_or("?");
+                format!("DKIM signature {} (d={domain} s={selector})", i + 1)
+            }
+            Check::Dkim(None) => "DKIM".into(),
+            Check::Recorded => "Recorded results vs ours".into(),
+            other => other.label(analysis),
+        }
+    }
+
+    /// The rows of the steps pane.
+    pub fn steps(self, a: &Analysis) -> Cow<'_, [Step]> {
+        match self {
+            Check::Summary => Cow::Owned(summary_steps(a)),
+            Check::SpfMailFrom => Cow::Borrowed(&a.spf.mail_from.steps),
+            Check::SpfHelo => Cow::Borrowed(&a.spf.helo.steps),
+            Check::Dkim(Some(i)) => a
+                .dkim
+                .get(i)
+                .map(|d| Cow::Borrowed(d.steps.as_slice()))
+                .unwrap_or(Cow::Borrowed(&[])),
+            Check::Dkim(None) => Cow::Borrowed(&[]),
+            Check::Arc => Cow::Borrowed(&a.arc.steps),
+            Check::Alignment => Cow::Borrowed(&a.alignment.steps),
+            Check::Dmarc => Cow::Borrowed(&a.dmarc.steps),
+            Check::Recorded => Cow::Owned(recorded_steps(a)),
+            Check::Envelope | Check::DnsLog | Check::Headers => Cow::Borrowed(&[]),
+        }
+    }
+
+    pub fn badge(self, a: &Analysis) -> Badge {
+        let result = |r: AuthResult| {
+            let glyph = match r {
+                AuthResult::Pass => "✓",
+                AuthResult::Fail | AuthResult::PermError => "✗",
+                AuthResult::SoftFail => "~",
+                AuthResult::Neutral => "○",
+                AuthResult::None => "–",
+                AuthResult::TempError => "!",
+                AuthResult::Policy => "?",
+            };
+            Badge::result(r, glyph)
+        };
+        match self {
+            Check::Summary => {
+                let warnings = a
+                    .warnings
+                    .iter()
+                    .filter(|w| w.severity != Severity::Info)
+                    .count();
+                if warnings == 0 {
+                    Badge::info("", false)
+                } else {
+                    Badge::info(format!("{warnings} warn"), true)
+                }
+            }
+            Check::Envelope => {
+                let anomalies: usize = a.hops.iter().map(|h| h.anomalies.len()).sum();
+                if anomalies > 0 {
+                    Badge::info(format!("{anomalies} anom"), true)
+                } else {
+                    Badge::info(format!("{} hops", a.hops.len()), false)
+                }
+            }
+            Check::SpfMailFrom => result(a.spf.mail_from.result),
+            Check::SpfHelo => result(a.spf.helo.result),
+            Check::Dkim(Some(i)) => a
+                .dkim
+                .get(i)
+                .map(|d| result(d.result))
+                .unwrap_or_else(|| result(AuthResult::None)),
+            Check::Dkim(None) => result(AuthResult::None),
+            Check::Arc => result(a.arc.result),
+            Check::Alignment => {
+                let (spf, dkim) = (a.alignment.spf.aligned, a.alignment.dkim.aligned);
+                let word = match (spf, dkim) {
+                    (true, true) => "spf+dkim",
+                    (true, false) => "spf",
+                    (false, true) => "dkim",
+                    (false, false) => "none",
+                };
+                Badge {
+                    glyph: if spf || dkim { "✓" } else { "✗" },
+                    word: word.into(),
+                    result: Some(if spf || dkim {
+                        AuthResult::Pass
+                    } else {
+                        AuthResult::Fail
+                    }),
+                    warn: false,
+                }
+            }
+            Check::Dmarc => result(a.dmarc.result),
+            Check::Recorded => {
+                let disagree = a
+                    .recorded
+                    .iter()
+                    .filter(|r| r.agreement == Agreement::Disagree)
+                    .count();
+                if disagree > 0 {
+                    Badge::info(format!("{disagree} differ"), true)
+                } else {
+                    Badge::info(format!("{}", a.recorded.len()), false)
+                }
+            }
+            Check::DnsLog => {
+                let failed = a
+                    .dns
+                    .iter()
+                    .filter(|e| e.outcome.is_temporary_error())
+                    .count();
+                if failed > 0 {
+                    Badge::info(format!("{failed} fail"), true)
+                } else {
+                    Badge::info(format!("{}", a.dns.len()), false)
+                }
+            }
+            Check::Headers => Badge::info(format!("{}", a.headers.len()), false),
+        }
+    }
+
+    /// Whether a query still in flight belongs to this check (by the shape of its name: the
+    /// navigator shows a spinner on the checks that are waiting for DNS).
+    pub fn waits_for(self, query: &DnsEvidence) -> bool {
+        let name = query.name.as_str();
+        let dmarc = name.starts_with("_dmarc.");
+        let dkim = name.contains("._domainkey.");
+        match self {
+            Check::Dmarc | Check::Alignment => dmarc,
+            Check::Dkim(_) => dkim,
+            Check::Arc => dkim,
+            Check::Envelope => query.rtype == RecordType::PTR,
+            Check::SpfMailFrom | Check::SpfHelo => {
+                !dmarc && !dkim && query.rtype != RecordType::PTR
+            }
+            Check::DnsLog => true,
+            _ => false,
+        }
+    }
+}
+
+/// The Summary's rows: the findings, then the warnings.
+fn summary_steps(a: &Analysis) -> Vec<Step> {
+    let mut steps: Vec<Step> = a
+        .summary
+        .findings
+        .iter()
+        .map(|f| Step::new(f.clone(), Outcome::Info, f.clone()))
+        .collect();
+    for w in &a.warnings {
+        let outcome = match w.severity {
+            Severity::Error => Outcome::Error,
+            Severity::Warning => Outcome::Warning,
+            Severity::Info => Outcome::Info,
+        };
+        let mut step =
+            Step::new(w.message.clone(), outcome, w.message.clone()).fact("code", w.code.clone());
+        if let Some(h) = w.header_index {
+            step = step.header(h);
+        }
+        steps.push(step);
+    }
+    steps
+}
+
+/// Each recorded result next to ours.
+fn recorded_steps(a: &Analysis) -> Vec<Step> {
+    a.recorded
+        .iter()
+        .map(|r| {
+            let by = r.authserv_id.as_deref().unwrap_or("?");
+            let ours = r.ours.map(|o| o.as_str()).unwrap_or("—");
+            let (outcome, verdict) = match r.agreement {
+                Agreement::Agree => (Outcome::Pass, "agrees with ours"),
+                Agreement::Disagree => (Outcome::Warning, "differs from ours"),
+                Agreement::NotCompared => (Outcome::Info, "not compared"),
+            };
+            let trust = if r.trusted {
+                "written by the receiver (trusted)"
+            } else {
+                "written above the trust boundary (untrusted)"
+            };
+            let mut explanation = format!(
+                "{} {}={} by {by}, {trust}; ours: {ours} — {verdict}.",
+                r.header_name, r.method, r.result
+            );
+            if let Some(note) = &r.note {
+                explanation.push(' ');
+                explanation.push_str(note);
+            }
+            let mut step = Step::new(
+                format!("{}={} by {by} (ours: {ours})", r.method, r.result),
+                outcome,
+                explanation,
+            )
+            .header(r.header_index);
+            if let Some(reason) = &r.reason {
+                step = step.fact("reason", reason.clone());
+            }
+            for (k, v) in &r.properties {
+                step = step.fact(k.clone(), v.clone());
+            }
+            step
+        })
+        .collect()
+}
+
+/// The evidence entries a step refers to: by id once the analysis is final, else by its queries
+/// (so a pending step still shows the query it waits for).
+pub fn step_evidence<'a>(step: &Step, log: &'a [DnsEvidence]) -> Vec<&'a DnsEvidence> {
+    let mut out: Vec<&DnsEvidence> = step.evidence.iter().filter_map(|&i| log.get(i)).collect();
+    for key in &step.queries {
+        if let Some(e) = log
+            .iter()
+            .find(|e| e.name == key.name && e.rtype == key.rtype)
+            && !out.iter().any(|o| std::ptr::eq(*o, e))
+        {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Count of queries still in flight.
+pub fn pending_count(log: &[DnsEvidence]) -> usize {
+    log.iter()
+        .filter(|e| e.outcome == DnsOutcome::Pending)
+        .count()
+}

@@ -1,0 +1,150 @@
+//! The evidence pane: for the current step, its explanation, facts, the DNS evidence it relied on
+//! (query, type, answer or error, TTL, live/snapshot) and the header lines it used. In the hop
+//! timeline it details the selected hop; in the DNS log, the selected query.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::{hops, note_line, pane_block};
+use crate::analysis::{Analysis, Step};
+use crate::dns::{DnsEvidence, DnsOutcome, DnsSource};
+use crate::tui::app::App;
+use crate::tui::check::{MainView, step_evidence};
+use crate::tui::sanitize::{sanitize, sanitize_lines};
+use crate::tui::theme::{Theme, outcome_word, spinner};
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
+    let theme = &app.theme;
+    let (title, lines) = match (app.selected_check().main_view(), &app.analysis) {
+        (MainView::Hops, Some(a)) => ("Hop detail", hops::detail_lines(app, a)),
+        (MainView::DnsLog, _) => (
+            "Query",
+            app.dns_log()
+                .get(app.dns_entry)
+                .map(|e| dns_lines(e, theme, app.frame))
+                .unwrap_or_else(|| vec![note_line("No DNS queries.", theme)]),
+        ),
+        (MainView::Steps, Some(a)) => (
+            "Evidence",
+            match app.current_step() {
+                Some(step) => step_lines(app, a, &step),
+                None => vec![note_line("Nothing selected.", theme)],
+            },
+        ),
+        _ => (
+            "Evidence",
+            vec![note_line(
+                format!("{} waiting for the analysis…", spinner(app.frame)),
+                theme,
+            )],
+        ),
+    };
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((app.evidence_scroll, 0))
+        .block(pane_block(title, focused, theme))
+        .render(area, buf);
+}
+
+fn heading(text: &str, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(text.to_string(), theme.title()))
+}
+
+fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let (glyph, style) = theme.outcome(step.outcome);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{glyph} {} ", outcome_word(step.outcome)), style),
+            Span::styled(sanitize(&step.title).into_owned(), theme.title()),
+        ]),
+        Line::from(sanitize(&step.explanation).into_owned()),
+    ];
+    for fact in &step.facts {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}: ", sanitize(&fact.name)), theme.dim()),
+            Span::raw(sanitize(&fact.value).into_owned()),
+        ]));
+    }
+    let evidence = step_evidence(step, app.dns_log());
+    if !evidence.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("DNS evidence", theme));
+        for e in evidence {
+            lines.extend(dns_lines(e, theme, app.frame));
+        }
+    }
+    if !step.headers.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("Header lines used (▶ in Headers)", theme));
+        for &index in &step.headers {
+            match a.headers.get(index) {
+                Some(h) => lines.extend(
+                    sanitize_lines(&h.raw)
+                        .into_iter()
+                        .map(|l| Line::styled(format!("▶ {l}"), theme.used_line())),
+                ),
+                None => lines.push(note_line(format!("header #{index} (not found)"), theme)),
+            }
+        }
+    }
+    lines
+}
+
+/// One query with its answer or error, TTL and where the answer came from.
+pub fn dns_lines(e: &DnsEvidence, theme: &Theme, frame: usize) -> Vec<Line<'static>> {
+    let source = match e.source {
+        DnsSource::Live => "live",
+        DnsSource::Snapshot => "snapshot",
+    };
+    let outcome = if e.outcome == DnsOutcome::Pending {
+        format!("{} pending", spinner(frame))
+    } else {
+        e.outcome.as_str().to_string()
+    };
+    let ttl = e.ttl.map(|t| format!("  TTL {t}")).unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{:<5} ", e.rtype.as_str()), theme.key()),
+        Span::raw(sanitize(&e.name).into_owned()),
+        Span::raw(" → "),
+        Span::styled(outcome, theme.dns_outcome(e.outcome)),
+        Span::styled(format!("{ttl}  {source}"), theme.dim()),
+    ])];
+    for target in &e.cname_chain {
+        lines.push(note_line(
+            format!("      via CNAME {}", sanitize(target)),
+            theme,
+        ));
+    }
+    for answer in &e.answers {
+        lines.push(Line::from(format!("      {}", sanitize(answer))));
+    }
+    if let Some(error) = &e.error {
+        lines.push(Line::styled(
+            format!("      error: {}", sanitize(error)),
+            theme.error(),
+        ));
+    }
+    lines
+}
+
+/// A query as Markdown, for copying from the DNS log.
+pub fn dns_markdown(e: &DnsEvidence) -> String {
+    let mut out = format!("- `{} {}` → {}", e.rtype, e.name, e.outcome.as_str());
+    if let Some(ttl) = e.ttl {
+        out.push_str(&format!(" (TTL {ttl})"));
+    }
+    out.push_str(match e.source {
+        DnsSource::Live => ", live\n",
+        DnsSource::Snapshot => ", snapshot\n",
+    });
+    for answer in &e.answers {
+        out.push_str(&format!("  - `{answer}`\n"));
+    }
+    if let Some(error) = &e.error {
+        out.push_str(&format!("  - error: {error}\n"));
+    }
+    out
+}

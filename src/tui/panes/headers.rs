@@ -1,0 +1,158 @@
+//! The headers view: trace/envelope headers and message headers, side by side or one kind at a
+//! time, raw (as received, folding kept) or unfolded. Lines the last step used are marked `▶`;
+//! search matches are marked `*` and highlighted.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{note_line, pane_block};
+use crate::analysis::{Header, HeaderKind};
+use crate::tui::app::App;
+use crate::tui::sanitize::{sanitize, sanitize_lines};
+use crate::tui::theme::Theme;
+use crate::tui::ui::{Pane, list_offset};
+
+pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool) {
+    let theme = &app.theme;
+    let kind = if pane == Pane::Trace {
+        HeaderKind::Trace
+    } else {
+        HeaderKind::Message
+    };
+    let indexes = app.header_indexes(kind);
+    let mode = if app.headers_raw { "raw" } else { "unfolded" };
+    let what = match kind {
+        HeaderKind::Trace => "Trace & envelope headers",
+        HeaderKind::Message => "Message headers",
+    };
+    let search = app
+        .search
+        .as_deref()
+        .map(|s| format!(" · /{}", sanitize(s)))
+        .unwrap_or_default();
+    let block = pane_block(
+        format!("{what} ({}, {mode}){search}", indexes.len()),
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(a) = &app.analysis else {
+        Paragraph::new(note_line("analysing…", theme)).render(inner, buf);
+        return;
+    };
+    if indexes.is_empty() {
+        Paragraph::new(note_line("None.", theme)).render(inner, buf);
+        return;
+    }
+    let matches = app.search_matches();
+    let mut lines = Vec::new();
+    let mut selected_line = 0;
+    for header in indexes.iter().filter_map(|&i| a.headers.get(i)) {
+        let selected = header.index == app.header;
+        if selected {
+            selected_line = lines.len();
+        }
+        let marker = if app.highlighted.contains(&header.index) {
+            ("▶", theme.used_line())
+        } else if matches.contains(&header.index) {
+            ("*", theme.key())
+        } else {
+            (" ", Style::new())
+        };
+        let base = if app.highlighted.contains(&header.index) {
+            theme.used_line()
+        } else {
+            Style::new()
+        };
+        for (n, text) in display_lines(header, app.headers_raw)
+            .into_iter()
+            .enumerate()
+        {
+            let mut spans = vec![Span::styled(if n == 0 { marker.0 } else { " " }, marker.1)];
+            spans.extend(highlight(&text, app.search.as_deref(), base, theme));
+            let mut line = Line::from(spans);
+            if selected {
+                let missing = (inner.width as usize).saturating_sub(line.width());
+                line.spans.push(Span::raw(" ".repeat(missing)));
+                line = line.patch_style(theme.selection(focused));
+            }
+            lines.push(line);
+        }
+        if let Some(error) = header.errors.first() {
+            lines.push(Line::styled(
+                format!("  ! {}", sanitize(error)),
+                theme.error(),
+            ));
+        }
+    }
+    let offset = list_offset(selected_line, lines.len(), inner.height as usize);
+    Paragraph::new(lines)
+        .scroll((offset.min(u16::MAX as usize) as u16, 0))
+        .render(inner, buf);
+}
+
+fn display_lines(header: &Header, raw: bool) -> Vec<String> {
+    if raw {
+        sanitize_lines(&header.raw)
+    } else {
+        vec![format!(
+            "{}: {}",
+            sanitize(&header.name),
+            sanitize(&header.value)
+        )]
+    }
+}
+
+/// Splits a line into spans, highlighting case-insensitive occurrences of the search text.
+fn highlight(text: &str, needle: Option<&str>, base: Style, theme: &Theme) -> Vec<Span<'static>> {
+    let Some(needle) = needle.filter(|n| !n.is_empty()) else {
+        return vec![Span::styled(text.to_string(), base)];
+    };
+    let mut spans = Vec::new();
+    let mut rest = text;
+    while let Some(at) = find_ignore_ascii_case(rest, needle) {
+        let end = at + needle.len();
+        spans.push(Span::styled(rest[..at].to_string(), base));
+        spans.push(Span::styled(
+            rest[at..end].to_string(),
+            theme.search_match(),
+        ));
+        rest = &rest[end..];
+    }
+    spans.push(Span::styled(rest.to_string(), base));
+    spans
+}
+
+/// Byte offset of `needle` in `haystack`, ASCII case-insensitive. Both are UTF-8, so a match
+/// starts and ends on character boundaries.
+fn find_ignore_ascii_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() || n.len() > h.len() {
+        return None;
+    }
+    (0..=h.len() - n.len()).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_highlight_is_case_insensitive_and_safe_on_non_ascii() {
+        let theme = Theme::MONO;
+        let spans = highlight(
+            "Grüße DKIM-Signature dkim",
+            Some("dkim"),
+            Style::new(),
+            &theme,
+        );
+        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, vec!["Grüße ", "DKIM", "-Signature ", "dkim", ""]);
+        assert_eq!(find_ignore_ascii_case("ü", "x"), None);
+        assert_eq!(find_ignore_ascii_case("aüb", "üB"), Some(1));
+    }
+}

@@ -1,0 +1,229 @@
+//! The hop timeline: each Received hop with from/by/IP/HELO/TLS, a delay bar, anomalies, and the
+//! trust boundary. The boundary key re-runs the analysis from the selected hop.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{note_line, pane_block, render_list};
+use crate::analysis::{Analysis, Hop};
+use crate::tui::action::Action;
+use crate::tui::app::App;
+use crate::tui::sanitize::sanitize;
+use crate::tui::theme::spinner;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
+    let theme = &app.theme;
+    let key = app.keymap.first_key(Action::MoveBoundary).unwrap_or("?");
+    let Some(a) = &app.analysis else {
+        let block = pane_block("Hops", focused, theme);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        Paragraph::new(note_line(
+            format!("{} analysing…", spinner(app.frame)),
+            theme,
+        ))
+        .render(inner, buf);
+        return;
+    };
+    let block = pane_block(
+        format!(
+            "Hops — {} Received, newest first · {key}: boundary here",
+            a.hops.len()
+        ),
+        focused,
+        theme,
+    );
+    if a.hops.is_empty() {
+        let inner = block.inner(area);
+        block.render(area, buf);
+        Paragraph::new(note_line("No Received headers.", theme)).render(inner, buf);
+        return;
+    }
+    let items = a
+        .hops
+        .iter()
+        .enumerate()
+        .map(|(i, hop)| hop_lines(app, i, hop))
+        .collect();
+    render_list(items, Some(app.hop), focused, block, area, buf, theme);
+}
+
+fn or_q(value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .map(|v| sanitize(v).into_owned())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn hop_lines(app: &App, i: usize, hop: &Hop) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let marker = if hop.is_boundary {
+        Span::styled("◆ boundary ", theme.key())
+    } else if hop.above_boundary {
+        Span::styled("  untrusted ", theme.dim())
+    } else {
+        Span::raw("            ")
+    };
+    let from = hop.from_rdns.as_ref().or(hop.from_host.as_ref());
+    let first = Line::from(vec![
+        marker,
+        Span::styled(format!("#{:<2} ", i + 1), theme.dim()),
+        Span::raw(format!(
+            "{} ← {} [{}] ",
+            or_q(&hop.by_host),
+            or_q(&from.cloned()),
+            or_q(&hop.from_ip)
+        )),
+        Span::styled(delay_text(hop.delay_seconds), theme.dim()),
+        Span::styled(delay_bar(hop.delay_seconds), theme.pending()),
+    ]);
+    let mut second = vec![Span::raw(format!(
+        "             helo {}  with {}",
+        or_q(&hop.helo),
+        or_q(&hop.with)
+    ))];
+    if let Some(tls) = &hop.tls {
+        second.push(Span::raw(format!("  TLS {}", sanitize(tls))));
+    }
+    for anomaly in &hop.anomalies {
+        second.push(Span::styled(
+            format!("  ▲ {}", sanitize(anomaly)),
+            theme.warning(),
+        ));
+    }
+    vec![first, Line::from(second)]
+}
+
+/// `+3s`, `+2m05s`, `-40s` (clock skew), or `?` when either date is missing.
+pub fn delay_text(delay: Option<i64>) -> String {
+    match delay {
+        None => "  ? ".into(),
+        Some(d) if d < 0 => format!("{d}s ◀ "),
+        Some(d) if d < 60 => format!("+{d}s "),
+        Some(d) if d < 3600 => format!("+{}m{:02}s ", d / 60, d % 60),
+        Some(d) => format!("+{}h{:02}m ", d / 3600, (d % 3600) / 60),
+    }
+}
+
+/// Logarithmic, so a 2-second hop and a 2-hour hop both read at a glance.
+pub fn delay_bar(delay: Option<i64>) -> String {
+    match delay {
+        Some(d) if d > 0 => {
+            let len = (64 - (d as u64).leading_zeros()).clamp(1, 16) as usize;
+            "█".repeat(len)
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let mut lines = Vec::new();
+    if let Some(hop) = a.hops.get(app.hop) {
+        let field = |name: &str, value: &Option<String>| {
+            Line::from(vec![
+                Span::styled(format!("{name:<9}"), theme.dim()),
+                Span::raw(or_q(value)),
+            ])
+        };
+        lines.push(field("by", &hop.by_host));
+        lines.push(field("from", &hop.from_host));
+        lines.push(field("rDNS", &hop.from_rdns));
+        lines.push(field("IP", &hop.from_ip));
+        lines.push(field("HELO", &hop.helo));
+        lines.push(field("with", &hop.with));
+        lines.push(field("TLS", &hop.tls));
+        lines.push(field("id", &hop.id));
+        lines.push(field("for", &hop.for_addr));
+        lines.push(field("date", &hop.date));
+        for anomaly in &hop.anomalies {
+            lines.push(Line::styled(
+                format!("▲ {}", sanitize(anomaly)),
+                theme.warning(),
+            ));
+        }
+        lines.push(Line::default());
+    }
+    let env = &a.envelope;
+    lines.push(Line::styled("Envelope used for the checks", theme.title()));
+    let boundary = env
+        .boundary_hop
+        .map(|b| format!("hop #{}", b + 1))
+        .unwrap_or_else(|| "none".into());
+    lines.push(Line::from(format!(
+        "client {} · HELO {} · MAIL FROM {} · receiver {} · boundary {boundary}",
+        or_q(&env.client_ip),
+        or_q(&env.helo),
+        env.mail_from
+            .as_deref()
+            .map(|m| if m.is_empty() {
+                "<>".to_string()
+            } else {
+                sanitize(m).into_owned()
+            })
+            .unwrap_or_else(|| "?".into()),
+        or_q(&env.receiver),
+    )));
+    for source in &env.sources {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}: ", sanitize(&source.field)), theme.dim()),
+            Span::raw(format!(
+                "{} — {}",
+                sanitize(&source.text),
+                sanitize(&source.how)
+            )),
+        ]));
+    }
+    lines
+}
+
+/// A hop as Markdown, for copying.
+pub fn hop_markdown(i: usize, hop: &Hop) -> String {
+    let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+    let mut out = format!(
+        "### Hop #{} {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
+        i + 1,
+        if hop.is_boundary {
+            "(trust boundary)"
+        } else {
+            ""
+        },
+        v(&hop.by_host),
+        v(&hop.from_host),
+        v(&hop.from_rdns),
+        v(&hop.from_ip),
+        v(&hop.helo),
+        v(&hop.with),
+        v(&hop.tls),
+        v(&hop.date),
+        delay_text(hop.delay_seconds).trim(),
+    );
+    for anomaly in &hop.anomalies {
+        out.push_str(&format!("- anomaly: {anomaly}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_read_in_units() {
+        assert_eq!(delay_text(Some(3)), "+3s ");
+        assert_eq!(delay_text(Some(125)), "+2m05s ");
+        assert_eq!(delay_text(Some(7260)), "+2h01m ");
+        assert_eq!(delay_text(Some(-40)), "-40s ◀ ");
+        assert_eq!(delay_text(None), "  ? ");
+    }
+
+    #[test]
+    fn delay_bars_grow_logarithmically() {
+        assert_eq!(delay_bar(Some(1)).chars().count(), 1);
+        assert_eq!(delay_bar(Some(60)).chars().count(), 6);
+        assert_eq!(delay_bar(Some(i64::MAX)).chars().count(), 16);
+        assert_eq!(delay_bar(Some(-5)), "");
+    }
+}

@@ -1,0 +1,95 @@
+//! The status bar: an open prompt, else the last message, else key hints taken from the keymap;
+//! at the right, the DNS state.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::analysis::DnsMode;
+use crate::tui::action::Action;
+use crate::tui::app::{App, PromptKind};
+use crate::tui::check::MainView;
+use crate::tui::sanitize::sanitize;
+use crate::tui::theme::spinner;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let right = dns_state(app);
+    let [left_area, right_area] = area.layout(&Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(right.chars().count() as u16 + 1),
+    ]));
+    let left = if let Some(prompt) = &app.prompt {
+        let label = match prompt.kind {
+            PromptKind::Search => "/",
+            PromptKind::WriteReport => "Write report to: ",
+        };
+        let text = sanitize(&prompt.input.text).into_owned();
+        let (before, after): (String, String) = {
+            let mut chars = text.chars();
+            let before: String = chars.by_ref().take(prompt.input.cursor).collect();
+            (before, chars.collect())
+        };
+        let mut after_chars = after.chars();
+        let under = after_chars
+            .next()
+            .map(String::from)
+            .unwrap_or_else(|| " ".into());
+        Line::from(vec![
+            Span::styled(label, theme.key()),
+            Span::raw(before),
+            Span::styled(under, theme.selection(true)),
+            Span::raw(after_chars.collect::<String>()),
+            Span::styled("  (Enter ok, Esc cancel)", theme.dim()),
+        ])
+    } else if let Some(status) = &app.status {
+        Line::from(sanitize(status).into_owned())
+    } else {
+        hints(app)
+    };
+    Paragraph::new(left).render(left_area, buf);
+    Paragraph::new(Line::styled(right, theme.dim()).right_aligned()).render(right_area, buf);
+}
+
+/// Key hints from the same command list and keymap as the help overlay.
+pub fn hints(app: &App) -> Line<'static> {
+    let theme = &app.theme;
+    let mut actions = vec![Action::NextStep, Action::FocusNext];
+    if app.selected_check().main_view() == MainView::Hops {
+        actions.push(Action::MoveBoundary);
+    }
+    actions.extend([
+        Action::Copy,
+        Action::CopyAll,
+        Action::Search,
+        Action::WriteReport,
+        Action::Help,
+        Action::Quit,
+    ]);
+    let mut spans = Vec::new();
+    for action in actions {
+        if let Some(key) = app.keymap.first_key(action) {
+            spans.push(Span::styled(key.to_string(), theme.key()));
+            spans.push(Span::raw(format!(" {}  ", action.hint())));
+        }
+    }
+    Line::from(spans)
+}
+
+fn dns_state(app: &App) -> String {
+    if app.is_running() {
+        return format!(
+            "{} DNS {} pending",
+            spinner(app.frame),
+            app.pending_queries()
+        );
+    }
+    let mode = match app.analysis.as_ref().map(|a| a.dns_mode) {
+        Some(DnsMode::Live) => "live",
+        Some(DnsMode::Snapshot) => "snapshot",
+        Some(DnsMode::Recording) => "recording",
+        None => return String::new(),
+    };
+    format!("DNS {mode} · {} queries", app.dns_log().len())
+}
