@@ -1,0 +1,191 @@
+//! DKIM conformance: the RFC 8463 appendix A message (one ed25519 and one rsa signature, both
+//! must pass) and mail-auth's own verification vectors (`dkim/mail-auth/00N.txt`: DNS lines, a
+//! blank line, the message; upstream asserts that the last signature of each passes, evaluated
+//! at t=1667843664, the moment 005's x= was still valid).
+//!
+//! Each case runs through exactly what a user's replay takes: a DNS snapshot built from the
+//! case's key records (every other name NXDOMAIN), `split_headers`, then `check_dkim` with
+//! mail-auth's resolver pointed at the in-process responder. The messages are fed as stored (LF
+//! line endings): converting line endings is the verifier's job, not the test's.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use mailsleuth::analysis::dkim::check_dkim;
+use mailsleuth::analysis::headers::split_headers;
+use mailsleuth::analysis::{AuthResult, DkimCheck};
+use mailsleuth::dns::responder::Responder;
+use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
+use mailsleuth::dns::{Dns, Record, RecordType};
+
+/// mail-auth's vectors are verified at this moment upstream (005 carries x=1667930064).
+const MAIL_AUTH_NOW: i64 = 1_667_843_664;
+/// RFC 8463's signatures carry t=1528637909 and no x=; an hour later is a plausible receipt time.
+const RFC8463_NOW: i64 = 1_528_637_909 + 3600;
+
+/// `<owner> <TXT value>` lines (lines starting with `#` are comments) as a snapshot. TXT values
+/// longer than 255 bytes are split into several character-strings, as DNS carries them.
+fn snapshot_from_lines(lines: &str) -> Snapshot {
+    let mut snapshot = Snapshot::new();
+    for line in lines.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (owner, value) = line.split_once(' ').expect("`<owner> <TXT value>`");
+        let strings = value
+            .as_bytes()
+            .chunks(255)
+            .map(|c| String::from_utf8(c.to_vec()).expect("ASCII record"))
+            .collect();
+        snapshot.insert(
+            owner,
+            RecordType::TXT,
+            SnapshotEntry::Records(vec![Record::Txt { strings }]),
+        );
+    }
+    snapshot
+}
+
+async fn run(message: &str, snapshot: Snapshot, now: i64) -> Vec<DkimCheck> {
+    let dns = Dns::from_snapshot(snapshot);
+    let responder = Responder::start(dns.clone())
+        .await
+        .expect("responder on 127.0.0.1");
+    let auth = responder.authenticator();
+    let headers = split_headers(message.as_bytes()).headers;
+    check_dkim(message.as_bytes(), &headers, &dns, &auth, now).await
+}
+
+fn deviations() -> BTreeMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/dkim.tsv");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            Some((
+                cols.next()?.to_string(),
+                cols.next().unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn describe(check: &DkimCheck) -> String {
+    let steps: Vec<String> = check
+        .steps
+        .iter()
+        .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
+        .collect();
+    format!(
+        "{} ({})\n{}",
+        check.result,
+        check.reason.as_deref().unwrap_or(""),
+        steps.join("\n")
+    )
+}
+
+/// (case id, Some(why) when it fails).
+async fn rfc8463_cases(dir: &Path) -> Vec<(String, Option<String>)> {
+    let dns = std::fs::read_to_string(dir.join("rfc8463/rfc8463-appendix-a2.dns.txt"))
+        .expect("RFC 8463 DNS lines");
+    let message = std::fs::read_to_string(dir.join("rfc8463/rfc8463-appendix-a3.eml"))
+        .expect("RFC 8463 message");
+    let checks = run(&message, snapshot_from_lines(&dns), RFC8463_NOW).await;
+    assert_eq!(checks.len(), 2, "RFC 8463 A.3 carries two signatures");
+    checks
+        .iter()
+        .map(|c| {
+            let id = format!("rfc8463/{}", c.algorithm.as_deref().unwrap_or("unreadable"));
+            let failure = (c.result != AuthResult::Pass || c.disagreement).then(|| describe(c));
+            (id, failure)
+        })
+        .collect()
+}
+
+async fn mail_auth_cases(dir: &Path) -> Vec<(String, Option<String>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("mail-auth"))
+        .expect("mail-auth vectors")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.len() == 7 && n.ends_with(".txt") && n.starts_with('0'))
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "six mail-auth vectors");
+    let mut cases = Vec::new();
+    for path in files {
+        let id = format!(
+            "mail-auth/{}",
+            path.file_stem().and_then(|s| s.to_str()).unwrap_or("?")
+        );
+        let text = std::fs::read_to_string(&path).expect("vector");
+        let (dns, message) = text
+            .split_once("\n\n")
+            .expect("DNS lines, blank line, message");
+        let checks = run(message, snapshot_from_lines(dns), MAIL_AUTH_NOW).await;
+        let failure = match checks.last() {
+            None => Some("no DKIM-Signature found".to_string()),
+            Some(last) if last.result != AuthResult::Pass || last.disagreement => {
+                Some(describe(last))
+            }
+            Some(_) => None,
+        };
+        // Earlier signatures are not asserted upstream; show how they came out.
+        for (n, c) in checks.iter().enumerate() {
+            eprintln!(
+                "{id} signature {}: {} ({}), mail-auth {:?}",
+                n + 1,
+                c.result,
+                c.reason.as_deref().unwrap_or(""),
+                c.mail_auth_result
+            );
+        }
+        cases.push((id, failure));
+    }
+    cases
+}
+
+#[tokio::test]
+async fn dkim_suites() {
+    let Some(dir) = common::conformance_dir("dkim") else {
+        return;
+    };
+    let deviations = deviations();
+    let mut cases = rfc8463_cases(&dir).await;
+    cases.extend(mail_auth_cases(&dir).await);
+
+    let mut passed = 0;
+    let mut unexpected = Vec::new();
+    let mut stale = Vec::new();
+    for (id, failure) in &cases {
+        match (failure, deviations.get(id)) {
+            (None, None) => passed += 1,
+            (None, Some(_)) => stale.push(id.clone()),
+            (Some(_), Some(_)) => {}
+            (Some(why), None) => unexpected.push(format!("{id}\t{why}")),
+        }
+    }
+    common::report_suite("dkim", passed, cases.len(), deviations.len());
+    assert!(
+        unexpected.is_empty(),
+        "failing cases not in tests/deviations/dkim.tsv:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "deviations that now pass (remove them from tests/deviations/dkim.tsv): {stale:?}"
+    );
+    for id in ["rfc8463/ed25519-sha256", "rfc8463/rsa-sha256"] {
+        assert!(
+            cases.iter().any(|(c, f)| c == id && f.is_none()),
+            "{id} must pass (RFC 8463: both signatures verify)"
+        );
+    }
+}
