@@ -538,3 +538,334 @@ async fn tcp_query(addr: SocketAddr, name: &str, rtype: WireType) -> Option<Mess
     stream.read_exact(&mut buf).await.ok()?;
     Message::from_vec(&buf).ok()
 }
+
+// ---- Live mode, against servers this test starts on 127.0.0.1 ----
+
+mod live {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use mailsleuth::dns::live::LiveBackend;
+    use mailsleuth::dns::responder::Responder;
+    use mailsleuth::dns::snapshot::Snapshot;
+    use mailsleuth::dns::{
+        Dns, DnsConfig, DnsMode, DnsOutcome, DnsSource, QueryKey, Record, RecordType,
+    };
+    use tokio::net::{TcpListener, UdpSocket};
+
+    use super::{entry, long_key, snapshot};
+
+    fn live_dns(server: std::net::SocketAddr, timeout: Duration) -> Dns {
+        Dns::new(Arc::new(
+            LiveBackend::new(Some(server), timeout).expect("live backend builds"),
+        ))
+    }
+
+    /// A server on 127.0.0.1 that reads questions (UDP and TCP) and never answers.
+    async fn silent_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = TcpListener::bind(addr).await.ok();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65535];
+            let mut held = Vec::new();
+            loop {
+                tokio::select! {
+                    _ = udp.recv_from(&mut buf) => {}
+                    Some(Ok((stream, _))) = async {
+                        match &tcp { Some(l) => Some(l.accept().await), None => None }
+                    } => held.push(stream),
+                }
+            }
+        });
+        (addr, task)
+    }
+
+    #[tokio::test]
+    async fn live_backend_reads_answers_ttls_and_cname_chains() {
+        let upstream = Responder::start(Dns::from_snapshot(snapshot()))
+            .await
+            .unwrap();
+        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        assert_eq!(dns.source(), DnsSource::Live);
+        assert_eq!(dns.timeout(), Some(Duration::from_secs(3)));
+
+        let txt = dns.query("Example.com.", RecordType::TXT).await;
+        assert_eq!(txt.outcome, DnsOutcome::Answers);
+        assert_eq!(
+            txt.records[0],
+            Record::Txt {
+                strings: vec!["v=spf1 ip4:192.0.2.0/24".into(), " mx -all".into()]
+            }
+        );
+        assert_eq!(txt.ttl, Some(3600));
+
+        let mx = dns.query("example.com", RecordType::MX).await;
+        assert!(mx.records.contains(&Record::Mx {
+            preference: 10,
+            exchange: "mx1.example.com".into()
+        }));
+
+        let a = dns.query("www.example.com", RecordType::A).await;
+        assert_eq!(a.cname_chain, vec!["alias.example.com", "example.com"]);
+        assert_eq!(a.records.len(), 2);
+
+        let ptr = dns.query("1.2.0.192.in-addr.arpa", RecordType::PTR).await;
+        assert_eq!(
+            ptr.records,
+            vec![Record::Ptr {
+                name: "mail.example.com".into()
+            }]
+        );
+
+        // Truncated over UDP, then fetched over TCP by the live resolver.
+        let key = dns
+            .query("big._domainkey.example.com", RecordType::TXT)
+            .await;
+        assert_eq!(key.txt(), vec![long_key()]);
+
+        let log = dns.evidence();
+        assert!(log.iter().all(|e| e.source == DnsSource::Live));
+        assert_eq!(entry(&log, "example.com", RecordType::TXT).ttl, Some(3600));
+        assert_eq!(entry(&log, "example.com", RecordType::MX).ttl, Some(300));
+    }
+
+    #[tokio::test]
+    async fn live_cache_is_off_so_every_question_reaches_the_server() {
+        let upstream_dns = Dns::from_snapshot(snapshot());
+        let upstream = Responder::start(upstream_dns.clone()).await.unwrap();
+        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        for _ in 0..3 {
+            dns.query("example.com", RecordType::TXT).await;
+            dns.query("gone.example.com", RecordType::TXT).await;
+        }
+        let seen = upstream_dns.evidence();
+        assert_eq!(entry(&seen, "example.com", RecordType::TXT).count, 3);
+        assert_eq!(entry(&seen, "gone.example.com", RecordType::TXT).count, 3);
+    }
+
+    #[tokio::test]
+    async fn live_backend_maps_nxdomain_nodata_and_servfail() {
+        let upstream = Responder::start(Dns::from_snapshot(snapshot()))
+            .await
+            .unwrap();
+        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        let cases = [
+            ("gone.example.com", RecordType::TXT, DnsOutcome::NxDomain),
+            ("nowhere.example.net", RecordType::A, DnsOutcome::NxDomain),
+            ("nodata.example.com", RecordType::A, DnsOutcome::NoData),
+            ("example.com", RecordType::PTR, DnsOutcome::NoData),
+            ("broken.example.com", RecordType::TXT, DnsOutcome::ServFail),
+            // The upstream's own timeout reaches us as SERVFAIL (its log keeps "timeout").
+            ("slow.example.com", RecordType::TXT, DnsOutcome::ServFail),
+        ];
+        for (name, rtype, expected) in cases {
+            let answer = dns.query(name, rtype).await;
+            assert_eq!(answer.outcome, expected, "{name} {rtype}: {answer:?}");
+            assert!(answer.records.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_a_timeout_within_the_timeout() {
+        let (addr, task) = silent_server().await;
+        let dns = live_dns(addr, Duration::from_millis(400));
+        let started = Instant::now();
+        let (txt, a) = tokio::join!(
+            dns.query("example.com", RecordType::TXT),
+            dns.query("example.com", RecordType::A)
+        );
+        let elapsed = started.elapsed();
+        assert_eq!(txt.outcome, DnsOutcome::Timeout, "{txt:?}");
+        assert_eq!(a.outcome, DnsOutcome::Timeout, "{a:?}");
+        assert!(
+            txt.error
+                .as_deref()
+                .unwrap_or("")
+                .contains("no answer within")
+        );
+        assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_an_error_or_timeout_never_a_hang() {
+        // Bind and drop, so nothing listens there: ICMP port unreachable on the loopback.
+        let addr = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let dns = live_dns(addr, Duration::from_millis(400));
+        let started = Instant::now();
+        let answer = dns.query("example.com", RecordType::TXT).await;
+        assert!(answer.outcome.is_temporary_error(), "{answer:?}");
+        assert!(answer.error.is_some());
+        assert!(started.elapsed() < Duration::from_millis(1500));
+    }
+
+    #[tokio::test]
+    async fn responder_forwarding_to_live_waits_longer_than_the_live_timeout() {
+        // mail-auth → responder → live backend → a server that never answers. The resolver's
+        // own timeout is longer than the live one, so mail-auth gets our SERVFAIL, and the
+        // evidence says timeout.
+        let (addr, task) = silent_server().await;
+        let dns = live_dns(addr, Duration::from_millis(300));
+        let front = Responder::start(dns.clone()).await.unwrap();
+        let started = Instant::now();
+        let err = front
+            .authenticator()
+            .txt_raw_lookup("example.com")
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            !matches!(
+                err,
+                mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(_))
+            ),
+            "{err:?}"
+        );
+        let log = dns.evidence();
+        assert_eq!(log.len(), 1, "{log:#?}");
+        assert_eq!(log[0].outcome, DnsOutcome::Timeout);
+        assert_eq!(
+            log[0].count, 1,
+            "resends of the question must not count again"
+        );
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn responder_forwarding_to_live_answers_with_live_evidence() {
+        let upstream = Responder::start(Dns::from_snapshot(snapshot()))
+            .await
+            .unwrap();
+        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        let front = Responder::start(dns.clone()).await.unwrap();
+        let raw = front
+            .authenticator()
+            .txt_raw_lookup("big._domainkey.example.com")
+            .await
+            .unwrap();
+        assert_eq!(raw, long_key().into_bytes());
+        let e = entry(
+            &dns.evidence(),
+            "big._domainkey.example.com",
+            RecordType::TXT,
+        )
+        .clone();
+        assert_eq!(e.source, DnsSource::Live);
+        assert_eq!(e.count, 1);
+    }
+
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("mailsleuth-dnscfg-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn config_errors_name_the_file() {
+        let dir = temp_dir("errors");
+        let missing = dir.join("nope.json");
+        let cfg = DnsConfig {
+            mode: DnsMode::Snapshot,
+            snapshot: Some(missing.clone()),
+            ..DnsConfig::default()
+        };
+        let err = cfg.build().err().expect("missing snapshot fails");
+        assert!(err.contains("nope.json"), "{err}");
+
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, r#"{"x.example": {"MX": [{"priority": "high"}]}}"#).unwrap();
+        let cfg = DnsConfig {
+            mode: DnsMode::Snapshot,
+            snapshot: Some(bad),
+            ..DnsConfig::default()
+        };
+        let err = cfg.build().err().expect("bad snapshot fails");
+        assert!(err.contains("bad.json") && err.contains("MX"), "{err}");
+
+        let cfg = DnsConfig {
+            mode: DnsMode::Recording,
+            save: Some(dir.join("no-such-dir").join("out.json")),
+            ..DnsConfig::default()
+        };
+        let err = cfg.build().err().expect("unwritable save path fails early");
+        assert!(err.contains("out.json"), "{err}");
+
+        let cfg = DnsConfig {
+            mode: DnsMode::Snapshot,
+            ..DnsConfig::default()
+        };
+        assert!(cfg.build().is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn config_builds_outside_a_runtime() {
+        // main may build the handle before starting tokio: no panic, no packet.
+        let cfg = DnsConfig {
+            mode: DnsMode::Live,
+            server: Some("127.0.0.1:9".parse().unwrap()),
+            ..DnsConfig::default()
+        };
+        let dns = cfg.build().expect("live handle builds");
+        assert_eq!(dns.source(), DnsSource::Live);
+        assert_eq!(dns.timeout(), Some(cfg.timeout));
+    }
+
+    #[tokio::test]
+    async fn recording_saves_a_snapshot_that_replays_the_same_answers() {
+        let upstream = Responder::start(Dns::from_snapshot(snapshot()))
+            .await
+            .unwrap();
+        let dir = temp_dir("record");
+        let out = dir.join("recorded.json");
+        let cfg = DnsConfig {
+            mode: DnsMode::Recording,
+            save: Some(out.clone()),
+            server: Some(upstream.addr()),
+            timeout: Duration::from_secs(3),
+            ..DnsConfig::default()
+        };
+        let dns = cfg.build().unwrap();
+        let asked = [
+            ("example.com", RecordType::TXT),
+            ("example.com", RecordType::MX),
+            ("www.example.com", RecordType::A),
+            ("gone.example.com", RecordType::TXT),
+            ("nodata.example.com", RecordType::A),
+            ("big._domainkey.example.com", RecordType::TXT),
+        ];
+        for (name, rtype) in asked {
+            dns.query(name, rtype).await;
+        }
+        cfg.save(&dns).unwrap();
+        let saved = Snapshot::load(&out).expect("saved snapshot loads");
+        assert_eq!(saved.meta.resolver, Some(upstream.addr().to_string()));
+        assert!(
+            saved
+                .meta
+                .captured_at
+                .as_deref()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
+        for (name, rtype) in asked {
+            let live = dns.evidence();
+            let seen = entry(&live, &mailsleuth::dns::normalize_name(name), rtype);
+            let replayed = saved.lookup(&QueryKey::new(name, rtype));
+            assert_eq!(replayed.outcome, seen.outcome, "{name} {rtype}");
+            assert_eq!(replayed.records, seen.records, "{name} {rtype}");
+            assert_eq!(replayed.cname_chain, seen.cname_chain, "{name} {rtype}");
+            assert_eq!(replayed.ttl, seen.ttl, "{name} {rtype}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

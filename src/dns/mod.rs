@@ -365,3 +365,145 @@ impl Dns {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
+
+/// Where answers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DnsMode {
+    /// Ask real resolvers (`--dns-server` or the system's).
+    #[default]
+    Live,
+    /// Replay `--dns-snapshot`; no packet leaves the machine.
+    Snapshot,
+    /// Ask real resolvers and write every answer seen to `--save-dns` afterwards.
+    Recording,
+}
+
+/// The DNS options of a run, from the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsConfig {
+    pub mode: DnsMode,
+    /// The snapshot to replay (Snapshot mode).
+    pub snapshot: Option<std::path::PathBuf>,
+    /// Where to write the answers seen (`--save-dns`).
+    pub save: Option<std::path::PathBuf>,
+    /// One server to ask instead of the system's (`--dns-server`).
+    pub server: Option<std::net::SocketAddr>,
+    /// Per-query timeout for live lookups (`--dns-timeout`).
+    pub timeout: Duration,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            mode: DnsMode::Live,
+            snapshot: None,
+            save: None,
+            server: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl DnsConfig {
+    /// The logging handle for this configuration. Errors name the file at fault.
+    pub fn build(&self) -> Result<Dns, String> {
+        match self.mode {
+            DnsMode::Snapshot => {
+                let path = self
+                    .snapshot
+                    .as_deref()
+                    .ok_or("snapshot mode needs a snapshot file (--dns-snapshot)")?;
+                let snapshot = snapshot::Snapshot::load(path).map_err(|e| e.to_string())?;
+                Ok(Dns::from_snapshot(snapshot))
+            }
+            DnsMode::Live | DnsMode::Recording => {
+                if self.mode == DnsMode::Recording {
+                    let path = self
+                        .save
+                        .as_deref()
+                        .ok_or("recording mode needs a file to save to (--save-dns)")?;
+                    // Fail before the lookups, not after them.
+                    let dir = match path.parent() {
+                        Some(d) if !d.as_os_str().is_empty() => d,
+                        _ => std::path::Path::new("."),
+                    };
+                    if !dir.is_dir() {
+                        return Err(format!(
+                            "cannot save DNS answers to {}: directory {} does not exist",
+                            path.display(),
+                            dir.display()
+                        ));
+                    }
+                }
+                let backend = live::LiveBackend::new(self.server, self.timeout)?;
+                Ok(Dns::new(Arc::new(backend)))
+            }
+        }
+    }
+
+    /// Writes the answers in `dns`'s evidence log as a snapshot to `save` (nothing to do when
+    /// `save` is None). The file is written whole or not at all.
+    pub fn save(&self, dns: &Dns) -> Result<(), String> {
+        let Some(path) = &self.save else {
+            return Ok(());
+        };
+        let mut snapshot = snapshot::Snapshot::from_evidence(&dns.evidence());
+        snapshot.meta.captured_at = Some(rfc3339_utc(std::time::SystemTime::now()));
+        snapshot.meta.resolver = Some(match (self.mode, self.server) {
+            (DnsMode::Snapshot, _) => match &self.snapshot {
+                Some(p) => format!("snapshot {}", p.display()),
+                None => "snapshot".to_string(),
+            },
+            (_, Some(server)) => server.to_string(),
+            (_, None) => "system".to_string(),
+        });
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        std::fs::write(&tmp, snapshot.to_json())
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("cannot save DNS answers to {}: {e}", path.display())
+            })
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a moment (the capture time in a saved snapshot).
+fn rfc3339_utc(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_time_is_rfc3339_utc() {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_795_651_200 + 3_723);
+        assert_eq!(rfc3339_utc(t), "2026-11-26T01:02:03Z");
+        assert_eq!(rfc3339_utc(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap = std::time::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339_utc(leap), "2000-02-29T00:00:00Z");
+    }
+}

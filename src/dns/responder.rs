@@ -155,15 +155,17 @@ fn build_authenticator(
 }
 
 type AnswerCell = Arc<OnceCell<DnsAnswer>>;
+/// A question as asked on the wire: lowercased name and type.
+type WireQuestion = (Name, WireType);
 
 struct Shared {
     dns: Dns,
     /// (message id, question) → the answer of its first arrival: hickory resends the same
     /// message while it waits, which must not count as a new question.
-    resends: Mutex<HashMap<(u16, Name, WireType), (AnswerCell, Instant)>>,
+    resends: Mutex<HashMap<(u16, WireQuestion), (AnswerCell, Instant)>>,
     /// Answers sent truncated over UDP, waiting for the resolver's TCP retry (which gets a new
     /// message id on its connection).
-    truncated: Mutex<HashMap<(Name, WireType), Vec<(DnsAnswer, Instant)>>>,
+    truncated: Mutex<HashMap<WireQuestion, Vec<(DnsAnswer, Instant)>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -196,7 +198,7 @@ impl Shared {
             let now = Instant::now();
             resends.retain(|_, (_, at)| now.duration_since(*at) < REPLAY_WINDOW);
             resends
-                .entry((id, lowered, wire_type))
+                .entry((id, (lowered, wire_type)))
                 .or_insert_with(|| (Arc::new(OnceCell::new()), now))
                 .0
                 .clone()
