@@ -428,6 +428,9 @@ struct Dkim<'a> {
     h: &'a [&'a str],
     t: i64,
     x: Option<i64>,
+    /// Sign with `l=` covering the body as it is now (a risky option: text appended later
+    /// is not covered).
+    body_length: bool,
 }
 
 fn dkim_sign(message: &Message, sig: &Dkim) -> Result<Signed, String> {
@@ -437,6 +440,11 @@ fn dkim_sign(message: &Message, sig: &Dkim) -> Result<Signed, String> {
     );
     if let Some(x) = sig.x {
         value.push_str(&format!("; x={x}"));
+    }
+    if sig.body_length {
+        // The body has CRLF line ends and no trailing whitespace, so its relaxed canonical
+        // form has the same length as the raw bytes.
+        value.push_str(&format!("; l={}", message.body.len()));
     }
     value.push_str(&format!(
         ";\r\n\th={};\r\n\tbh={};\r\n\tb=",
@@ -848,7 +856,7 @@ fn northwind_dns(zone: &mut Zone) {
         .ptr("198.51.100.10", "mail.example.org")
         .txt(
             "_dmarc.example.org",
-            "v=DMARC1; p=none; sp=quarantine; rua=mailto:dmarc@example.org",
+            "v=DMARC1; p=none; sp=quarantine; np=reject; rua=mailto:dmarc@example.org",
         );
 }
 
@@ -896,6 +904,8 @@ fn scenarios(keys: &Keys) -> Result<Vec<Scenario>, String> {
         dns_timeout_temperror(keys)?,
         forged_authentication_results(keys)?,
         dkim_pass_then_key_rotated(keys)?,
+        dkim_body_length_abused(keys)?,
+        nonexistent_subdomain_np(keys)?,
     ])
 }
 
@@ -956,6 +966,7 @@ fn clean_pass_dual_signed(keys: &Keys) -> Result<Scenario, String> {
             h: ACME_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     let ed = dkim_sign(
@@ -967,6 +978,7 @@ fn clean_pass_dual_signed(keys: &Keys) -> Result<Scenario, String> {
             h: ACME_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&rsa.field);
@@ -1064,7 +1076,7 @@ fn spf_softfail_unauthorized_ip() -> Result<Scenario, String> {
         "Return-Path: <accounts@example.org>".into(),
         "Envelope-to: bob.chen@example.net".into(),
         "Delivery-date: Mon, 12 Oct 2026 09:14:45 +0000".into(),
-        "Authentication-Results: mx2.example.net;\n\tiprev=fail smtp.remote-ip=203.0.113.45 (NXDOMAIN);\n\tspf=softfail smtp.mailfrom=example.org smtp.helo=mail.example.org;\n\tdkim=none;\n\tdmarc=fail (p=none sp=quarantine) header.from=example.org;\n\tarc=none".into(),
+        "Authentication-Results: mx2.example.net;\n\tiprev=fail smtp.remote-ip=203.0.113.45 (NXDOMAIN);\n\tspf=softfail smtp.mailfrom=example.org smtp.helo=mail.example.org;\n\tdkim=none;\n\tdmarc=fail (p=none sp=quarantine np=reject) header.from=example.org;\n\tarc=none".into(),
     ]);
     let now = received + 60;
     let mut zone = Zone::new(now);
@@ -1137,6 +1149,7 @@ fn dkim_body_altered(keys: &Keys) -> Result<Scenario, String> {
             h: ACME_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&rsa.field);
@@ -1267,6 +1280,7 @@ fn dkim_key_revoked(keys: &Keys) -> Result<Scenario, String> {
             h: NORTHWIND_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -1359,6 +1373,7 @@ fn dkim_expired_signature(keys: &Keys) -> Result<Scenario, String> {
             h: ACME_H,
             t: sent + 1,
             x: Some(sent + 1 + 3600),
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -1460,6 +1475,7 @@ fn third_party_esp_dkim_only(keys: &Keys) -> Result<Scenario, String> {
             h: &h,
             t: sent,
             x: None,
+            body_length: false,
         },
     )?;
     let esp = dkim_sign(
@@ -1471,6 +1487,7 @@ fn third_party_esp_dkim_only(keys: &Keys) -> Result<Scenario, String> {
             h: &h,
             t: sent,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&customer.field);
@@ -1585,6 +1602,7 @@ fn lookalike_domain(keys: &Keys) -> Result<Scenario, String> {
             ],
             t: sent,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -1759,6 +1777,7 @@ fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
             h: ACME_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&original.field);
@@ -1823,6 +1842,7 @@ fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
             h: &list_h,
             t: sealed,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&list_dkim.field);
@@ -1944,7 +1964,7 @@ fn subdomain_policy_sp() -> Result<Scenario, String> {
         "Return-Path: <noreply@billing.example.org>".into(),
         "Envelope-to: ap@example.net".into(),
         "Delivery-date: Tue, 10 Nov 2026 06:00:14 +0000".into(),
-        "Authentication-Results: mx2.example.net;\n\tiprev=pass (app-prod-3.cloudhost.example) smtp.remote-ip=203.0.113.150;\n\tspf=fail smtp.mailfrom=billing.example.org;\n\tdkim=none;\n\tdmarc=fail (p=none sp=quarantine) header.from=billing.example.org;\n\tarc=none".into(),
+        "Authentication-Results: mx2.example.net;\n\tiprev=pass (app-prod-3.cloudhost.example) smtp.remote-ip=203.0.113.150;\n\tspf=fail smtp.mailfrom=billing.example.org;\n\tdkim=none;\n\tdmarc=fail (p=none sp=quarantine np=reject) header.from=billing.example.org;\n\tarc=none".into(),
         "X-Spam-Status: Yes, score=5.9 required=5.0 tests=DMARC_QUAR,SPF_FAIL".into(),
     ]);
     let now = received + 60;
@@ -2008,6 +2028,7 @@ fn spf_permerror_too_many_lookups(keys: &Keys) -> Result<Scenario, String> {
             ],
             t: sent,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -2123,6 +2144,7 @@ fn dns_timeout_temperror(keys: &Keys) -> Result<Scenario, String> {
             ],
             t: sent,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -2287,6 +2309,7 @@ fn dkim_pass_then_key_rotated(keys: &Keys) -> Result<Scenario, String> {
             h: NORTHWIND_H,
             t: sent + 1,
             x: None,
+            body_length: false,
         },
     )?;
     m.prepend(&sig.field);
@@ -2338,6 +2361,181 @@ fn dkim_pass_then_key_rotated(keys: &Keys) -> Result<Scenario, String> {
             dmarc: "pass",
             policy: "none",
             disposition: "none",
+        },
+        message: m,
+        dns: zone.done(),
+    })
+}
+
+/// A genuine signed notice, replayed by someone else with text appended after the `l=` limit.
+fn dkim_body_length_abused(keys: &Keys) -> Result<Scenario, String> {
+    let sent = ts("2026-11-18 09:00:00");
+    let mut m = Message::new(
+        &mua_fields(
+            "Acme Accounts Payable <ap-notices@example.com>",
+            "supplier-updates@example.com",
+            "Remittance advice - payment run 2026-11-18",
+            &date(sent, "+0000"),
+            "remit-20261118-0412@ap.example.com",
+        ),
+        "Dear supplier,\n\nAcme Corp has released payment run 2026-11-18. Remittance details are\navailable in the supplier portal:\n\n  https://suppliers.example.com/remittance/2026-11-18\n\nPayments reach your account within 2 business days.\n\nAcme Corp - Accounts Payable\n",
+    );
+    m.prepend(
+        &Postfix {
+            helo: "ap-invoicing.example.com",
+            rdns: Some("ap-invoicing.example.com"),
+            ip: "192.0.2.44",
+            by: "smtp.example.com",
+            proto: "ESMTPS",
+            id: "4QgBq03Lcnz1wTd",
+            rcpt: "supplier-updates@example.com",
+            t: sent + 1,
+            tz: "+0000",
+            ..Default::default()
+        }
+        .field(),
+    );
+    // The invoicing system's legacy signer still sets l= (the body length at signing).
+    let sig = dkim_sign(
+        &m,
+        &Dkim {
+            key: &keys.acme_rsa,
+            d: "example.com",
+            s: "rsa2026",
+            h: &[
+                "From",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "MIME-Version",
+                "Content-Type",
+            ],
+            t: sent,
+            x: None,
+            body_length: true,
+        },
+    )?;
+    m.prepend(&sig.field);
+    // An attacker who received a copy changes the To (not signed), appends instructions, and
+    // sends it on to a new victim from a rented server.
+    m.replace("To", "To: bob.chen@example.net");
+    m.append_body(
+        "\nIMPORTANT UPDATE (2026-11-18): because of an audit of our banking\nprovider, payments to Acme must from today be made to our new account:\n\n  IBAN: XX99 TEST 9999 9999 9999 99\n\nPlease confirm the change by replying to accounts.acme@freemail.example.\n",
+    );
+    let received = ts("2026-11-18 14:27:36");
+    m.prepend(
+        &Postfix {
+            helo: "vps-4471.rented-cloud.example",
+            rdns: Some("vps-4471.rented-cloud.example"),
+            ip: "203.0.113.77",
+            by: "mx.example.net",
+            proto: "ESMTPS",
+            id: "4QgL2r5Yhxz6pRk",
+            rcpt: "bob.chen@example.net",
+            t: received,
+            tz: "+0000",
+            ..Default::default()
+        }
+        .field(),
+    );
+    m.prepend_all(&[
+        "Return-Path: <mailer@rented-cloud.example>".into(),
+        "Delivered-To: bob.chen@example.net".into(),
+        format!(
+            "Authentication-Results: mx.example.net;\n\tdkim=pass (2048-bit key; unprotected) header.d=example.com header.i=@example.com header.a=rsa-sha256 header.s=rsa2026 header.b={};\n\tspf=pass (mx.example.net: domain of mailer@rented-cloud.example designates 203.0.113.77 as permitted sender) smtp.mailfrom=mailer@rented-cloud.example;\n\tdmarc=pass (p=reject dis=none) header.from=example.com",
+            sig.tag()
+        ),
+    ]);
+    let now = received + 60;
+    let mut zone = Zone::new(now);
+    acme_dns(&mut zone, keys);
+    zone.txt("rented-cloud.example", "v=spf1 ip4:203.0.113.64/26 ~all")
+        .a("vps-4471.rented-cloud.example", "203.0.113.77")
+        .ptr("203.0.113.77", "vps-4471.rented-cloud.example");
+    receiver_dns(&mut zone);
+    Ok(Scenario {
+        name: "dkim-body-length-abused",
+        title: "DKIM l= abused: text appended after the signed length",
+        shows: "A genuine Acme remittance notice, signed by `example.com` with `l=` (the body \
+                length at signing). Someone who received it replays it five hours later from a \
+                rented server: the To header was not signed, so it is changed, and new payment \
+                instructions are appended after the signed length. The signature still verifies \
+                — it only covers the first `l=` bytes — and it aligns, so DMARC passes under \
+                `p=reject` even though SPF passed only for the unrelated bounce domain. The \
+                signature is a pass with a risk flag: `l=` leaves unsigned bytes at the end of the \
+                body, and those bytes are the fraud. (To was also not signed.)",
+        now,
+        expect: Expect {
+            spf_mail_from: "pass",
+            spf_helo: "none",
+            dkim: vec![("example.com", "rsa2026", "pass")],
+            arc: "none",
+            dmarc: "pass",
+            policy: "reject",
+            disposition: "none",
+        },
+        message: m,
+        dns: zone.done(),
+    })
+}
+
+/// From a subdomain that does not exist at all: DMARCbis `np=` applies.
+fn nonexistent_subdomain_np(_keys: &Keys) -> Result<Scenario, String> {
+    let sent = ts("2026-11-19 07:45:10");
+    let mut m = Message::new(
+        &mua_fields(
+            "Northwind Security <no-reply@secure-login.example.org>",
+            "bob.chen@example.net",
+            "New sign-in to your Northwind supplier account",
+            &date(sent, "+0000"),
+            "signin-alert-6612@secure-login.example.org",
+        ),
+        "We detected a new sign-in to your Northwind supplier account from an\nunrecognised device (Windows, Chrome, Lagos).\n\nIf this was not you, secure your account now:\n\n  https://secure-login.example.org.account-check.example/verify\n\nNorthwind Security Team\n",
+    );
+    let received = sent + 3;
+    m.prepend(
+        &Exim {
+            helo: "localhost",
+            rdns: None,
+            ip: "198.51.100.233",
+            by: "mx2.example.net",
+            envelope_from: "no-reply@secure-login.example.org",
+            id: "1tQ9aB-00D2kL-7s",
+            rcpt: "bob.chen@example.net",
+            t: received,
+            tz: "+0000",
+        }
+        .field(),
+    );
+    m.prepend_all(&[
+        "Return-Path: <no-reply@secure-login.example.org>".into(),
+        "Envelope-to: bob.chen@example.net".into(),
+        "Delivery-date: Thu, 19 Nov 2026 07:45:13 +0000".into(),
+        "Authentication-Results: mx2.example.net;\n\tiprev=fail smtp.remote-ip=198.51.100.233 (NXDOMAIN);\n\tspf=none smtp.mailfrom=secure-login.example.org;\n\tdkim=none;\n\tdmarc=fail (p=none sp=quarantine np=reject) header.from=secure-login.example.org;\n\tarc=none".into(),
+    ]);
+    let now = received + 60;
+    let mut zone = Zone::new(now);
+    northwind_dns(&mut zone);
+    receiver_dns(&mut zone);
+    Ok(Scenario {
+        name: "nonexistent-subdomain-np",
+        title: "From a non-existent subdomain: DMARC np= applies",
+        shows: "A phishing message from `secure-login.example.org`, a name that does not exist in \
+                DNS at all (every query for it is NXDOMAIN). SPF has no record to check (none), \
+                there is no DKIM, so DMARC fails. The DMARC record is found at the organizational \
+                domain `example.org`, and because the From domain does not exist, the DMARCbis \
+                `np=reject` applies — not `p=none`, and not `sp=quarantine`, which is for \
+                subdomains that exist. An RFC 7489 receiver that ignores `np=` would apply \
+                `sp=quarantine`. The HELO is `localhost`.",
+        now,
+        expect: Expect {
+            spf_mail_from: "none",
+            spf_helo: "none",
+            dkim: vec![],
+            arc: "none",
+            dmarc: "fail",
+            policy: "reject",
+            disposition: "reject",
         },
         message: m,
         dns: zone.done(),
@@ -2396,7 +2594,7 @@ fn readme(scenarios: &[Scenario]) -> String {
          `*.example`) and all addresses are documentation ranges (192.0.2.0/24, 198.51.100.0/24,\n\
          203.0.113.0/24, 2001:db8::/32; 10/8 and 192.168/16 appear only as private addresses).\n\
          The cast: `example.com` is Acme Corp (DMARC `p=reject`), `example.org` is Northwind Traders\n\
-         (`p=none; sp=quarantine`), `example.net` receives (`mx.example.net`, Postfix; `mx2.example.net`,\n\
+         (`p=none; sp=quarantine; np=reject`), `example.net` receives (`mx.example.net`, Postfix; `mx2.example.net`,\n\
          Exim). Signatures are made with the TEST keys in `test-keys/` (public test material; never use\n\
          them for real mail). Dates are in October–November 2026 and in hop order.\n\n\
          ## Expected verdicts\n\n\
