@@ -35,6 +35,36 @@ use worker::{AfterRun, DnsFactory};
 /// How often the spinner turns and the DNS log is polled while an analysis runs.
 const TICK: Duration = Duration::from_millis(80);
 
+/// What main.rs hands over once it decided on the TUI.
+pub struct TuiArgs {
+    /// A path, `-` for stdin, or None for the start screen.
+    pub input: Option<String>,
+    pub options: Options,
+    pub dns: crate::dns::DnsConfig,
+}
+
+/// Runs the TUI until the user quits. Each analysis gets a fresh DNS handle from `args.dns`;
+/// with `--save-dns` the answers of each finished run are saved.
+pub fn run(args: TuiArgs) -> anyhow::Result<()> {
+    // Fail on a bad snapshot or resolver now, with a plain error, not inside the UI.
+    args.dns.build().map_err(|e| anyhow::anyhow!(e))?;
+    let config = std::sync::Arc::new(args.dns);
+    let build = config.clone();
+    let factory: DnsFactory = std::sync::Arc::new(move || build.build());
+    let after: Option<AfterRun> = config.save.as_ref().map(|path| {
+        let path = path.display().to_string();
+        let config = config.clone();
+        let after: AfterRun = std::sync::Arc::new(move |dns: &crate::dns::Dns| {
+            Some(match config.save(dns) {
+                Ok(()) => format!("DNS answers saved to {path}"),
+                Err(e) => e,
+            })
+        });
+        after
+    });
+    run_with(args.input, args.options, factory, after)
+}
+
 /// Opens the TUI on a message (a path, `-` for stdin) or on the start screen, with DNS handles
 /// made by `dns` for each run (a re-run after moving the trust boundary gets a fresh log).
 pub fn run_with(

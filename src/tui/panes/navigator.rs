@@ -19,14 +19,14 @@ const BADGE_WIDTH: usize = 11;
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
     let inner_width = area.width.saturating_sub(2) as usize;
-    let label_width = inner_width.saturating_sub(BADGE_WIDTH + 1);
     let a = app.analysis.as_ref();
     let items = app
         .checks()
         .into_iter()
         .map(|check| {
-            let label = truncate(&sanitize(&check.label(a)), label_width);
             let (badge, style) = badge(app, check);
+            let label_width = inner_width.saturating_sub(badge.chars().count() + 1);
+            let label = truncate(&sanitize(&check.label(a)), label_width);
             let gap = inner_width.saturating_sub(label.chars().count() + badge.chars().count());
             vec![Line::from(vec![
                 Span::raw(label),
