@@ -1,1 +1,1362 @@
-//! (Being written.)
+//! The Received timeline (one hop per Received header, `hops[0]` = topmost = last added), its
+//! delays and anomalies, and the trust boundary the envelope is reconstructed from.
+//!
+//! Received headers are free-form in practice (RFC 5321 §4.4 gives a grammar nobody follows
+//! exactly), so the parser is a tolerant tokenizer: clauses start at the keywords
+//! `from by via with id for`, comments are kept and mined for the client IP, HELO name, reverse DNS
+//! name and TLS details in the forms Postfix, Sendmail, Exim, qmail, Microsoft and Google write.
+
+use std::net::IpAddr;
+
+use mail_parser::DateTime;
+
+use super::Options;
+use super::compare::{
+    AuthResultsHeader, parse_authentication_results, parse_received_spf, recorded_client_ip,
+};
+use super::model::{Envelope, Header, Hop, Severity, Source, Warning};
+
+fn warning(
+    severity: Severity,
+    code: &str,
+    message: String,
+    header_index: Option<usize>,
+) -> Warning {
+    Warning {
+        severity,
+        code: code.to_string(),
+        message,
+        header_index,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    /// The text inside one top-level comment, nested parentheses kept.
+    Comment(String),
+}
+
+/// Splits `s` at the last `;` outside comments, quotes and angle brackets: clauses, then date.
+fn split_date(s: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut angle = false;
+    let mut escaped = false;
+    let mut last = None;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' if depth == 0 => in_quote = !in_quote,
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => depth = depth.saturating_sub(1),
+            '<' if !in_quote && depth == 0 => angle = true,
+            '>' if !in_quote && depth == 0 => angle = false,
+            ';' if !in_quote && depth == 0 && !angle => last = Some(i),
+            _ => {}
+        }
+    }
+    match last {
+        Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+        None => (s, None),
+    }
+}
+
+fn tokenize(s: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let mut chars = s.chars().peekable();
+    let flush = |word: &mut String, tokens: &mut Vec<Token>| {
+        if !word.is_empty() {
+            tokens.push(Token::Word(std::mem::take(word)));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '(' => {
+                flush(&mut word, &mut tokens);
+                let mut depth = 1usize;
+                let mut text = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                text.push(n);
+                            }
+                        }
+                        '(' => {
+                            depth += 1;
+                            text.push(c);
+                        }
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                            text.push(c);
+                        }
+                        _ => text.push(c),
+                    }
+                }
+                tokens.push(Token::Comment(text));
+            }
+            '"' => {
+                word.push(c);
+                while let Some(c) = chars.next() {
+                    word.push(c);
+                    if c == '\\' {
+                        if let Some(n) = chars.next() {
+                            word.push(n);
+                        }
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+            }
+            '<' => {
+                word.push(c);
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '>' {
+                        break;
+                    }
+                }
+            }
+            c if c.is_whitespace() => flush(&mut word, &mut tokens),
+            _ => word.push(c),
+        }
+    }
+    flush(&mut word, &mut tokens);
+    tokens
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clause {
+    Preamble,
+    From,
+    By,
+    Via,
+    With,
+    Id,
+    For,
+}
+
+fn keyword(word: &str) -> Option<Clause> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "from" => Clause::From,
+        "by" => Clause::By,
+        "via" => Clause::Via,
+        "with" => Clause::With,
+        "id" => Clause::Id,
+        "for" => Clause::For,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Default)]
+struct ClauseText {
+    words: Vec<String>,
+    comments: Vec<String>,
+}
+
+/// Reads an IP address as Received headers write it: bare, `[1.2.3.4]`, `[IPv6:…]`, `[…]:port`.
+pub fn parse_ip_literal(text: &str) -> Option<IpAddr> {
+    let t = text.trim().trim_end_matches([',', ';']);
+    let inner = match t.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => t,
+    };
+    let inner = match inner.get(..5) {
+        Some(p) if p.eq_ignore_ascii_case("ipv6:") => &inner[5..],
+        _ => inner,
+    };
+    inner.parse::<IpAddr>().ok()
+}
+
+fn looks_like_hostname(t: &str) -> bool {
+    !t.is_empty()
+        && (t.contains('.') || t.eq_ignore_ascii_case("localhost"))
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        && t.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// What the from-clause says about the client: (HELO, reverse DNS name, IP).
+fn read_from_clause(clause: &ClauseText) -> (Option<String>, Option<String>, Option<IpAddr>) {
+    let from_word = clause.words.first().cloned();
+    let mut helo_kv: Option<String> = None;
+    let mut rdns: Option<String> = None;
+    let mut ip: Option<IpAddr> = None;
+    let mut from_is_literal = false;
+    if let Some(w) = &from_word
+        && w.starts_with('[')
+    {
+        from_is_literal = true;
+        ip = parse_ip_literal(w);
+    }
+    // Only the comment that names the client (the one holding its IP or HELO) gives the reverse
+    // DNS name; later comments are TLS details and the like.
+    let mut client_comment_seen = false;
+    for comment in &clause.comments {
+        let flat: String = comment
+            .chars()
+            .map(|c| if matches!(c, '(' | ')' | ',') { ' ' } else { c })
+            .collect();
+        let tokens: Vec<&str> = flat.split_whitespace().collect();
+        let names_client = tokens.iter().enumerate().any(|(i, t)| {
+            parse_ip_literal(t).is_some()
+                || t.to_ascii_lowercase().starts_with("helo=")
+                || (i > 0
+                    && (tokens[i - 1].eq_ignore_ascii_case("helo")
+                        || tokens[i - 1].eq_ignore_ascii_case("ehlo")))
+        });
+        if !names_client {
+            continue;
+        }
+        let first_client_comment = !client_comment_seen;
+        client_comment_seen = true;
+        let mut prev: Option<&str> = None;
+        for &tok in &tokens {
+            let lower = tok.to_ascii_lowercase();
+            if lower.starts_with("helo=") {
+                helo_kv = Some(tok[5..].to_string());
+            } else if matches!(prev, Some(p) if p.eq_ignore_ascii_case("helo") || p.eq_ignore_ascii_case("ehlo"))
+            {
+                helo_kv = Some(tok.to_string());
+            } else if let Some(addr) = parse_ip_literal(tok) {
+                // A comment IP is what the server saw; it wins over a literal HELO.
+                if ip.is_none() || from_is_literal {
+                    ip = Some(addr);
+                    from_is_literal = false;
+                }
+            } else if first_client_comment
+                && rdns.is_none()
+                && !tok.contains('=')
+                && !lower.eq_ignore_ascii_case("helo")
+                && !lower.eq_ignore_ascii_case("ehlo")
+            {
+                let host = tok.rsplit('@').next().unwrap_or(tok).trim_end_matches('.');
+                if looks_like_hostname(host) {
+                    rdns = Some(host.to_string());
+                }
+            }
+            prev = Some(tok);
+        }
+    }
+    let from_host_name = from_word.filter(|w| !w.starts_with('['));
+    let helo = match helo_kv {
+        // Exim (`helo=`) and qmail (`HELO x`): the from word is the reverse DNS name.
+        Some(h) => {
+            if rdns.is_none() {
+                rdns = from_host_name
+                    .filter(|w| !w.eq_ignore_ascii_case("unknown"))
+                    .map(|w| w.trim_end_matches('.').to_string());
+            }
+            Some(h)
+        }
+        // Postfix, Sendmail, Google, Microsoft: the from word is the HELO name as given.
+        None => clause.words.first().cloned(),
+    };
+    (helo, rdns, ip)
+}
+
+/// TLS details from the comments and `with` words, in the forms servers write them.
+fn read_tls(all_comments: &[String], with_words: &[String]) -> Option<String> {
+    for c in all_comments {
+        let flat = c.replace(',', " ");
+        let mut version = None;
+        let mut cipher = None;
+        for kv in flat.split_whitespace() {
+            if let Some(v) = kv.strip_prefix("version=") {
+                version = Some(v.to_string());
+            } else if let Some(v) = kv.strip_prefix("cipher=") {
+                cipher = Some(v.to_string());
+            }
+        }
+        if version.is_some() || cipher.is_some() {
+            return Some(
+                [version, cipher]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        // Postfix: `using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
+        if let Some(rest) = flat.trim_start().strip_prefix("using ") {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let version = words.first().copied().unwrap_or("");
+            let cipher = words
+                .iter()
+                .position(|w| *w == "cipher")
+                .and_then(|p| words.get(p + 1))
+                .copied();
+            return Some(match cipher {
+                Some(c) => format!("{version} {c}"),
+                None => version.to_string(),
+            });
+        }
+        // Exim: `(TLS1.3)` or `(TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256)`.
+        let t = flat.trim();
+        if (t.starts_with("TLS") || t.starts_with("SSL")) && !t.contains(' ') {
+            let cipher = with_words
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case("tls"))
+                .and_then(|p| with_words.get(p + 1));
+            return Some(match cipher {
+                Some(c) => format!("{t} {c}"),
+                None => t.to_string(),
+            });
+        }
+        if t.eq_ignore_ascii_case("Google Transport Security") {
+            return Some("TLS (Google Transport Security)".into());
+        }
+    }
+    let proto = with_words.first()?.to_ascii_uppercase();
+    let base = proto.strip_suffix('A').unwrap_or(&proto);
+    if base.ends_with("SMTPS") || base.ends_with("LMTPS") {
+        return Some(format!("TLS (with {})", with_words[0]));
+    }
+    None
+}
+
+/// Why an address is not a public unicast one, if it is not (flag code, words).
+pub fn ip_range(ip: IpAddr) -> Option<(&'static str, &'static str)> {
+    const PRIVATE: &str = "hop-private-ip";
+    const DOC: &str = "hop-documentation-ip";
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(match o {
+                [10, ..] => (PRIVATE, "private (RFC 1918)"),
+                [172, b, ..] if (16..=31).contains(&b) => (PRIVATE, "private (RFC 1918)"),
+                [192, 168, ..] => (PRIVATE, "private (RFC 1918)"),
+                [127, ..] => (PRIVATE, "loopback"),
+                [169, 254, ..] => (PRIVATE, "link-local"),
+                [100, b, ..] if (64..=127).contains(&b) => {
+                    (PRIVATE, "shared CGNAT space (RFC 6598)")
+                }
+                [0, ..] => (PRIVATE, "\"this network\" (reserved)"),
+                [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _] => {
+                    (DOC, "documentation range (RFC 5737)")
+                }
+                [198, b, ..] if b == 18 || b == 19 => (PRIVATE, "benchmarking range (RFC 2544)"),
+                [192, 0, 0, _] => (PRIVATE, "IETF protocol assignments (reserved)"),
+                [a, ..] if (224..=239).contains(&a) => (PRIVATE, "multicast"),
+                [a, ..] if a >= 240 => (PRIVATE, "reserved"),
+                _ => return None,
+            })
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return ip_range(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            Some(if v6.is_loopback() {
+                (PRIVATE, "loopback")
+            } else if v6.is_unspecified() {
+                (PRIVATE, "unspecified address")
+            } else if s[0] & 0xfe00 == 0xfc00 {
+                (PRIVATE, "unique-local (RFC 4193)")
+            } else if s[0] & 0xffc0 == 0xfe80 {
+                (PRIVATE, "link-local")
+            } else if s[0] == 0x2001 && s[1] == 0x0db8 {
+                (DOC, "documentation range (RFC 3849)")
+            } else if s[0] & 0xff00 == 0xff00 {
+                (PRIVATE, "multicast")
+            } else {
+                return None;
+            })
+        }
+    }
+}
+
+/// Parses one Received value into a hop (delay, boundary flags and date checks against other hops
+/// are filled in by the callers).
+fn parse_received(header_index: usize, value: &str) -> Hop {
+    let (clauses_text, date) = split_date(value);
+    let mut clauses: Vec<(Clause, ClauseText)> = vec![(Clause::Preamble, ClauseText::default())];
+    for token in tokenize(clauses_text) {
+        match token {
+            Token::Word(w) => match keyword(&w) {
+                Some(k) => clauses.push((k, ClauseText::default())),
+                None => {
+                    if let Some((_, c)) = clauses.last_mut() {
+                        c.words.push(w)
+                    }
+                }
+            },
+            Token::Comment(c) => {
+                if let Some((_, ct)) = clauses.last_mut() {
+                    ct.comments.push(c)
+                }
+            }
+        }
+    }
+    let find = |k: Clause| clauses.iter().find(|(c, _)| *c == k).map(|(_, t)| t);
+    let first_word = |k: Clause| find(k).and_then(|t| t.words.first().cloned());
+
+    let mut hop = Hop {
+        header_index,
+        ..Default::default()
+    };
+    if let Some(from) = find(Clause::From) {
+        hop.from_host = from.words.first().cloned();
+        let (helo, rdns, ip) = read_from_clause(from);
+        hop.helo = helo;
+        hop.from_rdns = rdns;
+        hop.from_ip = ip.map(|i| i.to_string());
+    }
+    hop.by_host = first_word(Clause::By).map(|h| h.trim_end_matches('.').to_string());
+    let with_words: Vec<String> = find(Clause::With)
+        .map(|t| t.words.clone())
+        .unwrap_or_default();
+    if !with_words.is_empty() {
+        // Exim appends `tls <cipher>` to the protocol; that is TLS detail, not the protocol.
+        let end = with_words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case("tls"))
+            .unwrap_or(with_words.len())
+            .max(1);
+        hop.with = Some(with_words[..end].join(" "));
+    }
+    hop.id = first_word(Clause::Id);
+    hop.for_addr = first_word(Clause::For).map(|f| {
+        f.trim_start_matches('<')
+            .trim_end_matches(|c| c == '>' || c == ';')
+            .to_string()
+    });
+    let all_comments: Vec<String> = clauses
+        .iter()
+        .flat_map(|(_, t)| t.comments.iter().cloned())
+        .collect();
+    hop.tls = read_tls(&all_comments, &with_words);
+
+    match date {
+        None => hop
+            .anomalies
+            .push("no date: the header has no `; date` part".to_string()),
+        Some(d) if d.is_empty() => hop
+            .anomalies
+            .push("no date: nothing after the `;`".to_string()),
+        Some(d) => {
+            hop.date = Some(d.to_string());
+            match DateTime::parse_rfc822(d).filter(|dt| dt.is_valid()) {
+                Some(dt) => hop.timestamp = Some(dt.to_timestamp()),
+                None => hop.anomalies.push(format!("unparsable date {d:?}")),
+            }
+        }
+    }
+    if hop.from_host.is_none() && hop.by_host.is_none() {
+        hop.anomalies
+            .push("neither a `from` nor a `by` clause could be read".to_string());
+    }
+    if let Some(ip) = hop
+        .from_ip
+        .as_deref()
+        .and_then(|s| s.parse::<IpAddr>().ok())
+        && let Some((_, words)) = ip_range(ip)
+    {
+        hop.anomalies.push(format!("client IP {ip} is {words}"));
+    }
+    hop
+}
+
+/// Parses every Received header into the hop timeline (`hops[0]` = topmost) with per-hop delays
+/// and anomalies. Never fails: what cannot be read is an anomaly of that hop.
+pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
+    let mut hops: Vec<Hop> = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("received"))
+        .map(|h| parse_received(h.index, &h.value))
+        .collect();
+    let mut warnings = Vec::new();
+    for i in 0..hops.len() {
+        let older = hops.get(i + 1).and_then(|h| h.timestamp);
+        if let (Some(this), Some(older)) = (hops[i].timestamp, older) {
+            let delay = this - older;
+            hops[i].delay_seconds = Some(delay);
+            if delay < 0 {
+                hops[i].anomalies.push(format!(
+                    "negative delay: {}s earlier than the hop before it (clock skew, or a forged \
+                     header below)",
+                    -delay
+                ));
+                warnings.push(warning(
+                    Severity::Warning,
+                    "hop-negative-delay",
+                    format!(
+                        "Received header {} is dated {}s before the hop it follows.",
+                        hops[i].header_index, -delay
+                    ),
+                    Some(hops[i].header_index),
+                ));
+            }
+        }
+        let hop = &hops[i];
+        if hop.date.is_none() {
+            warnings.push(warning(
+                Severity::Warning,
+                "hop-missing-date",
+                format!(
+                    "Received header {} has no date; its delay cannot be computed.",
+                    hop.header_index
+                ),
+                Some(hop.header_index),
+            ));
+        } else if hop.timestamp.is_none() {
+            warnings.push(warning(
+                Severity::Warning,
+                "hop-bad-date",
+                format!(
+                    "Received header {} has a date that cannot be parsed: {:?}.",
+                    hop.header_index,
+                    hop.date.as_deref().unwrap_or("")
+                ),
+                Some(hop.header_index),
+            ));
+        }
+        if let Some(ip) = hop
+            .from_ip
+            .as_deref()
+            .and_then(|s| s.parse::<IpAddr>().ok())
+            && let Some((code, words)) = ip_range(ip)
+        {
+            warnings.push(warning(
+                Severity::Info,
+                code,
+                format!(
+                    "Received header {}: client IP {ip} is {words}.",
+                    hop.header_index
+                ),
+                Some(hop.header_index),
+            ));
+        }
+        if hop.from_host.is_none() && hop.by_host.is_none() {
+            warnings.push(warning(
+                Severity::Warning,
+                "hop-unreadable",
+                format!(
+                    "Received header {}: neither a from nor a by clause could be read.",
+                    hop.header_index
+                ),
+                Some(hop.header_index),
+            ));
+        }
+    }
+    (hops, warnings)
+}
+
+fn normalize_host(s: &str) -> String {
+    s.trim()
+        .trim_matches(|c| c == '[' || c == ']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// Whether two names denote the same receiving organisation's server: equal, one a subdomain of
+/// the other, or the same registrable domain (Public Suffix List). IP literals only match equal.
+pub fn same_server(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize_host(a), normalize_host(b));
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    if a.parse::<IpAddr>().is_ok() || b.parse::<IpAddr>().is_ok() {
+        return false;
+    }
+    if a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}")) {
+        return true;
+    }
+    match (psl::domain_str(&a), psl::domain_str(&b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The topmost Authentication-Results header that parses, with its index.
+fn topmost_auth_results(headers: &[Header]) -> Option<(usize, AuthResultsHeader)> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("authentication-results"))
+        .find_map(|h| {
+            parse_authentication_results(&h.value)
+                .ok()
+                .map(|ar| (h.index, ar))
+        })
+}
+
+/// The client IP the topmost A-R or Received-SPF recorded (for receivers, like Microsoft's, whose
+/// A-R carries no authserv-id to match a `by` host against).
+fn recorded_ip(headers: &[Header], ar: Option<&AuthResultsHeader>) -> Option<(IpAddr, String)> {
+    if let Some(ip) = ar.and_then(|ar| ar.results.iter().find_map(recorded_client_ip)) {
+        return Some((ip, "Authentication-Results".into()));
+    }
+    let spf = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("received-spf"))?;
+    let ip = parse_received_spf(&spf.value)
+        .ok()
+        .and_then(|mr| recorded_client_ip(&mr))?;
+    Some((ip, format!("Received-SPF (header {})", spf.index)))
+}
+
+/// The hop where the message entered the receiver: the topmost Received whose `by` host belongs
+/// to `receiver`, then down through the older hops the receiver also wrote (content filters,
+/// internal relays, `from localhost` re-injections), so the client is the outside sender and not
+/// the receiver's own relay.
+fn receiver_hop(hops: &[Hop], receiver: &str) -> Option<usize> {
+    let owned = |h: &Hop| {
+        h.by_host
+            .as_deref()
+            .is_some_and(|b| same_server(b, receiver))
+    };
+    let mut i = hops.iter().position(owned)?;
+    while hops.get(i + 1).is_some_and(owned) {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// Decides the trust boundary and reconstructs the SMTP envelope the receiving server saw.
+/// Sets `is_boundary` / `above_boundary` on the hops, flags hop dates in the future of
+/// `opts.now`, and records where every value came from.
+pub fn reconstruct_envelope(
+    headers: &[Header],
+    hops: &mut [Hop],
+    opts: &Options,
+) -> (Envelope, Vec<Warning>) {
+    let mut env = Envelope::default();
+    let mut warnings = Vec::new();
+
+    // Dates later than `now` (a little clock skew allowed).
+    const SKEW: i64 = 15 * 60;
+    for hop in hops.iter_mut() {
+        if let Some(ts) = hop.timestamp
+            && opts.now > 0
+            && ts > opts.now + SKEW
+        {
+            hop.anomalies.push(format!(
+                "date is {}s in the future of the analysis time",
+                ts - opts.now
+            ));
+            warnings.push(warning(
+                Severity::Warning,
+                "hop-future-date",
+                format!(
+                    "Received header {} is dated after the analysis time.",
+                    hop.header_index
+                ),
+                Some(hop.header_index),
+            ));
+        }
+    }
+
+    // The trust boundary.
+    let mut boundary: Option<usize> = None;
+    if let Some(receiver) = opts.receiver.as_deref().filter(|r| !r.trim().is_empty()) {
+        env.receiver = Some(receiver.to_string());
+        boundary = receiver_hop(hops, receiver);
+        match boundary {
+            Some(i) => env.sources.push(Source {
+                field: "receiver".into(),
+                header_index: Some(hops[i].header_index),
+                text: receiver.to_string(),
+                how: format!(
+                    "--receiver given; the topmost Received whose `by` host ({}) belongs to it",
+                    hops[i].by_host.as_deref().unwrap_or("")
+                ),
+            }),
+            None => {
+                warnings.push(warning(
+                    Severity::Warning,
+                    "receiver-not-found",
+                    format!(
+                        "No Received header was added by the receiver {receiver:?}; the topmost \
+                         Received is taken as the boundary."
+                    ),
+                    None,
+                ));
+                env.sources.push(Source {
+                    field: "receiver".into(),
+                    header_index: None,
+                    text: receiver.to_string(),
+                    how: "--receiver given, but no Received `by` host matches it".into(),
+                });
+            }
+        }
+    } else {
+        let ar = topmost_auth_results(headers);
+        if let Some((ar_index, authserv_id)) = ar
+            .as_ref()
+            .filter(|(_, ar)| !ar.authserv_id.is_empty())
+            .map(|(i, ar)| (*i, ar.authserv_id.clone()))
+        {
+            boundary = receiver_hop(hops, &authserv_id);
+            match boundary {
+                Some(i) => {
+                    env.receiver = Some(authserv_id.clone());
+                    env.sources.push(Source {
+                        field: "receiver".into(),
+                        header_index: Some(ar_index),
+                        text: authserv_id.clone(),
+                        how: format!(
+                            "authserv-id of the topmost Authentication-Results; the topmost \
+                             Received (header {}) whose `by` host {} belongs to it is the boundary",
+                            hops[i].header_index,
+                            hops[i].by_host.as_deref().unwrap_or("")
+                        ),
+                    });
+                }
+                None => warnings.push(warning(
+                    Severity::Info,
+                    "receiver-not-matched",
+                    format!(
+                        "The topmost Authentication-Results (header {ar_index}) was written by \
+                         {authserv_id:?}, which matches no Received `by` host."
+                    ),
+                    Some(ar_index),
+                )),
+            }
+        }
+        if boundary.is_none()
+            && let Some((ip, from)) = recorded_ip(headers, ar.as_ref().map(|(_, ar)| ar))
+        {
+            let ip_text = ip.to_string();
+            boundary = hops
+                .iter()
+                .position(|h| h.from_ip.as_deref() == Some(ip_text.as_str()));
+            if let Some(i) = boundary {
+                env.receiver = hops[i].by_host.clone();
+                env.sources.push(Source {
+                    field: "receiver".into(),
+                    header_index: Some(hops[i].header_index),
+                    text: hops[i].by_host.clone().unwrap_or_default(),
+                    how: format!(
+                        "the {from} records client IP {ip}; the topmost Received from that IP \
+                         (header {}) is the boundary",
+                        hops[i].header_index
+                    ),
+                });
+            }
+        }
+    }
+    if boundary.is_none() && !hops.is_empty() {
+        boundary = Some(0);
+        if env.receiver.is_none() {
+            env.receiver = hops[0].by_host.clone();
+            env.sources.push(Source {
+                field: "receiver".into(),
+                header_index: Some(hops[0].header_index),
+                text: hops[0].by_host.clone().unwrap_or_default(),
+                how: "`by` host of the topmost Received (no Authentication-Results matched)".into(),
+            });
+        }
+    }
+    env.boundary_hop = boundary;
+    env.boundary_header = boundary.and_then(|b| hops.get(b)).map(|h| h.header_index);
+    for (i, hop) in hops.iter_mut().enumerate() {
+        hop.is_boundary = Some(i) == boundary;
+        // Hops older than the boundary were written before the receiver saw the message.
+        hop.above_boundary = boundary.is_some_and(|b| i > b);
+    }
+    let boundary_hop = boundary.and_then(|b| hops.get(b));
+
+    // Client IP.
+    if let Some(ip) = opts.client_ip {
+        env.client_ip = Some(ip.to_string());
+        env.sources
+            .push(option_source("client_ip", &ip.to_string(), "--ip"));
+    } else if let Some(hop) = boundary_hop {
+        match &hop.from_ip {
+            Some(ip) => {
+                env.client_ip = Some(ip.clone());
+                env.sources.push(Source {
+                    field: "client_ip".into(),
+                    header_index: Some(hop.header_index),
+                    text: from_clause_text(headers, hop.header_index),
+                    how: "the client IP the boundary hop recorded in its from-clause".into(),
+                });
+                if let Ok(addr) = ip.parse::<IpAddr>()
+                    && let Some((code, words)) = ip_range(addr)
+                {
+                    warnings.push(warning(
+                        Severity::Warning,
+                        if code == "hop-documentation-ip" {
+                            "client-ip-documentation"
+                        } else {
+                            "client-ip-private"
+                        },
+                        format!(
+                            "The client IP at the trust boundary, {ip}, is {words}: SPF against \
+                             it says little about the real sender (is the boundary right? see \
+                             --receiver)."
+                        ),
+                        Some(hop.header_index),
+                    ));
+                }
+            }
+            None => warnings.push(warning(
+                Severity::Warning,
+                "client-ip-missing",
+                format!(
+                    "The boundary Received header {} records no client IP; SPF cannot be \
+                     checked without one (give it with --ip).",
+                    hop.header_index
+                ),
+                Some(hop.header_index),
+            )),
+        }
+    } else {
+        warnings.push(warning(
+            Severity::Warning,
+            "no-received",
+            "The message has no Received header: client IP and HELO are unknown (give them \
+             with --ip and --helo)."
+                .into(),
+            None,
+        ));
+    }
+
+    // HELO.
+    if let Some(helo) = opts.helo.as_deref() {
+        env.helo = Some(helo.to_string());
+        env.sources.push(option_source("helo", helo, "--helo"));
+    } else if let Some(hop) = boundary_hop
+        && let Some(helo) = &hop.helo
+    {
+        env.helo = Some(helo.clone());
+        env.sources.push(Source {
+            field: "helo".into(),
+            header_index: Some(hop.header_index),
+            text: from_clause_text(headers, hop.header_index),
+            how: "the HELO/EHLO name the boundary hop recorded".into(),
+        });
+    }
+
+    // MAIL FROM.
+    if let Some(mf) = opts.mail_from.as_deref() {
+        let mf = strip_angle(mf);
+        env.mail_from = Some(mf.to_string());
+        env.sources
+            .push(option_source("mail_from", mf, "--mail-from"));
+    } else if let Some(rp) = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("return-path"))
+    {
+        let mf = strip_angle(&rp.value);
+        env.mail_from = Some(mf.to_string());
+        env.sources.push(Source {
+            field: "mail_from".into(),
+            header_index: Some(rp.index),
+            text: rp.value.clone(),
+            how: if mf.is_empty() {
+                "the topmost Return-Path: <> is the null reverse-path (a bounce)".into()
+            } else {
+                "the reverse-path in the topmost Return-Path".into()
+            },
+        });
+    } else {
+        warnings.push(warning(
+            Severity::Warning,
+            "mail-from-missing",
+            "No Return-Path header: the MAIL FROM is unknown, SPF for MAIL FROM cannot be \
+             checked (give it with --mail-from)."
+                .into(),
+            None,
+        ));
+    }
+    env.spf_mail_from = match env.mail_from.as_deref() {
+        Some("") => env.helo.as_ref().map(|h| {
+            let id = format!("postmaster@{}", h.trim_end_matches('.'));
+            env.sources.push(Source {
+                field: "spf_mail_from".into(),
+                header_index: None,
+                text: id.clone(),
+                how: "null reverse-path: RFC 7208 §2.4 checks postmaster@<HELO>".into(),
+            });
+            id
+        }),
+        Some(mf) if !mf.contains('@') => Some(format!("postmaster@{mf}")),
+        Some(mf) => Some(mf.to_string()),
+        None => None,
+    };
+    (env, warnings)
+}
+
+fn strip_angle(s: &str) -> &str {
+    let t = s.trim();
+    let t = t.strip_prefix('<').unwrap_or(t);
+    let t = t.strip_suffix('>').unwrap_or(t);
+    t.trim()
+}
+
+fn option_source(field: &str, value: &str, option: &str) -> Source {
+    Source {
+        field: field.into(),
+        header_index: None,
+        text: format!("{option} {value}"),
+        how: format!("given on the command line ({option}), overriding the headers"),
+    }
+}
+
+/// The from-clause of a Received header as written (up to ` by `), for `Source::text`.
+fn from_clause_text(headers: &[Header], index: usize) -> String {
+    let Some(h) = headers.iter().find(|h| h.index == index) else {
+        return String::new();
+    };
+    let v = &h.value;
+    let lower = v.to_ascii_lowercase();
+    match lower.find(" by ") {
+        Some(p) => v[..p].to_string(),
+        None => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::headers::split_headers;
+
+    fn hop(value: &str) -> Hop {
+        parse_received(0, &value.replace('\n', " "))
+    }
+
+    fn message(text: &str) -> Vec<Header> {
+        split_headers(text.replace('\n', "\r\n").as_bytes()).headers
+    }
+
+    #[test]
+    fn postfix_form_with_tls() {
+        let h = hop(
+            "from mail.sender.example (mail-out.sender.example [203.0.113.5])
+	(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+	 key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)
+	(No client certificate requested)
+	by mx.receiver.example (Postfix) with ESMTPS id 4ABCD12345
+	for <user@receiver.example>; Mon, 13 Nov 2023 10:00:05 +0000 (UTC)",
+        );
+        assert_eq!(h.helo.as_deref(), Some("mail.sender.example"));
+        assert_eq!(h.from_rdns.as_deref(), Some("mail-out.sender.example"));
+        assert_eq!(h.from_ip.as_deref(), Some("203.0.113.5"));
+        assert_eq!(h.by_host.as_deref(), Some("mx.receiver.example"));
+        assert_eq!(h.with.as_deref(), Some("ESMTPS"));
+        assert_eq!(h.id.as_deref(), Some("4ABCD12345"));
+        assert_eq!(h.for_addr.as_deref(), Some("user@receiver.example"));
+        assert_eq!(h.tls.as_deref(), Some("TLSv1.3 TLS_AES_256_GCM_SHA384"));
+        assert_eq!(h.timestamp, Some(1699869605));
+    }
+
+    #[test]
+    fn postfix_unknown_rdns_and_ipv6() {
+        let h = hop(
+            "from helo.example (unknown [IPv6:2001:db8::25]) by mx.example.org \
+                     (Postfix) with ESMTP id X; Mon, 13 Nov 2023 10:00:05 +0000",
+        );
+        assert_eq!(h.helo.as_deref(), Some("helo.example"));
+        assert_eq!(h.from_rdns, None);
+        assert_eq!(h.from_ip.as_deref(), Some("2001:db8::25"));
+        assert_eq!(h.tls, None);
+        assert!(h.anomalies.iter().any(|a| a.contains("documentation")));
+    }
+
+    #[test]
+    fn sendmail_form_with_ident_and_may_be_forged() {
+        let h = hop(
+            "from helo.example (user@rdns.example [198.51.100.7] (may be forged))
+	by mx.example.org (8.15.2/8.15.2) with ESMTP id 3AB1C2D3004567
+	for <u@example.org>; Tue, 14 Nov 2023 09:00:00 -0500",
+        );
+        assert_eq!(h.helo.as_deref(), Some("helo.example"));
+        assert_eq!(h.from_rdns.as_deref(), Some("rdns.example"));
+        assert_eq!(h.from_ip.as_deref(), Some("198.51.100.7"));
+        assert_eq!(h.id.as_deref(), Some("3AB1C2D3004567"));
+        assert_eq!(h.timestamp, Some(1699970400));
+    }
+
+    #[test]
+    fn exim_form_with_literal_and_helo() {
+        let h = hop("from [192.0.2.25] (helo=client.example)
+ by mx.exim.example with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384
+ (Exim 4.96)
+ (envelope-from <a@client.example>)
+ id 1rABCD-000123-AB
+ for b@exim.example; Wed, 15 Nov 2023 12:34:56 +0100");
+        assert_eq!(h.from_ip.as_deref(), Some("192.0.2.25"));
+        assert_eq!(h.helo.as_deref(), Some("client.example"));
+        assert_eq!(h.from_rdns, None);
+        assert_eq!(h.with.as_deref(), Some("esmtps"));
+        assert_eq!(h.tls.as_deref(), Some("TLS1.3 TLS_AES_256_GCM_SHA384"));
+        assert_eq!(h.id.as_deref(), Some("1rABCD-000123-AB"));
+        assert_eq!(h.for_addr.as_deref(), Some("b@exim.example"));
+    }
+
+    #[test]
+    fn exim_form_with_rdns_port_and_helo() {
+        let h = hop(
+            "from mail.client.example ([198.51.100.9]:42135 helo=smtp.client.example) \
+                     by mx.exim.example with esmtp (Exim 4.96) id 1r; Wed, 15 Nov 2023 12:34:56 +0100",
+        );
+        assert_eq!(h.from_ip.as_deref(), Some("198.51.100.9"));
+        assert_eq!(h.helo.as_deref(), Some("smtp.client.example"));
+        assert_eq!(h.from_rdns.as_deref(), Some("mail.client.example"));
+        assert_eq!(h.tls, None);
+    }
+
+    #[test]
+    fn microsoft_forms() {
+        let h = hop("from mail.contoso.example (203.0.113.10) by \
+                     DM6NAM11FT012.mail.protection.outlook.com (10.13.172.123) with Microsoft SMTP \
+                     Server (version=TLS1_3, cipher=TLS_AES_256_GCM_SHA384) id 15.20.7202.13 via \
+                     Frontend Transport; Thu, 16 Nov 2023 08:15:30 +0000");
+        assert_eq!(h.helo.as_deref(), Some("mail.contoso.example"));
+        assert_eq!(h.from_ip.as_deref(), Some("203.0.113.10"));
+        assert_eq!(
+            h.by_host.as_deref(),
+            Some("DM6NAM11FT012.mail.protection.outlook.com")
+        );
+        assert_eq!(h.with.as_deref(), Some("Microsoft SMTP Server"));
+        assert_eq!(h.tls.as_deref(), Some("TLS1_3 TLS_AES_256_GCM_SHA384"));
+        assert_eq!(h.id.as_deref(), Some("15.20.7202.13"));
+        let h = hop(
+            "from BN8PR12MB1234.namprd12.prod.outlook.com (2603:10b6:408:e0::12) by \
+                     SN6PR12MB5678.namprd12.prod.outlook.com (2603:10b6:805:6f::23) with HTTPS; \
+                     Thu, 16 Nov 2023 08:15:31 +0000",
+        );
+        assert_eq!(h.from_ip.as_deref(), Some("2603:10b6:408:e0::12"));
+        assert_eq!(
+            h.helo.as_deref(),
+            Some("BN8PR12MB1234.namprd12.prod.outlook.com")
+        );
+    }
+
+    #[test]
+    fn google_forms() {
+        let h = hop(
+            "from mail-sor-f41.google.com (mail-sor-f41.google.com. [209.85.220.41])
+        by mx.google.com with SMTPS id a1sor123456wrb.12.2023.11.16.05.06.07
+        for <rcpt@gmail.com>
+        (Google Transport Security);
+        Thu, 16 Nov 2023 05:06:07 -0800 (PST)",
+        );
+        assert_eq!(h.helo.as_deref(), Some("mail-sor-f41.google.com"));
+        assert_eq!(h.from_rdns.as_deref(), Some("mail-sor-f41.google.com"));
+        assert_eq!(h.from_ip.as_deref(), Some("209.85.220.41"));
+        assert_eq!(h.for_addr.as_deref(), Some("rcpt@gmail.com"));
+        assert_eq!(h.tls.as_deref(), Some("TLS (Google Transport Security)"));
+        assert_eq!(h.timestamp, Some(1700139967));
+        let h = hop(
+            "from mail.example.com (mail.example.com. [2607:f8b0:4864:20::42f]) by \
+                     mx.google.com with ESMTPS id x.1 (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 \
+                     bits=256/256); Thu, 16 Nov 2023 05:06:07 -0800",
+        );
+        assert_eq!(h.from_ip.as_deref(), Some("2607:f8b0:4864:20::42f"));
+        assert_eq!(h.tls.as_deref(), Some("TLS1_3 TLS_AES_256_GCM_SHA384"));
+        assert!(h.anomalies.is_empty(), "{:?}", h.anomalies);
+        let h = hop("by 2002:a05:6a10:1234:b0:4a1:2345:6789 with SMTP id abc; \
+                     Thu, 16 Nov 2023 05:06:08 -0800 (PST)");
+        assert_eq!(
+            h.by_host.as_deref(),
+            Some("2002:a05:6a10:1234:b0:4a1:2345:6789")
+        );
+        assert_eq!(h.from_ip, None);
+    }
+
+    #[test]
+    fn qmail_form() {
+        let h = hop(
+            "from unknown (HELO mail.example.net) (198.51.100.20) by mx.example.com with \
+                     SMTP; 17 Nov 2023 10:00:00 -0000",
+        );
+        assert_eq!(h.helo.as_deref(), Some("mail.example.net"));
+        assert_eq!(h.from_rdns, None);
+        assert_eq!(h.from_ip.as_deref(), Some("198.51.100.20"));
+        assert!(h.timestamp.is_some());
+    }
+
+    #[test]
+    fn missing_and_unparsable_dates_are_flagged() {
+        let hs = message(
+            "Received: from a.example (a.example [192.0.2.1]) by b.example with SMTP\n\
+             Received: from c.example by d.example; not a date at all\n\n",
+        );
+        let (hops, warnings) = parse_hops(&hs);
+        assert_eq!(hops.len(), 2);
+        assert!(hops[0].date.is_none());
+        assert!(hops[0].anomalies.iter().any(|a| a.starts_with("no date")));
+        assert!(
+            hops[1]
+                .anomalies
+                .iter()
+                .any(|a| a.starts_with("unparsable date"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.code == "hop-missing-date" && w.header_index == Some(0))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.code == "hop-bad-date" && w.header_index == Some(1))
+        );
+        assert_eq!(hops[0].delay_seconds, None);
+    }
+
+    #[test]
+    fn delays_and_negative_delay() {
+        let hs = message(
+            "Received: by top.example; Mon, 13 Nov 2023 10:00:00 +0000\n\
+             Received: by mid.example; Mon, 13 Nov 2023 10:00:30 +0000\n\
+             Received: by low.example; Mon, 13 Nov 2023 09:59:00 +0000\n\n",
+        );
+        let (hops, warnings) = parse_hops(&hs);
+        assert_eq!(hops[0].delay_seconds, Some(-30));
+        assert_eq!(hops[1].delay_seconds, Some(90));
+        assert_eq!(hops[2].delay_seconds, None);
+        assert!(
+            hops[0]
+                .anomalies
+                .iter()
+                .any(|a| a.contains("negative delay"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.code == "hop-negative-delay" && w.header_index == Some(0))
+        );
+    }
+
+    #[test]
+    fn private_and_reserved_ranges() {
+        let r = |s: &str| ip_range(s.parse().unwrap()).map(|(c, w)| (c, w.to_string()));
+        assert_eq!(r("10.1.2.3").unwrap().1, "private (RFC 1918)");
+        assert_eq!(r("172.20.0.1").unwrap().0, "hop-private-ip");
+        assert!(r("172.32.0.1").is_none());
+        assert_eq!(r("127.0.0.1").unwrap().1, "loopback");
+        assert_eq!(r("169.254.1.1").unwrap().1, "link-local");
+        assert!(r("100.64.0.1").unwrap().1.contains("CGNAT"));
+        assert_eq!(r("192.0.2.1").unwrap().0, "hop-documentation-ip");
+        assert_eq!(r("fd00::1").unwrap().1, "unique-local (RFC 4193)");
+        assert_eq!(r("fe80::1").unwrap().1, "link-local");
+        assert_eq!(r("2001:db8::1").unwrap().0, "hop-documentation-ip");
+        assert_eq!(r("::ffff:10.0.0.1").unwrap().1, "private (RFC 1918)");
+        assert!(r("8.8.8.8").is_none());
+        assert!(r("2607:f8b0::1").is_none());
+    }
+
+    #[test]
+    fn odd_text_never_panics() {
+        for v in [
+            "",
+            ";",
+            "(((",
+            "from",
+            "from (",
+            "from [",
+            "from [IPv6:",
+            "by ; ;;",
+            "from é (ü [ÿ]) by ß; ☃",
+            "from x (helo=) by",
+            "for <",
+            "\"unterminated",
+        ] {
+            let _ = hop(v);
+        }
+    }
+
+    fn opts() -> Options {
+        Options {
+            now: 1_700_000_000,
+            ..Default::default()
+        }
+    }
+
+    const GMAIL_LIKE: &str = "Return-Path: <bounce@sender.example>
+Received: by 2002:a05:6a10:1234::1 with SMTP id abc; Mon, 13 Nov 2023 10:00:07 +0000
+Received: from internal.receiver.example (internal.receiver.example [10.0.0.5]) by mx2.receiver.example with ESMTP id q; Mon, 13 Nov 2023 10:00:06 +0000
+Authentication-Results: mx.receiver.example; spf=pass smtp.mailfrom=sender.example
+Received: from mail.sender.example (out.sender.example [198.51.100.5]) by mx.receiver.example with ESMTPS id y; Mon, 13 Nov 2023 10:00:05 +0000
+Received: from laptop (laptop [192.168.1.20]) by mail.sender.example with ESMTPSA id z; Mon, 13 Nov 2023 10:00:00 +0000
+From: a@sender.example
+
+body
+";
+
+    #[test]
+    fn boundary_is_the_hop_written_by_the_authserv_id() {
+        let hs = message(GMAIL_LIKE);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        // hops[1] (by mx2.receiver.example, same registrable domain as the authserv-id) is the
+        // topmost match; hops[2] below it is the receiver's too, and is where the message came in.
+        assert_eq!(env.boundary_hop, Some(2));
+        assert_eq!(env.boundary_header, Some(4));
+        assert_eq!(env.receiver.as_deref(), Some("mx.receiver.example"));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
+        assert_eq!(env.helo.as_deref(), Some("mail.sender.example"));
+        assert!(!warnings.iter().any(|w| w.code == "client-ip-private"));
+        assert!(hops[2].is_boundary && !hops[2].above_boundary);
+        assert!(hops[3].above_boundary && !hops[1].above_boundary && !hops[0].above_boundary);
+    }
+
+    #[test]
+    fn receiver_override_picks_the_named_hop() {
+        let hs = message(GMAIL_LIKE);
+        let (mut hops, _) = parse_hops(&hs);
+        let o = Options {
+            receiver: Some("mx.receiver.example".into()),
+            ..opts()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &o);
+        assert_eq!(env.receiver.as_deref(), Some("mx.receiver.example"));
+        assert_eq!(env.boundary_hop, Some(2));
+        let o = Options {
+            receiver: Some("mail.sender.example".into()),
+            ..opts()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &o);
+        assert_eq!(env.boundary_hop, Some(3));
+        assert_eq!(env.client_ip.as_deref(), Some("192.168.1.20"));
+        assert_eq!(env.helo.as_deref(), Some("laptop"));
+        assert!(hops[3].is_boundary && !hops[2].is_boundary);
+        let src = env.sources.iter().find(|s| s.field == "client_ip").unwrap();
+        assert_eq!(src.header_index, Some(5));
+    }
+
+    #[test]
+    fn boundary_without_auth_results_is_the_topmost_received() {
+        let text = "Received: from mail.sender.example (out.sender.example [198.51.100.5]) by \
+                    mx.receiver.example with ESMTP id y; Mon, 13 Nov 2023 10:00:05 +0000\n\
+                    Received: from laptop (laptop [192.168.1.20]) by mail.sender.example with \
+                    ESMTPSA id z; Mon, 13 Nov 2023 10:00:00 +0000\n\
+                    Return-Path: <a@sender.example>\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+        assert_eq!(env.boundary_header, Some(0));
+        assert_eq!(env.receiver.as_deref(), Some("mx.receiver.example"));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
+        assert_eq!(env.helo.as_deref(), Some("mail.sender.example"));
+        assert_eq!(env.mail_from.as_deref(), Some("a@sender.example"));
+        assert_eq!(env.spf_mail_from.as_deref(), Some("a@sender.example"));
+        let src = env.sources.iter().find(|s| s.field == "mail_from").unwrap();
+        assert_eq!(src.header_index, Some(2));
+        assert!(!hops[0].above_boundary && hops[1].above_boundary);
+    }
+
+    #[test]
+    fn microsoft_boundary_found_by_recorded_client_ip() {
+        let text = "Received: from BN8PR12MB1234.namprd12.prod.outlook.com (2603:10b6:408:e0::12) \
+                    by SN6PR12MB5678.namprd12.prod.outlook.com with HTTPS; Thu, 16 Nov 2023 \
+                    08:15:31 +0000\n\
+                    Authentication-Results: spf=pass (sender IP is 203.0.113.10) \
+                    smtp.mailfrom=contoso.example; dkim=none (message not signed) \
+                    header.d=none;dmarc=pass action=none header.from=contoso.example;\n\
+                    Received: from mail.contoso.example (203.0.113.10) by \
+                    DM6NAM11FT012.mail.protection.outlook.com (10.13.172.123) with Microsoft SMTP \
+                    Server id 15.20.7202.13; Thu, 16 Nov 2023 08:15:30 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(1));
+        assert_eq!(env.client_ip.as_deref(), Some("203.0.113.10"));
+        assert_eq!(
+            env.receiver.as_deref(),
+            Some("DM6NAM11FT012.mail.protection.outlook.com")
+        );
+    }
+
+    #[test]
+    fn null_reverse_path_checks_postmaster_at_helo() {
+        let text = "Return-Path: <>\nReceived: from bounce.example (bounce.example \
+                    [198.51.100.5]) by mx.example.org with ESMTP; Mon, 13 Nov 2023 10:00:05 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.mail_from.as_deref(), Some(""));
+        assert_eq!(
+            env.spf_mail_from.as_deref(),
+            Some("postmaster@bounce.example")
+        );
+        assert!(env.sources.iter().any(|s| s.field == "spf_mail_from"));
+    }
+
+    #[test]
+    fn command_line_overrides_win() {
+        let text = "Return-Path: <a@b.example>\nReceived: from x.example (x.example \
+                    [198.51.100.5]) by mx.example.org; Mon, 13 Nov 2023 10:00:05 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let o = Options {
+            client_ip: Some("192.0.2.99".parse().unwrap()),
+            helo: Some("given.example".into()),
+            mail_from: Some(String::new()),
+            ..opts()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &o);
+        assert_eq!(env.client_ip.as_deref(), Some("192.0.2.99"));
+        assert_eq!(env.helo.as_deref(), Some("given.example"));
+        assert_eq!(env.mail_from.as_deref(), Some(""));
+        assert_eq!(
+            env.spf_mail_from.as_deref(),
+            Some("postmaster@given.example")
+        );
+        let src = env.sources.iter().find(|s| s.field == "client_ip").unwrap();
+        assert_eq!(src.header_index, None);
+        assert!(src.how.contains("--ip"));
+    }
+
+    #[test]
+    fn future_dates_are_flagged_against_now() {
+        let hs = message("Received: by mx.example.org; Mon, 13 Nov 2034 10:00:05 +0000\n\n");
+        let (mut hops, _) = parse_hops(&hs);
+        let (_, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert!(warnings.iter().any(|w| w.code == "hop-future-date"));
+        assert!(hops[0].anomalies.iter().any(|a| a.contains("future")));
+    }
+
+    #[test]
+    fn no_received_headers_says_so() {
+        let hs = message("From: a@b.example\n\n");
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, None);
+        assert!(warnings.iter().any(|w| w.code == "no-received"));
+        assert!(warnings.iter().any(|w| w.code == "mail-from-missing"));
+    }
+
+    #[test]
+    fn same_server_rule() {
+        assert!(same_server("mx.google.com", "mx.google.com."));
+        assert!(same_server("google.com", "mx.google.com"));
+        assert!(same_server("mx2.receiver.example", "mx.receiver.example"));
+        assert!(same_server("a.mail.example.co.uk", "b.example.co.uk"));
+        assert!(!same_server("example.co.uk", "other.co.uk"));
+        assert!(!same_server("receiver.example", "sender.example"));
+        assert!(!same_server("10.0.0.1", "10.0.0.2"));
+        assert!(!same_server("", "x.example"));
+    }
+
+    #[test]
+    fn local_reinjection_is_walked_past() {
+        // amavis/content-filter style: the receiver re-injects from localhost above the real hop.
+        let text = "Authentication-Results: mx.example.org; dkim=pass header.d=sender.example\n\
+                    Received: from localhost (localhost [127.0.0.1]) by mx.example.org (Postfix) \
+                    with ESMTP id B; Mon, 13 Nov 2023 10:00:06 +0000\n\
+                    Received: from mail.sender.example (mail.sender.example [198.51.100.5]) by \
+                    mx.example.org (Postfix) with ESMTPS id A; Mon, 13 Nov 2023 10:00:05 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(1));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
+    }
+}

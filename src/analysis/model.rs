@@ -120,6 +120,9 @@ pub struct Envelope {
     pub receiver: Option<String>,
     /// Index into `Analysis::hops` of the trust-boundary hop.
     pub boundary_hop: Option<usize>,
+    /// Index into `Analysis::headers` of the trust-boundary Received header.
+    #[serde(default)]
+    pub boundary_header: Option<usize>,
     pub sources: Vec<Source>,
 }
 
@@ -239,6 +242,18 @@ pub struct ArcSet {
     /// The ARC-Authentication-Results text of this instance.
     pub aar: Option<String>,
     pub headers: Vec<usize>,
+    /// The authserv-id the AAR names (who recorded these results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authserv_id: Option<String>,
+    /// Why the AMS did not pass (malformed, body changed, signature, key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ams_reason: Option<String>,
+    /// Why the seal did not pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_reason: Option<String>,
+    /// Whether the body still hashes to the AMS bh= (None when not computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ams_body_hash_matches: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -248,7 +263,17 @@ pub struct ArcCheck {
     /// The instance where the chain broke, if it did.
     pub broken_instance: Option<u32>,
     pub reason: Option<String>,
+    /// The oldest instance from which every AMS up to the newest still verifies (RFC 8617
+    /// oldest-pass): where the message was last unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_pass: Option<u32>,
     pub mail_auth_result: Option<AuthResult>,
+    /// mail-auth's error text behind its verdict, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_auth_reason: Option<String>,
+    /// True when mail-auth's chain verdict differs from ours for a reason other than the clock.
+    #[serde(default)]
+    pub disagreement: bool,
     pub steps: Vec<Step>,
 }
 
@@ -351,6 +376,9 @@ pub struct RecordedResult {
     pub reason: Option<String>,
     /// `ptype.property=value` pairs, e.g. `header.d=example.com`.
     pub properties: Vec<(String, String)>,
+    /// The comments the result carried, e.g. Gmail's `google.com: domain of … designates …`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// Our verdict for the same thing, if comparable.
     pub ours: Option<AuthResult>,
     pub agreement: Agreement,
