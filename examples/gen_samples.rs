@@ -906,6 +906,7 @@ fn scenarios(keys: &Keys) -> Result<Vec<Scenario>, String> {
         dkim_pass_then_key_rotated(keys)?,
         dkim_body_length_abused(keys)?,
         nonexistent_subdomain_np(keys)?,
+        arc_chain_list_then_forwarder(keys)?,
     ])
 }
 
@@ -1738,7 +1739,17 @@ fn spoofed_from_dmarc_reject(keys: &Keys) -> Result<Scenario, String> {
     })
 }
 
-fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
+/// Carol's message as the list sends it out: tagged, footed, DKIM-signed by the list and
+/// sealed (ARC i=1).
+struct ListCopy {
+    message: Message,
+    arc: ArcSet,
+    original: Signed,
+    list_dkim: Signed,
+    sealed: i64,
+}
+
+fn list_expansion(keys: &Keys) -> Result<ListCopy, String> {
     let sent = ts("2026-11-09 13:40:18");
     let mut m = Message::new(
         &[
@@ -1859,6 +1870,23 @@ fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
         },
     )?;
     m.prepend_all(&set.fields());
+    Ok(ListCopy {
+        message: m,
+        arc: set,
+        original,
+        list_dkim,
+        sealed,
+    })
+}
+
+fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
+    let ListCopy {
+        message: mut m,
+        original,
+        list_dkim,
+        sealed,
+        ..
+    } = list_expansion(keys)?;
     let received = sealed + 2;
     m.prepend(
         &Postfix {
@@ -2533,6 +2561,137 @@ fn nonexistent_subdomain_np(_keys: &Keys) -> Result<Scenario, String> {
             spf_helo: "none",
             dkim: vec![],
             arc: "none",
+            dmarc: "fail",
+            policy: "reject",
+            disposition: "reject",
+        },
+        message: m,
+        dns: zone.done(),
+    })
+}
+
+/// The list copy of `mailing-list-arc`, sent to an alumni address that forwards (ARC i=2).
+fn arc_chain_list_then_forwarder(keys: &Keys) -> Result<Scenario, String> {
+    let ListCopy {
+        message: mut m,
+        arc: first,
+        original,
+        list_dkim,
+        sealed,
+    } = list_expansion(keys)?;
+    let at_forwarder = sealed + 2;
+    m.prepend(
+        &Postfix {
+            helo: "mail.lists.example.org",
+            rdns: Some("mail.lists.example.org"),
+            ip: "198.51.100.40",
+            by: "mx.alumni.example",
+            proto: "ESMTPS",
+            id: "4QXk2T3bHwz9nLq",
+            rcpt: "bob@alumni.example",
+            t: at_forwarder,
+            tz: "+0000",
+            ..Default::default()
+        }
+        .field(),
+    );
+    let forwarder_results = format!(
+        "mx.alumni.example;\n\tdkim=fail (body hash did not verify) header.d=example.com header.s=rsa2026 header.b={};\n\tdkim=pass header.d=lists.example.org header.s=list2026 header.b={};\n\tarc=pass (i=1);\n\tspf=pass smtp.mailfrom=lists.example.org;\n\tdmarc=fail (p=reject) header.from=example.com",
+        original.tag(),
+        list_dkim.tag()
+    );
+    m.prepend(&format!("Authentication-Results: {forwarder_results}"));
+    let resealed = at_forwarder + 1;
+    let second = arc_seal(
+        &m,
+        std::slice::from_ref(&first),
+        &Arc {
+            key: &keys.other,
+            d: "alumni.example",
+            s: "arc-fwd",
+            h: &[
+                "From",
+                "To",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "List-Id",
+                "DKIM-Signature",
+            ],
+            t: resealed,
+            results: &forwarder_results,
+        },
+    )?;
+    m.prepend_all(&second.fields());
+    let received = resealed + 2;
+    m.prepend(
+        &Postfix {
+            helo: "fwd.alumni.example",
+            rdns: Some("fwd.alumni.example"),
+            ip: "203.0.113.210",
+            by: "mx.example.net",
+            proto: "ESMTPS",
+            id: "4QXk2W0kRdz2hMv",
+            rcpt: "bob.chen@example.net",
+            t: received,
+            tz: "+0000",
+            ..Default::default()
+        }
+        .field(),
+    );
+    let srs = "SRS0=x7Qe=RZ=lists.example.org=dev-bounces+bob=alumni.example@alumni.example";
+    m.prepend_all(&[
+        format!("Return-Path: <{srs}>"),
+        "X-Original-To: bob@alumni.example".into(),
+        "Delivered-To: bob.chen@example.net".into(),
+        format!(
+            "Authentication-Results: mx.example.net;\n\tdkim=fail (body hash did not verify) header.d=example.com header.s=rsa2026 header.b={};\n\tdkim=pass (2048-bit key) header.d=lists.example.org header.s=list2026 header.b={};\n\tarc=pass (i=2 spf=pass dkim=pass dkdomain=lists.example.org);\n\tspf=pass (mx.example.net: domain of {srs} designates 203.0.113.210 as permitted sender) smtp.mailfrom={srs};\n\tdmarc=fail reason=\"arc override\" (p=reject dis=none) header.from=example.com",
+            original.tag(),
+            list_dkim.tag()
+        ),
+    ]);
+    let now = received + 60;
+    let mut zone = Zone::new(now);
+    acme_dns(&mut zone, keys);
+    zone.txt("lists.example.org", "v=spf1 ip4:198.51.100.40 -all")
+        .a("mail.lists.example.org", "198.51.100.40")
+        .txt(
+            "list2026._domainkey.lists.example.org",
+            &keys.list.dns_record,
+        )
+        .txt(
+            "arc2026._domainkey.lists.example.org",
+            &keys.list.dns_record,
+        )
+        .txt("alumni.example", "v=spf1 ip4:203.0.113.208/29 -all")
+        .mx("alumni.example", 10, "mx.alumni.example")
+        .a("mx.alumni.example", "203.0.113.209")
+        .a("fwd.alumni.example", "203.0.113.210")
+        .txt("fwd.alumni.example", "v=spf1 a -all")
+        .ptr("203.0.113.210", "fwd.alumni.example")
+        .txt("arc-fwd._domainkey.alumni.example", &keys.other.dns_record)
+        .txt("_dmarc.alumni.example", "v=DMARC1; p=none");
+    receiver_dns(&mut zone);
+    Ok(Scenario {
+        name: "arc-chain-list-then-forwarder",
+        title: "Two ARC sets: mailing list, then a forwarding address",
+        shows: "The same list message as `mailing-list-arc`, but the member's address is an alumni \
+                forwarding address (`bob@alumni.example`). The forwarder validates the list's ARC \
+                set, records its own results, seals ARC set i=2 with `cv=pass`, rewrites the \
+                envelope sender with SRS and forwards to `example.net`. At the receiver SPF passes \
+                for the forwarder's SRS domain, the list's DKIM signature still passes (the forwarder \
+                changed nothing), Carol's still fails, DMARC fails, and the two-set ARC chain \
+                validates: each seal covers the sets before it, and only the newest AMS (i=2) must \
+                verify.",
+        now,
+        expect: Expect {
+            spf_mail_from: "pass",
+            spf_helo: "pass",
+            dkim: vec![
+                ("lists.example.org", "list2026", "pass"),
+                ("example.com", "rsa2026", "fail"),
+            ],
+            arc: "pass",
             dmarc: "fail",
             policy: "reject",
             disposition: "reject",
