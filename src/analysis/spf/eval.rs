@@ -202,6 +202,21 @@ impl<'a> Evaluator<'a> {
                 outcome.decided_by,
                 meaning(AuthResult::Neutral)
             ),
+            (None, r @ (AuthResult::TempError | AuthResult::PermError)) => {
+                match self
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.outcome == Outcome::Error)
+                {
+                    Some(step) => format!(
+                        "The evaluation stopped at step \"{}\" with {}.",
+                        step.title,
+                        meaning(r)
+                    ),
+                    None => format!("The evaluation ended with {}.", meaning(r)),
+                }
+            }
             (None, r) => format!("The evaluation ended with {}.", meaning(r)),
         };
         if let Some(exp) = &explanation {
@@ -466,7 +481,7 @@ impl<'a> Evaluator<'a> {
                     Step::new(
                         step_title,
                         Outcome::Info,
-                        format!("{domain} publishes `{text}`.{ignored}"),
+                        format!("{domain} publishes `{}`.{ignored}", visible(&text)),
                     )
                     .query(key)
                     .fact("record", text.clone()),
@@ -476,13 +491,13 @@ impl<'a> Evaluator<'a> {
                     Err(e) => {
                         self.push(
                             Step::new(
-                                title(path, &format!("syntax error in `{}`", e.term)),
+                                title(path, &format!("syntax error in `{}`", visible(&e.term))),
                                 Outcome::Error,
                                 format!(
                                     "The record of {domain} cannot be used: in the term `{}`, {}. \
                                      Any syntax error makes the result permerror, even after a \
                                      term that would match (RFC 7208 §4.6).",
-                                    e.term.escape_debug(),
+                                    visible(&e.term),
                                     e.reason
                                 ),
                             )
@@ -493,7 +508,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             many => {
-                let list: Vec<String> = many.iter().map(|t| format!("`{t}`")).collect();
+                let list: Vec<String> = many.iter().map(|t| format!("`{}`", visible(t))).collect();
                 self.push(
                     Step::new(
                         step_title,
@@ -1199,10 +1214,7 @@ impl<'a> Evaluator<'a> {
             Err(e) => {
                 return skip(
                     self,
-                    format!(
-                        "The explanation `{}` is not valid: {e}",
-                        text.escape_debug()
-                    ),
+                    format!("The explanation `{}` is not valid: {e}", visible(text)),
                     vec![key],
                 );
             }
@@ -1239,6 +1251,20 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// Record text for display: control characters (which a record may hold, and which make it
+/// invalid) are shown escaped instead of being written to a terminal.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn title(path: &[String], text: &str) -> String {
     let mut parts: Vec<&str> = path.iter().map(String::as_str).collect();
     parts.push(text);
@@ -1254,10 +1280,10 @@ fn bool_outcome(hit: bool) -> TermOutcome {
 }
 
 fn qualifier_symbol(term: &str) -> char {
-    match term.chars().next() {
-        Some(c @ ('+' | '-' | '~' | '?')) => c,
-        _ => '+',
-    }
+    term.chars()
+        .next()
+        .filter(|c| matches!(c, '+' | '-' | '~' | '?'))
+        .unwrap_or('+')
 }
 
 fn meaning(result: AuthResult) -> &'static str {

@@ -229,7 +229,8 @@ async fn helo_check(
     check
 }
 
-pub(crate) fn from_mail_auth(result: SpfResult) -> AuthResult {
+/// mail-auth's SPF result in RFC 8601 words.
+pub fn from_mail_auth_result(result: SpfResult) -> AuthResult {
     match result {
         SpfResult::Pass => AuthResult::Pass,
         SpfResult::Fail => AuthResult::Fail,
@@ -243,7 +244,7 @@ pub(crate) fn from_mail_auth(result: SpfResult) -> AuthResult {
 
 /// Records mail-auth's verdict, and a Warning step when it differs from ours.
 fn compare(check: &mut SpfCheck, theirs: SpfResult) {
-    let theirs = from_mail_auth(theirs);
+    let theirs = from_mail_auth_result(theirs);
     check.mail_auth_result = Some(theirs);
     if theirs != check.result {
         check.disagreement = true;
