@@ -461,3 +461,48 @@ fn from_evidence_rebuilds_records_from_a_json_report() {
     );
     assert_eq!(a.ttl, Some(120));
 }
+
+/// The example in the user documentation is a valid snapshot that answers as documented.
+#[test]
+fn documented_example_parses_and_answers_as_described() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("notes/dns-snapshot.md"),
+    )
+    .expect("notes/dns-snapshot.md");
+    let start = doc.find("```json\n").expect("a json example") + "```json\n".len();
+    let end = start + doc[start..].find("```").expect("end of the example");
+    let s = Snapshot::parse(&doc[start..end]).expect("documented example parses");
+    let ask = |name: &str, t: RecordType| s.lookup(&key(name, t));
+    assert_eq!(ask("example.com", RecordType::TXT).ttl, Some(3600));
+    assert_eq!(
+        ask("example.com", RecordType::AAAA).outcome,
+        DnsOutcome::NoData
+    );
+    assert_eq!(
+        ask("www.example.com", RecordType::MX).cname_chain,
+        vec!["example.com"]
+    );
+    assert_eq!(
+        ask("_spf.example.net", RecordType::TXT).outcome,
+        DnsOutcome::ServFail
+    );
+    assert_eq!(
+        ask("old._domainkey.example.com", RecordType::TXT).outcome,
+        DnsOutcome::NxDomain
+    );
+    assert_eq!(
+        ask("slow.example.org", RecordType::TXT).outcome,
+        DnsOutcome::Timeout
+    );
+    assert_eq!(
+        ask("sel._domainkey.example.com", RecordType::TXT).txt(),
+        vec!["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA..."]
+    );
+    // The documented error message is the real one.
+    let err = Snapshot::parse(r#"{"example.com": {"MX": [{"priority": 10, "exchange": "a.example"}, {"priority": "high", "exchange": "b.example"}]}}"#)
+        .unwrap_err()
+        .to_string();
+    let documented = "at \"example.com\" / MX / record 2: MX priority must be an integer 0..65535, found \"high\"";
+    assert!(err.ends_with(documented), "{err}");
+    assert!(doc.contains(documented));
+}
