@@ -2671,6 +2671,7 @@ fn arc_chain_list_then_forwarder(keys: &Keys) -> Result<Scenario, String> {
         .ptr("203.0.113.210", "fwd.alumni.example")
         .txt("arc-fwd._domainkey.alumni.example", &keys.other.dns_record)
         .txt("_dmarc.alumni.example", "v=DMARC1; p=none");
+    northwind_dns(&mut zone);
     receiver_dns(&mut zone);
     Ok(Scenario {
         name: "arc-chain-list-then-forwarder",
