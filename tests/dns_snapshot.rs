@@ -506,3 +506,39 @@ fn documented_example_parses_and_answers_as_described() {
     assert!(err.ends_with(documented), "{err}");
     assert!(doc.contains(documented));
 }
+
+/// Every sample's snapshot (sample-emails/*.dns.json) is readable, and round-trips.
+#[test]
+fn sample_snapshots_load_and_round_trip() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-emails");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("no sample-emails/ yet; nothing to check");
+        return;
+    };
+    let mut checked = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".dns.json") {
+            continue;
+        }
+        let s = Snapshot::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let again = Snapshot::parse(&s.to_json()).unwrap_or_else(|e| panic!("{e}"));
+        for name in s.names() {
+            for t in [
+                RecordType::TXT,
+                RecordType::A,
+                RecordType::MX,
+                RecordType::PTR,
+            ] {
+                assert_eq!(
+                    again.lookup(&key(name, t)),
+                    s.lookup(&key(name, t)),
+                    "{} {name} {t}",
+                    path.display()
+                );
+            }
+        }
+        checked += 1;
+    }
+    println!("{checked} sample snapshots checked");
+}

@@ -42,8 +42,6 @@ use super::{Dns, DnsAnswer, DnsOutcome, Record, RecordType};
 const RESOLVER_MARGIN: Duration = Duration::from_secs(2);
 /// Resolver timeout when the backend answers at once (snapshot): generous for a loaded CI box.
 const INSTANT_BACKEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a first answer is kept for resends and TCP retries of the same question.
-const REPLAY_WINDOW: Duration = Duration::from_secs(60);
 /// The UDP payload size we advertise in our EDNS OPT (RFC 9715's safe default).
 const OUR_UDP_PAYLOAD: u16 = 1232;
 /// Answers above this are not sent even over TCP (the DNS message limit).
@@ -88,6 +86,9 @@ impl Responder {
         let authenticator = build_authenticator(addr, timeout).map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             dns,
+            // Resends and the TCP retry come while the resolver still waits, so never later
+            // than its timeout; twice that is ample.
+            replay_window: timeout * 2,
             resends: Mutex::new(HashMap::new()),
             truncated: Mutex::new(HashMap::new()),
         });
@@ -160,6 +161,8 @@ type WireQuestion = (Name, WireType);
 
 struct Shared {
     dns: Dns,
+    /// How long a first answer is kept for resends and the TCP retry of the same question.
+    replay_window: Duration,
     /// (message id, question) → the answer of its first arrival: hickory resends the same
     /// message while it waits, which must not count as a new question.
     resends: Mutex<HashMap<(u16, WireQuestion), (AnswerCell, Instant)>>,
@@ -196,7 +199,7 @@ impl Shared {
         let cell = {
             let mut resends = self.resends.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            resends.retain(|_, (_, at)| now.duration_since(*at) < REPLAY_WINDOW);
+            resends.retain(|_, (_, at)| now.duration_since(*at) < self.replay_window);
             resends
                 .entry((id, (lowered, wire_type)))
                 .or_insert_with(|| (Arc::new(OnceCell::new()), now))
@@ -213,7 +216,7 @@ impl Shared {
         let mut truncated = self.truncated.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         for waiting in truncated.values_mut() {
-            waiting.retain(|(_, at)| now.duration_since(*at) < REPLAY_WINDOW);
+            waiting.retain(|(_, at)| now.duration_since(*at) < self.replay_window);
         }
         truncated.retain(|_, waiting| !waiting.is_empty());
         truncated
