@@ -1,0 +1,442 @@
+//! The app driven by actions and events, asserting what is on screen: stepping, focus, search,
+//! copy, writing the report, moving the trust boundary, the spinner before DNS answers, paste,
+//! mouse, the monochrome theme and escapes in header text.
+
+mod tui_common;
+
+use std::sync::Arc;
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use mailsleuth::dns::DnsOutcome;
+use mailsleuth::dns::snapshot::{Snapshot, SnapshotBackend};
+use mailsleuth::tui::action::Action;
+use mailsleuth::tui::app::{App, Screen};
+use mailsleuth::tui::check::Check;
+use mailsleuth::tui::clipboard::MemoryClipboard;
+use mailsleuth::tui::keymap::Keymap;
+use mailsleuth::tui::theme::Theme;
+use mailsleuth::tui::ui::{Areas, Pane};
+use ratatui::style::{Color, Modifier};
+use tui_common::*;
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn line_with<'a>(lines: &'a [String], needle: &str) -> Option<&'a String> {
+    lines.iter().find(|l| l.contains(needle))
+}
+
+#[test]
+fn n_and_p_step_through_and_the_evidence_follows() {
+    let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
+    app.go_to_check(Check::Dmarc);
+    let steps = app.steps();
+    assert!(steps.len() >= 2, "DMARC explains itself in several steps");
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.step, 1);
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains(&format!("[2/{}]", steps.len())), "{text}");
+    // The evidence pane shows the second step's title.
+    let title: String = steps[1].title.chars().take(40).collect();
+    let evidence_part = text.split("Evidence").nth(1).unwrap_or("");
+    assert!(evidence_part.contains(&title), "{text}");
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.step, 0);
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.step, 0, "stepping stops at the first step");
+}
+
+#[test]
+fn j_and_k_move_the_focused_list_and_tab_cycles_panes() {
+    let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
+    assert_eq!(app.focus, Pane::Navigator);
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.selected_check(), Check::Envelope);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.selected_check(), Check::SpfMailFrom);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Steps);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Evidence);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Navigator);
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(app.focus, Pane::Evidence);
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        line_with(&lines, "▸ Evidence").is_some(),
+        "focus is marked: {lines:#?}"
+    );
+}
+
+#[test]
+fn search_finds_headers_and_n_shift_n_cycle_matches() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    key(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.selected_check(), Check::Headers);
+    type_text(&mut app, "arc-");
+    key(&mut app, KeyCode::Enter);
+    let matches = app.search_matches();
+    assert!(matches.len() >= 2, "ARC headers match");
+    assert_eq!(app.header, matches[0]);
+    assert_eq!(
+        app.status.as_deref(),
+        Some(format!("/arc-: match 1 of {}", matches.len()).as_str())
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.header, matches[1]);
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('N'),
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(app.header, matches[0]);
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains("/arc-: match 1 of"), "{text}");
+    assert!(text.contains("*ARC-"), "matches are marked: {text}");
+}
+
+#[test]
+fn y_copies_the_focused_step_as_markdown() {
+    let (mut app, clipboard, _) = loaded("spoofed-from-dmarc-reject");
+    app.go_to_check(Check::Dmarc);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('y'));
+    let a = app.analysis.clone().expect("analysed");
+    let step = app.current_step().expect("a step");
+    let expected = mailsleuth::report::markdown_step(&a, "DMARC", &step);
+    assert_eq!(clipboard.last().as_deref(), Some(expected.as_str()));
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.starts_with("copied step"), "{status}");
+    assert!(status.ends_with("to the memory clipboard"), "{status}");
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].starts_with("copied step"), "{lines:#?}");
+}
+
+#[test]
+fn shift_y_copies_the_whole_report() {
+    let (mut app, clipboard, _) = loaded("clean-pass-dual-signed");
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('Y'),
+        KeyModifiers::SHIFT,
+    )));
+    let expected = mailsleuth::report::markdown(app.analysis.as_ref().expect("analysed"));
+    assert_eq!(clipboard.last().as_deref(), Some(expected.as_str()));
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("copied the whole report")
+    );
+}
+
+#[test]
+fn w_writes_the_report_to_the_file_named() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    let dir = std::env::temp_dir().join(format!("mailsleuth-tui-w-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.md");
+    key(&mut app, KeyCode::Char('w'));
+    let text = screen_text(&mut app, 100, 30);
+    assert!(
+        text.contains("Write report to: clean-pass-dual-signed.eml.report.md"),
+        "{text}"
+    );
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_text(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    let written = std::fs::read_to_string(&path).expect("report written");
+    assert_eq!(
+        written,
+        mailsleuth::report::markdown(app.analysis.as_ref().unwrap())
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("wrote the report to")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn moving_the_boundary_reruns_with_that_hops_ip_and_helo() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let hops = app.analysis.as_ref().unwrap().hops.clone();
+    let (index, hop) = hops
+        .iter()
+        .enumerate()
+        .find(|(_, h)| !h.is_boundary && h.from_ip.is_some())
+        .expect("a hop other than the boundary with a client IP");
+    app.go_to_check(Check::Envelope);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Hops);
+    for _ in 0..index {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Char('b'));
+    assert!(app.is_running(), "the analysis re-runs");
+    let ip = hop.from_ip.clone().unwrap();
+    assert_eq!(
+        app.options.client_ip.map(|i| i.to_string()),
+        Some(ip.clone())
+    );
+    assert_eq!(app.options.helo, hop.helo);
+    assert_eq!(app.options.receiver, hop.by_host);
+    wait_idle(&mut app);
+    let a = app.analysis.as_ref().unwrap();
+    assert_eq!(a.envelope.client_ip.as_deref(), Some(ip.as_str()));
+    assert_eq!(app.selected_check(), Check::Envelope, "the view stays put");
+}
+
+#[test]
+fn boundary_key_outside_the_hop_list_explains_itself() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    key(&mut app, KeyCode::Char('b'));
+    assert!(!app.is_running());
+    assert!(app.status.as_deref().unwrap_or("").contains("select a hop"));
+}
+
+#[test]
+fn spinner_shows_pending_queries_until_dns_answers() {
+    let s = sample("spoofed-from-dmarc-reject");
+    let (backend, release) = HeldBackend::new(s.snapshot.clone());
+    let mut app = app_with(backend, MemoryClipboard::default(), s.now);
+    app.load(s.raw.clone(), "held.eml");
+    wait_for(&mut app, "a pending DNS query", |a| {
+        a.live_dns.iter().any(|e| e.outcome == DnsOutcome::Pending)
+    });
+    // The first frame is there before any answer: banner and DNS log say what is pending.
+    app.go_to_check(Check::DnsLog);
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[0].contains("Analysing held.eml"), "{lines:#?}");
+    assert!(lines[0].contains("pending"), "{lines:#?}");
+    let pending_rows = lines.iter().filter(|l| l.contains(" pending ")).count();
+    assert!(pending_rows >= 1, "a spinner per pending query: {lines:#?}");
+    assert!(lines[29].contains("pending"), "{lines:#?}");
+    assert!(app.analysis.is_none());
+
+    release.send(true).unwrap();
+    wait_idle(&mut app);
+    let lines = screen(&mut app, 100, 30);
+    assert!(!lines[0].contains("Analysing"), "{lines:#?}");
+    let a = app.analysis.as_ref().unwrap();
+    assert!(a.dns.iter().all(|e| e.outcome != DnsOutcome::Pending));
+    assert!(!lines.iter().any(|l| l.contains(" pending ")), "{lines:#?}");
+    assert!(lines[29].contains(&format!("DNS snapshot · {} queries", a.dns.len())));
+}
+
+#[test]
+fn bracketed_paste_of_a_whole_email_loads_and_analyses_it() {
+    let s = sample("lookalike-domain");
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
+        MemoryClipboard::default(),
+        s.now,
+    );
+    assert!(matches!(app.screen, Screen::Start(_)));
+    // Terminals send line breaks in a paste as CR.
+    let text = String::from_utf8_lossy(&s.raw).replace("\r\n", "\r");
+    app.handle_event(&Event::Paste(text));
+    assert_eq!(app.screen, Screen::Main);
+    wait_idle(&mut app);
+    let a = app.analysis.as_ref().unwrap();
+    assert_eq!(a.input.source, "paste");
+    assert!(
+        a.headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("From"))
+    );
+    let (reference, _, _) = loaded("lookalike-domain");
+    let r = reference.analysis.as_ref().unwrap();
+    assert_eq!(a.dmarc.result, r.dmarc.result, "same verdicts as the file");
+    assert_eq!(a.headers.len(), r.headers.len());
+}
+
+#[test]
+fn start_screen_opens_a_typed_path_and_reports_a_missing_one() {
+    let s = sample("clean-pass-dual-signed");
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
+        MemoryClipboard::default(),
+        s.now,
+    );
+    type_text(&mut app, "/nonexistent/x.eml");
+    key(&mut app, KeyCode::Enter);
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains("/nonexistent/x.eml: No such file"), "{text}");
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_text(&mut app, &s.eml.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Main);
+    wait_idle(&mut app);
+    assert!(app.analysis.is_some());
+}
+
+#[test]
+fn ctrl_v_pastes_the_email_from_the_clipboard() {
+    let s = sample("clean-pass-dual-signed");
+    let clipboard = MemoryClipboard::default();
+    *clipboard.paste_text.lock().unwrap() = Some(String::from_utf8_lossy(&s.raw).into_owned());
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
+        clipboard,
+        s.now,
+    );
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('v'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(app.screen, Screen::Main);
+    wait_idle(&mut app);
+    assert!(!app.analysis.as_ref().unwrap().headers.is_empty());
+}
+
+#[test]
+fn mouse_click_focuses_and_selects_and_the_wheel_scrolls() {
+    let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
+    let _ = screen(&mut app, 100, 30);
+    let areas = Areas::compute(app.area, &app);
+    let (_, nav) = areas.panes[0];
+    // Click the fourth row of the navigator (SPF HELO).
+    app.handle_event(&Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: nav.x + 3,
+        row: nav.y + 4,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.selected_check(), Check::SpfHelo);
+    let areas = Areas::compute(app.area, &app);
+    let (pane, evidence) = areas.panes[2];
+    assert_eq!(pane, Pane::Evidence);
+    app.handle_event(&Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: evidence.x + 5,
+        row: evidence.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.focus, Pane::Evidence);
+    app.handle_event(&Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: evidence.x + 5,
+        row: evidence.y + 2,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(app.evidence_scroll, 3);
+}
+
+#[test]
+fn resize_redraws_and_below_80x24_says_too_small() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    app.handle_event(&Event::Resize(60, 20));
+    assert_eq!(app.area.width, 60);
+    let text = screen_text(&mut app, 60, 20);
+    assert!(text.contains("Terminal too small"));
+    assert!(text.contains("60×20"));
+    let text = screen_text(&mut app, 120, 40);
+    assert!(text.contains("Checks"));
+}
+
+#[test]
+fn help_lists_every_action_with_its_keys_and_closes() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::F(1),
+        KeyModifiers::NONE,
+    )));
+    assert!(app.help);
+    let text = screen_text(&mut app, 100, 40);
+    for &action in Action::ALL {
+        assert!(text.contains(action.description()), "{}", action.name());
+    }
+    assert!(text.contains("q esc ctrl-c"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.help);
+    assert!(!app.quit, "Esc closes help before it quits");
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    key(&mut app, KeyCode::Char('/'));
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.quit);
+}
+
+#[test]
+fn a_user_keymap_changes_keys_help_and_hints() {
+    let (mut app, clipboard, _) = loaded("clean-pass-dual-signed");
+    let mut keymap = Keymap::default();
+    keymap.patch("[keys]\ncopy_all = [\"C\"]\n").unwrap();
+    app.keymap = keymap;
+    app.handle_event(&Event::Key(KeyEvent::new(
+        KeyCode::Char('C'),
+        KeyModifiers::SHIFT,
+    )));
+    assert!(clipboard.last().is_some());
+    app.status = None;
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].contains("C copy all"), "{}", lines[29]);
+}
+
+#[test]
+fn no_color_theme_shows_the_selection_reversed_without_colour() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    app.theme = Theme::MONO;
+    let terminal = terminal(&mut app, 100, 30);
+    let buffer = terminal.backend().buffer();
+    // Row 2 is the navigator's first entry (Summary), selected and focused.
+    let cell = &buffer[(2, 2)];
+    assert!(cell.modifier.contains(Modifier::REVERSED));
+    for y in 0..30 {
+        for x in 0..100 {
+            let c = &buffer[(x, y)];
+            assert!(
+                c.fg == Color::Reset && c.bg == Color::Reset,
+                "colour at {x},{y}"
+            );
+        }
+    }
+}
+
+#[test]
+fn escape_sequences_in_headers_are_shown_not_executed() {
+    let message = "Received: from evil.example (evil.example [192.0.2.66])\r\n\tby mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: \x1b[31mBank\x1b[0m <a@example.com>\r\nSubject: hi\x07\x1b]52;c;ZXZpbA==\x07\r\n\r\nbody\r\n";
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(Snapshot::new())),
+        MemoryClipboard::default(),
+        1_793_613_600,
+    );
+    app.load(message.as_bytes().to_vec(), "evil.eml");
+    wait_idle(&mut app);
+    app.go_to_check(Check::Headers);
+    let lines = screen(&mut app, 100, 30);
+    let text = lines.join("\n");
+    assert!(text.contains("From: \\x1b[31mBank\\x1b[0m"), "{text}");
+    assert!(text.contains("\\x07\\x1b]52;c;"), "{text}");
+    assert!(!text.contains('\x1b'), "no raw escape reaches the screen");
+    assert!(!text.contains('\x07'));
+}
