@@ -341,6 +341,9 @@ fn received_spf_receiver(mr: &MethodResult) -> Option<String> {
     (!host.is_empty() && !host.contains(' ')).then(|| host.to_ascii_lowercase())
 }
 
+/// A header's authserv-id and its results.
+type Parsed = (String, Vec<MethodResult>);
+
 /// Every result recorded in the message, each marked trusted when its authserv-id belongs to the
 /// receiver (`envelope.receiver`, the same rule as the trust boundary). `ours` is left empty for
 /// [`compare`].
@@ -349,26 +352,25 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
     let receiver = envelope.receiver.as_deref();
     for h in headers {
         let lname = h.name.to_ascii_lowercase();
-        let (parsed, instance): (Result<(String, Vec<MethodResult>), String>, Option<String>) =
-            match lname.as_str() {
-                "authentication-results" => (
-                    parse_authentication_results(&h.value).map(|ar| (ar.authserv_id, ar.results)),
-                    None,
-                ),
-                "arc-authentication-results" => {
-                    let (inst, rest) = split_arc_instance(&h.value);
-                    (
-                        parse_authentication_results(rest).map(|ar| (ar.authserv_id, ar.results)),
-                        inst,
-                    )
-                }
-                "received-spf" => (
-                    parse_received_spf(&h.value)
-                        .map(|mr| (received_spf_receiver(&mr).unwrap_or_default(), vec![mr])),
-                    None,
-                ),
-                _ => continue,
-            };
+        let (parsed, instance): (Result<Parsed, String>, Option<String>) = match lname.as_str() {
+            "authentication-results" => (
+                parse_authentication_results(&h.value).map(|ar| (ar.authserv_id, ar.results)),
+                None,
+            ),
+            "arc-authentication-results" => {
+                let (inst, rest) = split_arc_instance(&h.value);
+                (
+                    parse_authentication_results(rest).map(|ar| (ar.authserv_id, ar.results)),
+                    inst,
+                )
+            }
+            "received-spf" => (
+                parse_received_spf(&h.value)
+                    .map(|mr| (received_spf_receiver(&mr).unwrap_or_default(), vec![mr])),
+                None,
+            ),
+            _ => continue,
+        };
         let (authserv_id, results) = match parsed {
             Ok(p) => p,
             Err(e) => {
@@ -648,4 +650,341 @@ fn add_note(r: &mut RecordedResult, text: String) {
         Some(n) => format!("{n}; {text}"),
         None => text,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Options;
+    use crate::analysis::headers::split_headers;
+    use crate::analysis::hops::{parse_hops, reconstruct_envelope};
+    use crate::analysis::model::Tag;
+
+    fn p(v: &str) -> AuthResultsHeader {
+        parse_authentication_results(&v.replace('\n', " ")).unwrap()
+    }
+
+    fn get<'a>(ar: &'a AuthResultsHeader, method: &str) -> &'a MethodResult {
+        ar.results.iter().find(|r| r.method == method).unwrap()
+    }
+
+    #[test]
+    fn gmail_style() {
+        let ar = p("mx.google.com;
+       dkim=pass header.i=@example.com header.s=s1 header.b=AbCdEf12;
+       arc=pass (i=1 spf=pass spfdomain=example.com dkim=pass dkdomain=example.com);
+       spf=pass (google.com: domain of bounce@example.com designates 198.51.100.5 as permitted sender) smtp.mailfrom=bounce@example.com;
+       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=example.com");
+        assert_eq!(ar.authserv_id, "mx.google.com");
+        assert_eq!(ar.version, None);
+        assert_eq!(ar.results.len(), 4);
+        let dkim = get(&ar, "dkim");
+        assert_eq!(dkim.result, "pass");
+        assert_eq!(prop(&dkim.properties, "header.b"), Some("AbCdEf12"));
+        assert_eq!(prop(&dkim.properties, "header.i"), Some("@example.com"));
+        let spf = get(&ar, "spf");
+        assert_eq!(
+            prop(&spf.properties, "smtp.mailfrom"),
+            Some("bounce@example.com")
+        );
+        assert!(
+            spf.comment
+                .as_deref()
+                .unwrap()
+                .starts_with("google.com: domain of")
+        );
+        assert_eq!(
+            recorded_client_ip(spf),
+            Some("198.51.100.5".parse().unwrap())
+        );
+        assert_eq!(
+            get(&ar, "dmarc").comment.as_deref(),
+            Some("p=REJECT sp=REJECT dis=NONE")
+        );
+        assert_eq!(get(&ar, "arc").result, "pass");
+    }
+
+    #[test]
+    fn microsoft_style_without_authserv_id() {
+        let ar = p(
+            "spf=pass (sender IP is 203.0.113.10) smtp.mailfrom=contoso.example; dkim=pass \
+                    (signature was verified) header.d=contoso.example;dmarc=pass action=none \
+                    header.from=contoso.example;compauth=pass reason=100",
+        );
+        assert_eq!(ar.authserv_id, "");
+        assert_eq!(ar.results.len(), 4);
+        assert_eq!(
+            recorded_client_ip(get(&ar, "spf")),
+            Some("203.0.113.10".parse().unwrap())
+        );
+        assert_eq!(prop(&get(&ar, "dmarc").properties, "action"), Some("none"));
+        assert_eq!(get(&ar, "compauth").reason.as_deref(), Some("100"));
+    }
+
+    #[test]
+    fn fastmail_style() {
+        let ar = p("mx6.messagingengine.com;
+    dkim=pass (2048-bit rsa key sha256) header.d=example.com header.i=@example.com header.b=AbCd1234 header.a=rsa-sha256 header.s=s1 x-bits=2048;
+    dmarc=pass policy.published-domain-policy=reject (p=reject,d=none,d.eval=none) policy.policy-from=p header.from=example.com;
+    iprev=pass smtp.remote-ip=198.51.100.5 (mail.example.com);
+    spf=pass smtp.mailfrom=bounce@example.com smtp.helo=mail.example.com;
+    x-aligned-from=pass (Address match);
+    x-me-sender=none");
+        assert_eq!(ar.authserv_id, "mx6.messagingengine.com");
+        assert_eq!(ar.results.len(), 6);
+        assert_eq!(
+            get(&ar, "dkim").comment.as_deref(),
+            Some("2048-bit rsa key sha256")
+        );
+        assert_eq!(prop(&get(&ar, "dkim").properties, "x-bits"), Some("2048"));
+        assert_eq!(
+            recorded_client_ip(get(&ar, "iprev")),
+            Some("198.51.100.5".parse().unwrap())
+        );
+        assert_eq!(get(&ar, "x-me-sender").result, "none");
+    }
+
+    #[test]
+    fn rfc8601_examples() {
+        let ar = p("example.com 1; none");
+        assert_eq!(ar.version, Some(1));
+        assert!(ar.results.is_empty());
+        let ar = p(
+            "example.com; auth=pass (cram-md5) smtp.auth=sender@example.net; \
+                    spf=pass smtp.mailfrom=example.net",
+        );
+        assert_eq!(ar.results.len(), 2);
+        assert_eq!(
+            prop(&ar.results[0].properties, "smtp.auth"),
+            Some("sender@example.net")
+        );
+        let ar = p(
+            "example.com; dkim/1=pass reason=\"good signature\" header.i=\"@mail-router.example.net\"",
+        );
+        assert_eq!(ar.results[0].method, "dkim");
+        assert_eq!(ar.results[0].reason.as_deref(), Some("good signature"));
+        assert_eq!(
+            prop(&ar.results[0].properties, "header.i"),
+            Some("@mail-router.example.net")
+        );
+        let ar = p("(comment first) \"quoted.example\"; spf=fail");
+        assert_eq!(ar.authserv_id, "quoted.example");
+    }
+
+    #[test]
+    fn malformed_headers_are_errors_not_panics() {
+        for v in [
+            "",
+            ";",
+            "x; spf",
+            "x; =pass",
+            "x; spf=",
+            "x; spf=pass (unclosed",
+            "x; a=\"open",
+        ] {
+            assert!(parse_authentication_results(v).is_err(), "{v:?}");
+        }
+        let _ = parse_received_spf("");
+        let _ = parse_received_spf("(only a comment)");
+    }
+
+    #[test]
+    fn received_spf_rfc7208_form() {
+        let mr = parse_received_spf(
+            "Pass (mybox.example.org: domain of myname@example.com designates 192.0.2.1 as \
+             permitted sender) receiver=mybox.example.org; client-ip=192.0.2.1; \
+             envelope-from=\"myname@example.com\"; helo=foo.example.com;",
+        )
+        .unwrap();
+        assert_eq!(mr.result, "pass");
+        assert_eq!(
+            prop(&mr.properties, "envelope-from"),
+            Some("myname@example.com")
+        );
+        assert_eq!(prop(&mr.properties, "helo"), Some("foo.example.com"));
+        assert_eq!(
+            received_spf_receiver(&mr).as_deref(),
+            Some("mybox.example.org")
+        );
+        assert_eq!(recorded_client_ip(&mr), Some("192.0.2.1".parse().unwrap()));
+        let mr = parse_received_spf(
+            "softfail (google.com: domain of transitioning x@y.example \
+                                     does not designate 192.0.2.9 as permitted sender)",
+        )
+        .unwrap();
+        assert_eq!(received_spf_receiver(&mr).as_deref(), Some("google.com"));
+    }
+
+    const MESSAGE: &str = "ARC-Authentication-Results: i=1; lists.example.net; spf=pass smtp.mailfrom=sender.example
+Authentication-Results: mx.receiver.example; spf=pass smtp.mailfrom=a@sender.example;
+ dkim=pass header.d=sender.example header.s=sel header.b=ABCDEF;
+ dmarc=pass header.from=sender.example; arc=none; iprev=pass policy.iprev=198.51.100.5
+Received-SPF: pass (mx.receiver.example: domain of a@sender.example designates 198.51.100.5 as permitted sender) client-ip=198.51.100.5; envelope-from=a@sender.example; helo=mail.sender.example
+Received: from mail.sender.example (mail.sender.example [198.51.100.5]) by mx.receiver.example with ESMTPS id A; Mon, 13 Nov 2023 10:00:05 +0000
+Authentication-Results: mx.receiver.example; dkim=pass header.d=evil.example
+Authentication-Results: forged.example; dmarc=pass header.from=sender.example
+From: a@sender.example
+
+body
+";
+
+    fn recorded() -> Vec<RecordedResult> {
+        let hs = split_headers(MESSAGE.replace('\n', "\r\n").as_bytes()).headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let opts = Options {
+            now: 1_700_000_000,
+            ..Default::default()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts);
+        recorded_results(&hs, &env)
+    }
+
+    #[test]
+    fn trust_follows_the_receivers_authserv_id() {
+        let r = recorded();
+        let by_header = |i: usize| r.iter().filter(move |x| x.header_index == i);
+        // ARC-A-R of an intermediary: shown, not trusted.
+        let aar: Vec<_> = by_header(0).collect();
+        assert_eq!(aar.len(), 1);
+        assert!(!aar[0].trusted);
+        assert_eq!(aar[0].properties[0], ("i".to_string(), "1".to_string()));
+        assert!(aar[0].note.as_deref().unwrap().contains("intermediary"));
+        // The receiver's own A-R above its Received: trusted, no note.
+        assert_eq!(by_header(1).count(), 5);
+        assert!(by_header(1).all(|x| x.trusted && x.note.is_none()));
+        // Received-SPF whose comment names the receiver: trusted.
+        assert!(by_header(2).all(|x| x.trusted && x.method == "spf"));
+        // Receiver's name, but below its Received header: trusted with a warning note.
+        let low: Vec<_> = by_header(4).collect();
+        assert!(low[0].trusted);
+        assert!(
+            low[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("below its Received")
+        );
+        // Someone else's A-R: could be forged.
+        let forged: Vec<_> = by_header(5).collect();
+        assert!(!forged[0].trusted);
+        assert!(
+            forged[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("could be forged")
+        );
+    }
+
+    fn checks() -> (SpfChecks, Vec<DkimCheck>, ArcCheck, DmarcCheck) {
+        let mut spf = SpfChecks::default();
+        spf.mail_from.result = AuthResult::Pass;
+        spf.helo.result = AuthResult::None;
+        let dkim = vec![DkimCheck {
+            header_index: 9,
+            domain: Some("sender.example".into()),
+            selector: Some("sel".into()),
+            result: AuthResult::Fail,
+            reason: Some("no key for sel._domainkey.sender.example".into()),
+            tags: vec![Tag {
+                name: "b".into(),
+                value: "ABC DEF123==".into(),
+                meaning: String::new(),
+                default: false,
+            }],
+            ..Default::default()
+        }];
+        let arc = ArcCheck::default();
+        let dmarc = DmarcCheck {
+            result: AuthResult::Pass,
+            ..Default::default()
+        };
+        (spf, dkim, arc, dmarc)
+    }
+
+    #[test]
+    fn compare_sets_ours_and_agreement() {
+        let mut r = recorded();
+        let (spf, dkim, arc, dmarc) = checks();
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        let find = |i: usize, m: &str| {
+            r.iter()
+                .find(|x| x.header_index == i && x.method == m)
+                .unwrap()
+        };
+        let s = find(1, "spf");
+        assert_eq!(
+            (s.ours, s.agreement),
+            (Some(AuthResult::Pass), Agreement::Agree)
+        );
+        let d = find(1, "dkim");
+        assert_eq!(
+            (d.ours, d.agreement),
+            (Some(AuthResult::Fail), Agreement::Disagree)
+        );
+        assert!(
+            d.note
+                .as_deref()
+                .unwrap()
+                .starts_with("dkim=pass at receipt, does not verify now")
+        );
+        assert_eq!(find(1, "dmarc").agreement, Agreement::Agree);
+        assert_eq!(find(1, "arc").agreement, Agreement::Agree); // none = none
+        let ip = find(1, "iprev");
+        assert_eq!((ip.ours, ip.agreement), (None, Agreement::NotCompared));
+        // No signature for evil.example now: not compared, said so.
+        let e = find(4, "dkim");
+        assert_eq!(e.agreement, Agreement::NotCompared);
+        assert!(
+            e.note
+                .as_deref()
+                .unwrap()
+                .contains("no DKIM-Signature for evil.example")
+        );
+        // Untrusted claims get ours but are not judged.
+        let f = find(5, "dmarc");
+        assert_eq!(
+            (f.ours, f.agreement),
+            (Some(AuthResult::Pass), Agreement::NotCompared)
+        );
+    }
+
+    #[test]
+    fn spf_helo_results_compare_with_our_helo_check() {
+        let hs = split_headers(
+            b"Authentication-Results: mx.example.org; spf=none smtp.helo=mail.sender.example\r\n\
+              Received: from mail.sender.example (x [198.51.100.5]) by mx.example.org; \
+              Mon, 13 Nov 2023 10:00:05 +0000\r\n\r\n",
+        )
+        .headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &Options::default());
+        let mut r = recorded_results(&hs, &env);
+        let (spf, dkim, arc, dmarc) = checks();
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(r[0].ours, Some(AuthResult::None));
+        assert_eq!(r[0].agreement, Agreement::Agree);
+    }
+
+    #[test]
+    fn dkim_is_matched_by_header_b_prefix() {
+        let mut r = vec![RecordedResult {
+            header_index: 0,
+            header_name: "Authentication-Results".into(),
+            authserv_id: Some("mx.example.org".into()),
+            trusted: true,
+            method: "dkim".into(),
+            result: "fail".into(),
+            reason: None,
+            properties: vec![("header.b".into(), "ABCDEF1".into())],
+            comment: None,
+            ours: None,
+            agreement: Agreement::NotCompared,
+            note: None,
+        }];
+        let (spf, dkim, arc, dmarc) = checks();
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(r[0].ours, Some(AuthResult::Fail));
+        assert_eq!(r[0].agreement, Agreement::Agree);
+    }
 }

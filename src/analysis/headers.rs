@@ -236,7 +236,9 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
             (String::new(), unfold(&raw))
         }
     };
-    if !errors.is_empty() && !(errors.len() == 1 && invalid_utf8) {
+    // 8-bit bytes alone already got their own (info) warning.
+    let only_8bit = errors.len() == 1 && invalid_utf8;
+    if !errors.is_empty() && !only_8bit {
         warnings.push(warning(
             Severity::Warning,
             "header-parse",

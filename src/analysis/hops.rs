@@ -427,7 +427,7 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
     hop.id = first_word(Clause::Id);
     hop.for_addr = first_word(Clause::For).map(|f| {
         f.trim_start_matches('<')
-            .trim_end_matches(|c| c == '>' || c == ';')
+            .trim_end_matches(['>', ';'])
             .to_string()
     });
     let all_comments: Vec<String> = clauses
@@ -440,7 +440,7 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         None => hop
             .anomalies
             .push("no date: the header has no `; date` part".to_string()),
-        Some(d) if d.is_empty() => hop
+        Some("") => hop
             .anomalies
             .push("no date: nothing after the `;`".to_string()),
         Some(d) => {
