@@ -134,7 +134,12 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
                 last.1 = end;
             }
         } else {
-            if first_line && !continuation && !is_mbox_from_line(line) && !line.contains(&b':') {
+            if first_line
+                && !continuation
+                && !is_mbox_from_line(line)
+                && !line.contains(&b':')
+                && !header_field_follows(raw, end)
+            {
                 // The input does not open with a header field: treat it all as body rather than
                 // turning a whole binary or text file into bogus header fields.
                 parsed.body_offset = Some(0);
@@ -184,6 +189,28 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         ));
     }
     parsed
+}
+
+/// Whether a well-formed `Name:` line appears before the first empty line (looking at most 50
+/// lines ahead): then a bad first line is a damaged header section, not the start of a body.
+fn header_field_follows(raw: &[u8], mut pos: usize) -> bool {
+    for _ in 0..50 {
+        if pos >= raw.len() {
+            return false;
+        }
+        let end = line_end(raw, pos);
+        let line = &raw[pos..end];
+        if is_blank_line(line) {
+            return false;
+        }
+        if let Some(colon) = line.iter().position(|&b| b == b':')
+            && valid_field_name(&line[..colon])
+        {
+            return true;
+        }
+        pos = end;
+    }
+    false
 }
 
 fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Warning>) -> Header {
@@ -607,6 +634,14 @@ mod tests {
         assert!(p.headers.is_empty());
         assert_eq!(p.body_offset, Some(0));
         assert_eq!(p.warnings[0].code, "no-headers");
+    }
+
+    #[test]
+    fn damaged_first_line_before_real_headers_is_kept() {
+        let p = split_headers(b"garbage first line\nFrom: a@example.com\n\nbody");
+        assert_eq!(p.headers.len(), 2);
+        assert!(p.headers[0].errors[0].contains("no colon"));
+        assert_eq!(p.headers[1].name, "From");
     }
 
     #[test]

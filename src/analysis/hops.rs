@@ -890,11 +890,13 @@ pub fn reconstruct_envelope(
     (env, warnings)
 }
 
+/// The address inside `<…>` (a Return-Path may carry a comment after it), else the trimmed text.
 fn strip_angle(s: &str) -> &str {
     let t = s.trim();
-    let t = t.strip_prefix('<').unwrap_or(t);
-    let t = t.strip_suffix('>').unwrap_or(t);
-    t.trim()
+    match t.strip_prefix('<') {
+        Some(rest) => rest.split('>').next().unwrap_or(rest).trim(),
+        None => t,
+    }
 }
 
 fn option_source(field: &str, value: &str, option: &str) -> Source {
@@ -1287,6 +1289,14 @@ body
             Some("postmaster@bounce.example")
         );
         assert!(env.sources.iter().any(|s| s.field == "spf_mail_from"));
+    }
+
+    #[test]
+    fn return_path_with_comment() {
+        assert_eq!(strip_angle(" <a@b.example> (bounce)"), "a@b.example");
+        assert_eq!(strip_angle("<>"), "");
+        assert_eq!(strip_angle("a@b.example"), "a@b.example");
+        assert_eq!(strip_angle("<unclosed@b.example"), "unclosed@b.example");
     }
 
     #[test]

@@ -150,7 +150,8 @@ pub struct Hop {
     pub tls: Option<String>,
     pub anomalies: Vec<String>,
     pub is_boundary: bool,
-    /// True for hops at or below the boundary added by servers we do not trust.
+    /// True for hops older than the boundary: written before the receiver got the message, by
+    /// servers it cannot vouch for (their text could be forged by the sender).
     pub above_boundary: bool,
 }
 
