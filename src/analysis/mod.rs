@@ -15,6 +15,9 @@ pub mod summary;
 
 use std::net::IpAddr;
 
+use crate::dns::responder::Responder;
+use crate::dns::{Dns, DnsEvidence, QueryKey};
+
 pub use model::*;
 pub use step::{Fact, Outcome, Step};
 
@@ -38,20 +41,157 @@ pub struct Options {
 /// Analyses one message. Never panics on bad input: problems become warnings, header errors and
 /// degraded steps, and the rest of the analysis is still filled in.
 ///
-/// (Orchestration being written: splits headers, reconstructs the envelope, runs SPF, DKIM, ARC
-/// and the DMARC record lookup concurrently, then alignment and DMARC, then compares with the
-/// recorded results.)
-pub async fn analyze(raw: &[u8], opts: &Options, dns: &crate::dns::Dns) -> Analysis {
-    let _ = (raw, dns);
-    Analysis {
+/// Flow: split headers → hops and envelope → (SPF, DKIM, ARC and the DMARC record lookup, run
+/// concurrently: the time to a verdict is the depth of the dependent lookups, not their sum) →
+/// alignment and DMARC → recorded results compared → summary → evidence ids resolved.
+pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
+    let mut warnings = Vec::new();
+    let parsed = headers::split_headers(raw);
+    warnings.extend(parsed.warnings);
+    let header_list = parsed.headers;
+
+    let (mut hop_list, w) = hops::parse_hops(&header_list);
+    warnings.extend(w);
+    let (envelope, w) = hops::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    warnings.extend(w);
+
+    let from = headers::from_domain(&header_list);
+    if let Some(err) = &from.error {
+        warnings.push(Warning {
+            severity: Severity::Warning,
+            code: "from-domain".into(),
+            message: err.clone(),
+            header_index: from.header_index,
+        });
+    }
+
+    // mail-auth's resolver asks our responder, which answers through the same logged `dns`.
+    let responder = Responder::start(dns.clone()).await;
+    let auth = match &responder {
+        Ok(r) => r.authenticator(),
+        Err(e) => {
+            warnings.push(Warning {
+                severity: Severity::Error,
+                code: "responder".into(),
+                message: format!(
+                    "cannot start the local DNS responder for mail-auth ({e}); its cross-checks will show temperror"
+                ),
+                header_index: None,
+            });
+            unreachable_authenticator()
+        }
+    };
+
+    let (spf_checks, dkim_checks, arc_check, dmarc_lookup) = tokio::join!(
+        spf::check_spf(dns, &auth, &envelope),
+        dkim::check_dkim(raw, &header_list, dns, &auth, opts.now),
+        arc::check_arc(raw, &header_list, dns, &auth, opts.now),
+        async {
+            match from.domain.as_deref() {
+                Some(d) => Some(dmarc::fetch_dmarc_policy(dns, d).await),
+                None => None,
+            }
+        }
+    );
+    let (alignment, dmarc_check) = dmarc::evaluate(
+        dns,
+        &auth,
+        raw,
+        from.domain.as_deref(),
+        dmarc_lookup,
+        &spf_checks,
+        &dkim_checks,
+    )
+    .await;
+    drop(responder);
+
+    let mut recorded = compare::recorded_results(&header_list, &envelope);
+    compare::compare(
+        &mut recorded,
+        &spf_checks,
+        &dkim_checks,
+        &arc_check,
+        &dmarc_check,
+    );
+
+    let mut analysis = Analysis {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         input: InputInfo {
             source: opts.source.clone(),
             size_bytes: raw.len(),
-            ..Default::default()
+            line_endings: parsed.line_endings,
+            body_offset: parsed.body_offset,
         },
+        now: crate::input::rfc3339(opts.now),
         dns_mode: opts.dns_mode,
-        ..Default::default()
+        summary: Summary::default(),
+        headers: header_list,
+        envelope,
+        hops: hop_list,
+        spf: spf_checks,
+        dkim: dkim_checks,
+        arc: arc_check,
+        alignment,
+        dmarc: dmarc_check,
+        recorded,
+        dns: Vec::new(),
+        warnings,
+    };
+    analysis.summary = summary::summarize(&analysis);
+    attach_evidence(&mut analysis, dns.evidence());
+    analysis
+}
+
+/// A MessageAuthenticator with no name server: every lookup fails at once, without traffic.
+fn unreachable_authenticator() -> mail_auth::MessageAuthenticator {
+    use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
+    let config = ResolverConfig::from_parts(None, vec![], vec![]);
+    mail_auth::MessageAuthenticator::new(config, ResolverOpts::default())
+        .unwrap_or_else(|_| unreachable!("an empty resolver config always builds"))
+}
+
+/// Orders the evidence log deterministically — by first use in the checks' steps, in display
+/// order, then the rest by name and type — and resolves every step's queries to evidence ids.
+/// (Lookups run concurrently, so the raw log order varies from run to run.)
+fn attach_evidence(a: &mut Analysis, mut log: Vec<DnsEvidence>) {
+    let mut order: Vec<QueryKey> = Vec::new();
+    for_each_step(a, &mut |s: &mut Step| {
+        for q in &s.queries {
+            if !order.contains(q) {
+                order.push(q.clone());
+            }
+        }
+    });
+    log.sort_by(|x, y| {
+        let (kx, ky) = (x.key(), y.key());
+        let px = order.iter().position(|k| *k == kx).unwrap_or(usize::MAX);
+        let py = order.iter().position(|k| *k == ky).unwrap_or(usize::MAX);
+        px.cmp(&py).then(kx.cmp(&ky))
+    });
+    for (i, e) in log.iter_mut().enumerate() {
+        e.id = i;
+    }
+    let ids: std::collections::HashMap<QueryKey, usize> =
+        log.iter().map(|e| (e.key(), e.id)).collect();
+    for_each_step(a, &mut |s: &mut Step| {
+        s.evidence = s
+            .queries
+            .iter()
+            .filter_map(|q| ids.get(q).copied())
+            .collect();
+    });
+    a.dns = log;
+}
+
+/// Visits every step of every check, in the order the views show them.
+pub fn for_each_step(a: &mut Analysis, f: &mut dyn FnMut(&mut Step)) {
+    let lists: Vec<&mut Vec<Step>> = [&mut a.spf.mail_from.steps, &mut a.spf.helo.steps]
+        .into_iter()
+        .chain(a.dkim.iter_mut().map(|d| &mut d.steps))
+        .chain([&mut a.arc.steps, &mut a.alignment.steps, &mut a.dmarc.steps])
+        .collect();
+    for list in lists {
+        list.iter_mut().for_each(&mut *f);
     }
 }

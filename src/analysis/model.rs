@@ -405,15 +405,8 @@ pub struct Warning {
     pub header_index: Option<usize>,
 }
 
-/// How DNS was answered for this analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum DnsMode {
-    #[default]
-    Live,
-    Snapshot,
-    Recording,
-}
+/// How DNS was answered for this analysis (one type for the core and the DNS layer).
+pub use crate::dns::DnsMode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct InputInfo {

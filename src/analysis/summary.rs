@@ -50,7 +50,13 @@ fn verdict(a: &Analysis) -> String {
     let from = from_domain(a);
     let d = &a.dmarc;
     let policy = d.policy.clone().unwrap_or_else(|| "none".into());
-    let source = d.policy_source.clone().unwrap_or_else(|| "p".into());
+    // `policy_source` starts with the tag it came from (`p`, `sp`, `np`), then says why.
+    let source = d
+        .policy_source
+        .as_deref()
+        .and_then(|s| s.split([':', ' ', '(']).next())
+        .filter(|t| matches!(*t, "p" | "sp" | "np"))
+        .unwrap_or("p");
     match d.result {
         AuthResult::Pass => {
             let via = aligned_via(a);
@@ -172,12 +178,17 @@ fn findings(a: &Analysis) -> Vec<String> {
             "{untrusted} recorded result(s) above the trust boundary were ignored (could be forged)"
         ));
     }
-    for (name, c) in [("SPF MAIL FROM", &a.spf.mail_from), ("SPF HELO", &a.spf.helo)] {
+    for (name, c) in [
+        ("SPF MAIL FROM", &a.spf.mail_from),
+        ("SPF HELO", &a.spf.helo),
+    ] {
         if c.disagreement {
             f.push(format!(
                 "{name}: traced evaluation says {} but mail-auth says {}",
                 c.result,
-                c.mail_auth_result.map(|r| r.to_string()).unwrap_or_default()
+                c.mail_auth_result
+                    .map(|r| r.to_string())
+                    .unwrap_or_default()
             ));
         }
     }
@@ -186,7 +197,9 @@ fn findings(a: &Analysis) -> Vec<String> {
             "DKIM d={}: mailsleuth says {} but mail-auth says {}",
             d.domain.as_deref().unwrap_or("?"),
             d.result,
-            d.mail_auth_result.map(|r| r.to_string()).unwrap_or_default()
+            d.mail_auth_result
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         ));
     }
     if a.dmarc.disagreement {

@@ -367,7 +367,8 @@ impl Dns {
 }
 
 /// Where answers come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DnsMode {
     /// Ask real resolvers (`--dns-server` or the system's).
     #[default]
