@@ -970,15 +970,18 @@ fn no_from_domain(written: Option<&str>) -> (Alignment, DmarcCheck) {
         )],
         ..Default::default()
     };
+    // permerror, as authheaders reports it: the message itself makes DMARC impossible to
+    // evaluate (mail-auth says none; the comparison step shows that).
     let check = DmarcCheck {
-        result: AuthResult::None,
+        result: AuthResult::PermError,
         disposition: Some("none".into()),
         steps: vec![Step::new(
-            "DMARC not applied",
+            "DMARC cannot be evaluated: no From domain",
             Outcome::Error,
             format!(
-                "{why} DMARC is defined for exactly one From domain, so it does not apply \
-                 (result none). RFC 7489 §6.6.1 lets receivers reject such messages outright."
+                "{why} DMARC is defined for exactly one From domain, so it cannot be evaluated \
+                 (permerror) and no policy applies. RFC 7489 §6.6.1 lets receivers reject such \
+                 messages outright."
             ),
         )],
         ..Default::default()
@@ -1992,7 +1995,7 @@ mod tests {
     #[test]
     fn missing_from_domain_is_explained() {
         let (a, d) = no_from_domain(None);
-        assert_eq!(d.result, AuthResult::None);
+        assert_eq!(d.result, AuthResult::PermError);
         assert_eq!(a.from_domain, None);
         assert!(d.steps[0].explanation.contains("From"));
     }
