@@ -340,7 +340,7 @@ pub(crate) fn algorithm_name(a: Algorithm) -> &'static str {
     a.name()
 }
 
-fn hash_of(a: Algorithm) -> HashAlgorithm {
+pub(crate) fn hash_of(a: Algorithm) -> HashAlgorithm {
     match a {
         Algorithm::RsaSha1 => HashAlgorithm::Sha1,
         Algorithm::RsaSha256 | Algorithm::Ed25519Sha256 => HashAlgorithm::Sha256,

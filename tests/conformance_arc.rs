@@ -1,0 +1,164 @@
+//! ARC validation conformance: the ValiMail arc_test_suite validation file
+//! (`arc/arc-draft-validation-tests.yml`, 171 cases). Each case: a DNS snapshot from the
+//! scenario's txt-records (every other name NXDOMAIN), `split_headers`, then `check_arc` with
+//! mail-auth's resolver pointed at the in-process responder; our `result` is compared with `cv`
+//! (`Pass`, `Fail`, `None`; empty means fail).
+//!
+//! The messages are fed as stored, with LF line endings (the verifier converts for hashing).
+//!
+//! `now`: the suite was written in 2017 and its signatures carry t=12345..12349 (1970) and no
+//! x=, so any moment after 1970 is after every signing time and nothing expires; we evaluate as
+//! of 2017-07-14 (1500000000), when the suite was current.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use mailsleuth::analysis::arc::check_arc;
+use mailsleuth::analysis::headers::split_headers;
+use mailsleuth::analysis::{ArcCheck, AuthResult};
+use mailsleuth::dns::responder::Responder;
+use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
+use mailsleuth::dns::{Dns, Record, RecordType};
+use serde::Deserialize;
+
+const NOW: i64 = 1_500_000_000;
+const BAR: usize = 165;
+const CASES: usize = 171;
+
+#[derive(Deserialize)]
+struct Scenario {
+    #[serde(default)]
+    tests: BTreeMap<String, Case>,
+    #[serde(default, rename = "txt-records")]
+    txt_records: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    cv: Option<String>,
+}
+
+fn expected(cv: Option<&str>) -> AuthResult {
+    match cv.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("pass") => AuthResult::Pass,
+        Some("none") => AuthResult::None,
+        // `Fail`, or empty: the suite writes an empty cv for chains that must fail.
+        _ => AuthResult::Fail,
+    }
+}
+
+fn snapshot(records: &BTreeMap<String, String>) -> Snapshot {
+    let mut snapshot = Snapshot::new();
+    for (owner, value) in records {
+        let strings = value
+            .as_bytes()
+            .chunks(255)
+            .map(|c| String::from_utf8(c.to_vec()).expect("ASCII record"))
+            .collect();
+        snapshot.insert(
+            owner,
+            RecordType::TXT,
+            SnapshotEntry::Records(vec![Record::Txt { strings }]),
+        );
+    }
+    snapshot
+}
+
+fn deviations() -> BTreeMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/arc.tsv");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            Some((
+                cols.next()?.to_string(),
+                cols.next().unwrap_or("").to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn describe(check: &ArcCheck) -> String {
+    let steps: Vec<String> = check
+        .steps
+        .iter()
+        .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
+        .collect();
+    steps.join("\n")
+}
+
+#[tokio::test]
+async fn arc_validation_suite() {
+    let Some(dir) = common::conformance_dir("arc") else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("arc-draft-validation-tests.yml"))
+        .expect("ARC validation suite");
+    let mut scenarios = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        scenarios.push(Scenario::deserialize(document).expect("scenario"));
+    }
+
+    let deviations = deviations();
+    let mut total = 0;
+    let mut passed = 0;
+    let mut mail_auth_passed = 0;
+    let mut unexpected = Vec::new();
+    let mut stale = Vec::new();
+    for scenario in &scenarios {
+        let snapshot = snapshot(&scenario.txt_records);
+        for (id, case) in &scenario.tests {
+            total += 1;
+            let want = expected(case.cv.as_deref());
+            let dns = Dns::from_snapshot(snapshot.clone());
+            let responder = Responder::start(dns.clone())
+                .await
+                .expect("responder on 127.0.0.1");
+            let auth = responder.authenticator();
+            let raw = case.message.as_bytes();
+            let headers = split_headers(raw).headers;
+            let check = check_arc(raw, &headers, &dns, &auth, NOW).await;
+            if check.mail_auth_result == Some(want) {
+                mail_auth_passed += 1;
+            }
+            let ok = check.result == want;
+            match (ok, deviations.get(id)) {
+                (true, None) => passed += 1,
+                (true, Some(_)) => stale.push(id.clone()),
+                (false, Some(_)) => {}
+                (false, None) => unexpected.push(format!(
+                    "{id}\t{} (expected {want}): {}\n{}",
+                    check.result,
+                    check.reason.as_deref().unwrap_or(""),
+                    describe(&check)
+                )),
+            }
+        }
+    }
+    common::report_suite("arc", passed, total, deviations.len());
+    common::report_suite(
+        "arc (mail-auth 0.13.3, informative)",
+        mail_auth_passed,
+        total,
+        0,
+    );
+    assert_eq!(total, CASES, "the suite should hold {CASES} cases");
+    assert!(
+        unexpected.is_empty(),
+        "failing cases not in tests/deviations/arc.tsv:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "deviations that now pass (remove them from tests/deviations/arc.tsv): {stale:?}"
+    );
+    assert!(
+        passed >= BAR,
+        "bar: at least {BAR} of {CASES} pass, got {passed}"
+    );
+}
