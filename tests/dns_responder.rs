@@ -539,6 +539,44 @@ async fn tcp_query(addr: SocketAddr, name: &str, rtype: WireType) -> Option<Mess
     Message::from_vec(&buf).ok()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_questions_are_each_answered_and_logged_once() {
+    let mut snap = snapshot();
+    for i in 0..60 {
+        snap.insert(
+            &format!("s{i}._domainkey.example.com"),
+            RecordType::TXT,
+            mailsleuth::dns::snapshot::SnapshotEntry::Records(vec![mailsleuth::dns::Record::Txt {
+                strings: vec![format!("v=DKIM1; p=key{i}")],
+            }]),
+        );
+    }
+    let dns = Dns::from_snapshot(snap);
+    let responder = Responder::start(dns.clone()).await.unwrap();
+    let auth = responder.authenticator();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let auth = auth.clone();
+        tasks.spawn(async move {
+            let raw = auth
+                .txt_raw_lookup(format!("s{i}._domainkey.example.com"))
+                .await
+                .expect("answer");
+            (i, String::from_utf8(raw).unwrap())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (i, text) = done.unwrap();
+        assert_eq!(text, format!("v=DKIM1; p=key{i}"));
+    }
+    let log = dns.evidence();
+    assert_eq!(log.len(), 60);
+    assert!(
+        log.iter()
+            .all(|e| e.count == 1 && e.outcome == DnsOutcome::Answers)
+    );
+}
+
 // ---- Live mode, against servers this test starts on 127.0.0.1 ----
 
 mod live {
