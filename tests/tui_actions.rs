@@ -119,10 +119,15 @@ fn y_copies_the_focused_step_as_markdown() {
     let expected = mailsleuth::report::markdown_step(&a, "DMARC", &step);
     assert_eq!(clipboard.last().as_deref(), Some(expected.as_str()));
     let status = app.status.clone().unwrap_or_default();
-    assert!(status.starts_with("copied step"), "{status}");
-    assert!(status.ends_with("to the memory clipboard"), "{status}");
+    assert!(
+        status.starts_with("copied to the memory clipboard: step"),
+        "{status}"
+    );
     let lines = screen(&mut app, 100, 30);
-    assert!(lines[29].starts_with("copied step"), "{lines:#?}");
+    assert!(
+        lines[29].starts_with("copied to the memory clipboard: step"),
+        "{lines:#?}"
+    );
 }
 
 #[test]
@@ -138,7 +143,7 @@ fn shift_y_copies_the_whole_report() {
         app.status
             .as_deref()
             .unwrap_or("")
-            .starts_with("copied the whole report")
+            .starts_with("copied to the memory clipboard: the whole report")
     );
 }
 

@@ -880,10 +880,10 @@ impl App {
     fn copy_text(&mut self, what: &str, text: &str) {
         self.status = Some(match self.clipboard.copy(text) {
             Ok(path) => format!(
-                "copied {} ({} lines of Markdown) to the {}",
+                "copied to the {}: {} ({} lines of Markdown)",
+                path.describe(),
                 super::sanitize::sanitize(what),
-                text.lines().count(),
-                path.describe()
+                text.lines().count()
             ),
             Err(e) => format!("copy failed: {e}"),
         });

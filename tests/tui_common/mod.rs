@@ -2,6 +2,8 @@
 //! clipboard, a DNS backend that holds its answers until released, and screen rendering.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,7 +87,8 @@ pub fn loaded(name: &str) -> (App, MemoryClipboard, Sample) {
         clipboard.clone(),
         s.now,
     );
-    app.load(s.raw.clone(), &format!("sample-emails/{name}.eml"));
+    // The same source as the binary run on the sample, so copied Markdown compares equal.
+    app.load(s.raw.clone(), &s.eml.display().to_string());
     wait_idle(&mut app);
     (app, clipboard, s)
 }

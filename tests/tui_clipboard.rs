@@ -1,0 +1,115 @@
+//! The system clipboard for real: under Xvfb, `y` in the running binary puts the step on the X
+//! clipboard (arboard), read with xclip while the app still runs (X11 selections live as long
+//! as their owner).
+
+mod tui_common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mailsleuth::tui::check::Check;
+use tui_common::tmux::{Tmux, binary_command, require};
+use tui_common::*;
+
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        // A display number of our own; -displayfd would be nicer but needs a pipe dance.
+        let number = 50 + std::process::id() % 400;
+        let display = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "640x480x24",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let xvfb = Xvfb { child, display };
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !std::path::Path::new(&socket).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "Xvfb did not come up on {socket}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        xvfb
+    }
+
+    fn clipboard(&self) -> Option<String> {
+        let out = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn y_puts_the_step_on_the_x_clipboard() {
+    if !require("tmux", &["-V"]) || !require("xclip", &["-version"]) || !require("Xvfb", &["-help"])
+    {
+        return;
+    }
+    let xvfb = Xvfb::start();
+    let s = sample("clean-pass-dual-signed");
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    app.go_to_check(Check::Dkim(Some(0)));
+    app.apply(mailsleuth::tui::action::Action::NextStep);
+    let a = app.analysis.as_ref().unwrap();
+    let step = app.current_step().unwrap();
+    let expected =
+        mailsleuth::report::markdown_step(a, &Check::Dkim(Some(0)).title(Some(a)), &step);
+
+    let tmux = Tmux::start(
+        "xclip",
+        &binary_command(
+            &s.eml.display().to_string(),
+            &s.dns.display().to_string(),
+            &s.now_text,
+        ),
+        &[("DISPLAY", xvfb.display.as_str())],
+        100,
+        30,
+    );
+    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    tmux.send_keys(&["j", "j", "j", "j"]);
+    tmux.wait_text("Steps — DKIM signature 1");
+    tmux.send_keys(&["Tab", "n"]);
+    tmux.wait_text("[2/");
+    tmux.send_keys(&["y"]);
+    tmux.wait_text("copied to the system clipboard: step");
+    // Read while the app still runs: it owns the selection.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        if let Some(text) = xvfb.clipboard().filter(|t| !t.is_empty()) {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "nothing on the X clipboard");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(text, expected);
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}

@@ -1,0 +1,167 @@
+//! End to end in a real terminal: tmux runs the built binary on a sample with its DNS snapshot;
+//! keys go in with send-keys and the screen comes back with capture-pane.
+
+mod tui_common;
+
+use mailsleuth::tui::check::Check;
+use tui_common::tmux::{Tmux, binary_command, require};
+use tui_common::*;
+
+/// What `y` on the second step of the first DKIM signature copies.
+fn expected_dkim_step_markdown(name: &str) -> String {
+    let (mut app, _, _) = loaded(name);
+    app.go_to_check(Check::Dkim(Some(0)));
+    app.apply(mailsleuth::tui::action::Action::NextStep);
+    let a = app.analysis.as_ref().unwrap();
+    let step = app.current_step().expect("DKIM has a second step");
+    mailsleuth::report::markdown_step(a, &Check::Dkim(Some(0)).title(Some(a)), &step)
+}
+
+/// Summary → Envelope → SPF MAIL FROM → SPF HELO → DKIM, then into its steps and one step on.
+fn go_to_second_dkim_step(tmux: &Tmux) -> String {
+    tmux.send_keys(&["j", "j", "j", "j"]);
+    tmux.wait_text("Steps — DKIM signature 1");
+    tmux.send_keys(&["Tab", "n"]);
+    tmux.wait_for("the second DKIM step", 30, |s| s.contains("[2/"))
+}
+
+#[test]
+fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("clean-pass-dual-signed");
+    let tmux = Tmux::start(
+        "e2e",
+        &binary_command(
+            &s.eml.display().to_string(),
+            &s.dns.display().to_string(),
+            &s.now_text,
+        ),
+        &[("DISPLAY", ""), ("NO_COLOR", "")],
+        100,
+        30,
+    );
+    let first = tmux.wait_text("Checks");
+    assert!(first.contains("Summary"), "{first}");
+    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    assert_eq!(tmux.pane_format("#{alternate_on}"), "1");
+    assert_eq!(tmux.pane_format("#{mouse_any_flag}"), "1", "mouse on");
+
+    let screen = go_to_second_dkim_step(&tmux);
+    assert!(screen.contains("▸ Steps — DKIM signature 1"), "{screen}");
+
+    tmux.send_keys(&["?"]);
+    let help = tmux.wait_text("Help — ? or Esc closes");
+    assert!(help.contains("copy the focused step as Markdown"), "{help}");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_for("help to close", 30, |s| !s.contains("Help — ?"));
+
+    tmux.send_keys(&["y"]);
+    tmux.wait_text("copied to the terminal clipboard (OSC 52): step");
+
+    tmux.send_keys(&["q"]);
+    let after = tmux.wait_text("exit=0");
+    assert!(
+        !after.contains("Checks"),
+        "left the alternate screen: {after}"
+    );
+    assert_eq!(tmux.pane_format("#{alternate_on}"), "0");
+    assert_eq!(
+        tmux.pane_format(
+            "#{mouse_any_flag}#{mouse_standard_flag}#{mouse_button_flag}#{mouse_sgr_flag}"
+        ),
+        "0000",
+        "mouse capture turned off"
+    );
+    assert_eq!(
+        tmux.pane_format("#{cursor_flag}"),
+        "1",
+        "cursor shown again"
+    );
+    // Bracketed paste is off again (a paste arrives without the ESC[200~ marker) and the tty
+    // echoes in line mode again (the probe shows up as typed).
+    let out = tmux.run(&["set-buffer", "-b", "probe", "pasted-probe"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = tmux.run(&["paste-buffer", "-p", "-b", "probe", "-t", "t"]);
+    assert!(out.status.success(), "{out:?}");
+    let echoed = tmux.wait_text("pasted-probe");
+    assert!(
+        !echoed.contains("200~"),
+        "bracketed paste still on: {echoed}"
+    );
+}
+
+#[test]
+fn osc52_copy_reaches_the_tmux_buffer() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("clean-pass-dual-signed");
+    let expected = expected_dkim_step_markdown("clean-pass-dual-signed");
+    let tmux = Tmux::start(
+        "osc52",
+        &binary_command(
+            &s.eml.display().to_string(),
+            &s.dns.display().to_string(),
+            &s.now_text,
+        ),
+        &[("DISPLAY", "")],
+        100,
+        30,
+    );
+    tmux.set_option("set-clipboard", "on");
+    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    go_to_second_dkim_step(&tmux);
+    tmux.send_keys(&["y"]);
+    tmux.wait_text("copied to the terminal clipboard (OSC 52): step");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let buffer = loop {
+        let out = tmux.run(&["show-buffer"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && !text.is_empty() {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tmux buffer after OSC 52"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(buffer, expected);
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
+fn bracketed_paste_into_the_start_screen_analyses_the_email() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("lookalike-domain");
+    let command = format!(
+        "{} --dns-snapshot {} --now {}; echo \"exit=$?\"; exec cat -v",
+        tui_common::tmux::shell_quote(env!("CARGO_BIN_EXE_mailsleuth")),
+        tui_common::tmux::shell_quote(&s.dns.display().to_string()),
+        tui_common::tmux::shell_quote(&s.now_text),
+    );
+    let tmux = Tmux::start("paste", &command, &[("DISPLAY", "")], 100, 30);
+    tmux.wait_text("Open or paste a message");
+    let text = String::from_utf8_lossy(&s.raw).into_owned();
+    let out = tmux.run(&["set-buffer", "-b", "mail", &text]);
+    assert!(out.status.success(), "{out:?}");
+    // -p: paste as bracketed paste, since the application asked for it.
+    let out = tmux.run(&["paste-buffer", "-p", "-b", "mail", "-t", "t"]);
+    assert!(out.status.success(), "{out:?}");
+    let screen = tmux.wait_for("the pasted email's analysis", 30, |s| {
+        s.contains("DNS snapshot ·")
+    });
+    assert!(screen.contains("loaded"), "{screen}");
+    tmux.send_keys(&["/"]);
+    tmux.send_keys(&["-l", "paypa1"]);
+    tmux.send_keys(&["Enter"]);
+    let found = tmux.wait_text("/paypa1: match 1 of");
+    assert!(found.contains("paypa1"), "{found}");
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
