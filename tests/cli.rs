@@ -1,0 +1,358 @@
+//! The `mailsleuth report` command line, driven as a user would: exit codes, formats, and bad
+//! input that must give a clear message and the rest of the analysis — never a panic.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "mailsleuth-cli-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, bytes).expect("write temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An empty snapshot: every name is NXDOMAIN, nothing leaves the machine.
+const EMPTY_SNAPSHOT: &[u8] = b"{}";
+
+const GOOD_MESSAGE: &[u8] = b"Return-Path: <alice@example.org>\r\n\
+Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n\tby mx.example.net (Postfix) with ESMTPS id 4AB12\r\n\tfor <bob@example.net>; Mon, 2 Nov 2026 10:00:05 +0000\r\n\
+From: Alice <alice@example.org>\r\n\
+To: bob@example.net\r\n\
+Subject: hello\r\n\
+Date: Mon, 2 Nov 2026 10:00:00 +0000\r\n\
+Message-ID: <1@example.org>\r\n\
+\r\n\
+Hi Bob.\r\n";
+
+fn report(dir: &TempDir, message: &Path, format: &str) -> Output {
+    let snap = dir.file("snap.json", EMPTY_SNAPSHOT);
+    bin()
+        .args(["report"])
+        .arg(message)
+        .args(["--dns-snapshot"])
+        .arg(&snap)
+        .args(["--now", "2026-11-02T10:05:00Z", "--format", format])
+        .output()
+        .expect("run mailsleuth")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn assert_no_panic(out: &Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panic exit code; stderr: {stderr}"
+    );
+}
+
+#[test]
+fn json_report_has_the_contract_paths() {
+    let dir = TempDir::new("contract");
+    let msg = dir.file("m.eml", GOOD_MESSAGE);
+    let out = report(&dir, &msg, "json");
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["envelope"]["client_ip"], "192.0.2.10");
+    assert_eq!(v["envelope"]["helo"], "mail.example.org");
+    assert_eq!(v["envelope"]["mail_from"], "alice@example.org");
+    // No SPF record in an empty snapshot: SPF none, and the lookups are evidence.
+    assert_eq!(v["spf"]["mail_from"]["result"], "none");
+    assert!(v["spf"]["helo"]["result"].is_string());
+    assert!(v["dkim"].as_array().is_some_and(|a| a.is_empty()));
+    assert_eq!(v["arc"]["result"], "none");
+    assert!(v["alignment"]["spf"]["aligned"].is_boolean());
+    assert!(v["alignment"]["dkim"]["aligned"].is_boolean());
+    assert_eq!(v["dmarc"]["result"], "none");
+    assert!(v["recorded"].is_array());
+    assert_eq!(v["hops"].as_array().map(|h| h.len()), Some(1));
+    let dns = v["dns"].as_array().expect("dns[]");
+    let spf_txt = dns
+        .iter()
+        .find(|e| e["name"] == "example.org" && e["type"] == "TXT")
+        .expect("the SPF TXT lookup is logged");
+    assert_eq!(spf_txt["outcome"], "nxdomain");
+    assert_eq!(spf_txt["source"], "snapshot");
+    assert!(spf_txt["answers"].is_array());
+    assert!(spf_txt.get("ttl").is_some());
+    assert!(v["warnings"].is_array());
+    assert!(
+        v["spf"]["mail_from"]["steps"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+}
+
+#[test]
+fn text_and_markdown_reports_carry_no_ansi_codes() {
+    let dir = TempDir::new("ansi");
+    // An attacker's Subject with a terminal escape sequence.
+    let mut m = GOOD_MESSAGE.to_vec();
+    let evil = b"Subject: \x1b]52;c;ZXZpbA==\x07\x1b[31mred\r\n";
+    m.splice(0..0, evil.iter().copied());
+    let msg = dir.file("m.eml", &m);
+    for format in ["text", "markdown", "json"] {
+        let out = report(&dir, &msg, format);
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(0), "format {format}");
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "{format} report contains a raw ESC byte"
+        );
+    }
+}
+
+#[test]
+fn missing_file_is_exit_2_naming_the_file() {
+    let out = bin()
+        .args([
+            "report",
+            "/nonexistent/dir/x.eml",
+            "--dns-snapshot",
+            "/dev/null",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/dir/x.eml"), "{stderr}");
+}
+
+#[test]
+fn bad_snapshot_is_exit_2_naming_the_snapshot() {
+    let dir = TempDir::new("badsnap");
+    let msg = dir.file("m.eml", GOOD_MESSAGE);
+    let snap = dir.file("broken.json", b"{ not json");
+    let out = bin()
+        .arg("report")
+        .arg(&msg)
+        .arg("--dns-snapshot")
+        .arg(&snap)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.json"), "{stderr}");
+}
+
+#[test]
+fn bad_now_is_a_usage_error() {
+    let out = bin()
+        .args(["report", "-", "--now", "last tuesday"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--now"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let dir = TempDir::new("stdin");
+    let snap = dir.file("snap.json", EMPTY_SNAPSHOT);
+    let mut child = bin()
+        .args(["report", "-", "--format", "json", "--dns-snapshot"])
+        .arg(&snap)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(GOOD_MESSAGE)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["input"]["source"], "-");
+    assert_eq!(v["envelope"]["client_ip"], "192.0.2.10");
+}
+
+#[test]
+fn overrides_replace_the_reconstructed_envelope() {
+    let dir = TempDir::new("overrides");
+    let msg = dir.file("m.eml", GOOD_MESSAGE);
+    let snap = dir.file("snap.json", EMPTY_SNAPSHOT);
+    let out = bin()
+        .arg("report")
+        .arg(&msg)
+        .arg("--dns-snapshot")
+        .arg(&snap)
+        .args([
+            "--ip",
+            "198.51.100.7",
+            "--helo",
+            "other.example",
+            "--mail-from",
+            "",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["envelope"]["client_ip"], "198.51.100.7");
+    assert_eq!(v["envelope"]["helo"], "other.example");
+    // The null reverse-path: SPF checks postmaster@HELO.
+    assert_eq!(v["envelope"]["mail_from"], "");
+    assert_eq!(v["envelope"]["spf_mail_from"], "postmaster@other.example");
+}
+
+/// Each bad input: a clear message (or a warning in the report) and the rest of the analysis.
+fn bad_input(tag: &str, bytes: &[u8]) -> (Output, serde_json::Value) {
+    let dir = TempDir::new(tag);
+    let msg = dir.file(&format!("{tag}.eml"), bytes);
+    let out = report(&dir, &msg, "json");
+    assert_no_panic(&out);
+    let v = json(&out);
+    (out, v)
+}
+
+fn warning_codes(v: &serde_json::Value) -> Vec<String> {
+    v["warnings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| w["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn empty_file_says_so_and_exits_2() {
+    let (out, v) = bad_input("empty", b"");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("empty.eml"),
+        "stderr names the file: {stderr}"
+    );
+    assert!(warning_codes(&v).iter().any(|c| c == "empty-input"));
+    // Nothing to authenticate: no client IP for SPF, no From domain for DMARC (permerror, as
+    // authheaders' no-From case expects).
+    assert_eq!(v["spf"]["mail_from"]["result"], "none");
+    assert_eq!(v["dmarc"]["result"], "permerror");
+}
+
+#[test]
+fn file_without_headers_says_so() {
+    let (out, v) = bad_input(
+        "noheaders",
+        b"Just some text\nwith no header section at all\n",
+    );
+    assert!(matches!(out.status.code(), Some(0) | Some(2)));
+    assert!(!warning_codes(&v).is_empty(), "a warning explains it");
+    assert_eq!(v["spf"]["mail_from"]["result"], "none");
+}
+
+#[test]
+fn binary_garbage_does_not_panic() {
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let (out, v) = bad_input("garbage", &bytes);
+    assert!(matches!(out.status.code(), Some(0) | Some(2)));
+    assert!(v["warnings"].is_array());
+}
+
+#[test]
+fn one_megabyte_header_line_is_kept() {
+    let mut m = b"X-Long: ".to_vec();
+    m.extend(std::iter::repeat_n(b'a', 1 << 20));
+    m.extend_from_slice(b"\r\n");
+    m.extend_from_slice(GOOD_MESSAGE);
+    let (out, v) = bad_input("long", &m);
+    assert_eq!(out.status.code(), Some(0));
+    let long = v["headers"]
+        .as_array()
+        .and_then(|h| h.iter().find(|h| h["name"] == "X-Long"))
+        .expect("the long header is kept");
+    assert!(long["value"].as_str().is_some_and(|s| s.len() == 1 << 20));
+    // The rest of the analysis is still there.
+    assert_eq!(v["envelope"]["client_ip"], "192.0.2.10");
+}
+
+#[test]
+fn invalid_utf8_header_is_kept_and_flagged() {
+    let mut m = b"X-Latin1: caf\xe9 cr\xe8me\r\n".to_vec();
+    m.extend_from_slice(GOOD_MESSAGE);
+    let (out, v) = bad_input("latin1", &m);
+    assert_eq!(out.status.code(), Some(0));
+    let h = v["headers"]
+        .as_array()
+        .and_then(|h| h.iter().find(|h| h["name"] == "X-Latin1"))
+        .expect("the 8-bit header is kept");
+    assert_eq!(h["invalid_utf8"], true);
+    assert_eq!(v["envelope"]["mail_from"], "alice@example.org");
+}
+
+#[test]
+fn broken_dkim_signature_is_permerror_naming_the_problem() {
+    let mut m = b"DKIM-Signature: v=1; a=rsa-sha256; d=example.org; b=!!!notbase64\r\n".to_vec();
+    m.extend_from_slice(GOOD_MESSAGE);
+    let (out, v) = bad_input("brokendkim", &m);
+    assert_eq!(out.status.code(), Some(0));
+    let dkim = v["dkim"].as_array().expect("dkim[]");
+    assert_eq!(dkim.len(), 1);
+    assert_eq!(dkim[0]["result"], "permerror");
+    assert!(dkim[0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    // The other checks still ran.
+    assert_eq!(v["envelope"]["client_ip"], "192.0.2.10");
+}
+
+#[test]
+fn received_without_date_is_flagged_and_the_hop_kept() {
+    let m = b"Received: from a.example.org (a.example.org [192.0.2.20]) by mx.example.net\r\n\
+From: alice@example.org\r\nSubject: x\r\n\r\nbody\r\n";
+    let (out, v) = bad_input("nodate", m);
+    assert_eq!(out.status.code(), Some(0));
+    let hops = v["hops"].as_array().expect("hops[]");
+    assert_eq!(hops.len(), 1);
+    assert!(
+        hops[0]["anomalies"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "the missing date is an anomaly"
+    );
+    assert_eq!(v["envelope"]["client_ip"], "192.0.2.20");
+}
