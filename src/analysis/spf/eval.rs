@@ -6,6 +6,7 @@
 //! path in the title: `include:_spf.example.net › ip4:192.0.2.0/24`.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use super::macros::{Expansion, MacroContext, MacroString, MacroVars, reverse_name};
 use super::record::{Mechanism, Record, is_spf_record, parse_record};
@@ -16,6 +17,9 @@ use crate::dns::{BoxFuture, Dns, DnsAnswer, DnsOutcome, QueryKey, Record as Rr, 
 pub const MAX_DNS_LOOKUPS: u32 = 10;
 /// RFC 7208 §4.6.4: lookups answering NXDOMAIN or no records.
 pub const MAX_VOID_LOOKUPS: u32 = 2;
+/// RFC 7208 §4.6.4: elapsed time after which check_host() gives up with temperror. Only a slow
+/// live resolver can reach it; snapshot answers are instant, so replays stay reproducible.
+const MAX_ELAPSED: Duration = Duration::from_secs(20);
 /// RFC 7208 §4.6.4: MX names per `mx`, PTR names per `ptr` (and per `%{p}`).
 const MAX_NAMES: usize = 10;
 
@@ -81,6 +85,9 @@ struct Evaluator<'a> {
     steps: Vec<Step>,
     /// PTR names of the client IP that resolve back to it (for `%{p}`), found once.
     validated_names: Option<(Vec<String>, Vec<QueryKey>)>,
+    started: Instant,
+    /// Set when [`MAX_ELAPSED`] stopped the evaluation (temperror, not permerror).
+    timed_out: bool,
 }
 
 pub(crate) async fn run(dns: &Dns, req: Request<'_>) -> Verdict {
@@ -119,6 +126,8 @@ pub(crate) async fn run(dns: &Dns, req: Request<'_>) -> Verdict {
         voids: 0,
         steps: Vec::new(),
         validated_names: None,
+        started: Instant::now(),
+        timed_out: false,
     };
     let mut start = Step::new(
         format!("check_host({ip}, {domain})"),
@@ -327,7 +336,7 @@ impl<'a> Evaluator<'a> {
             };
             for (index, directive) in record.directives.iter().enumerate() {
                 if directive.mechanism.queries_dns() && !self.count_lookup(&directive.text, &path) {
-                    return HostOutcome::of(AuthResult::PermError, &domain);
+                    return HostOutcome::of(self.limit_result(), &domain);
                 }
                 match self.eval_term(directive, &domain, &path).await {
                     TermOutcome::Match => {
@@ -372,8 +381,22 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// Counts one DNS-querying term; false (after a step saying so) when it is the 11th.
+    /// Counts one DNS-querying term; false (after a step saying so) when it is the 11th, or when
+    /// the evaluation has already run too long.
     fn count_lookup(&mut self, term: &str, path: &[String]) -> bool {
+        if self.started.elapsed() > MAX_ELAPSED {
+            self.push(Step::new(
+                title(path, term),
+                Outcome::Error,
+                format!(
+                    "The evaluation has taken more than {} seconds (slow or unanswered DNS), so \
+                     it stops here with temperror (RFC 7208 §4.6.4).",
+                    MAX_ELAPSED.as_secs()
+                ),
+            ));
+            self.timed_out = true;
+            return false;
+        }
         self.lookups += 1;
         if self.lookups > MAX_DNS_LOOKUPS {
             self.push(Step::new(
@@ -389,6 +412,15 @@ impl<'a> Evaluator<'a> {
             return false;
         }
         true
+    }
+
+    /// What a refused [`Self::count_lookup`] means: too slow is temperror, too many permerror.
+    fn limit_result(&self) -> AuthResult {
+        if self.timed_out {
+            AuthResult::TempError
+        } else {
+            AuthResult::PermError
+        }
     }
 
     /// Counts a void lookup; false (after a step saying so) past the limit.
@@ -1122,7 +1154,7 @@ impl<'a> Evaluator<'a> {
         path: &[String],
     ) -> HostOutcome {
         if !self.count_lookup(term, path) {
-            return HostOutcome::of(AuthResult::PermError, domain);
+            return HostOutcome::of(self.limit_result(), domain);
         }
         let target = self
             .expand(spec, domain, path, MacroContext::DomainSpec)
@@ -1219,10 +1251,10 @@ impl<'a> Evaluator<'a> {
                 );
             }
         };
-        let validated = if parsed.uses_letter('p') {
-            self.validated_name(domain).await.0
+        let (validated, p_keys) = if parsed.uses_letter('p') {
+            self.validated_name(domain).await
         } else {
-            None
+            (None, Vec::new())
         };
         let expanded = parsed
             .expand(
@@ -1236,7 +1268,8 @@ impl<'a> Evaluator<'a> {
                 Outcome::Info,
                 format!(
                     "The result is fail, so the domain's explanation is fetched from {target}: \
-                     `{text}`{}.",
+                     `{}`{}.",
+                    visible(text),
                     if parsed.has_macros() {
                         format!(", which expands to \"{expanded}\"")
                     } else {
@@ -1245,6 +1278,7 @@ impl<'a> Evaluator<'a> {
                 ),
             )
             .query(key)
+            .queries(p_keys)
             .fact("explanation", expanded.clone()),
         );
         Some(expanded)

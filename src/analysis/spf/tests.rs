@@ -459,3 +459,57 @@ async fn disagreement_with_mail_auth_is_a_warning_step() {
         "Disagreement: traced permerror vs mail-auth fail"
     );
 }
+
+#[tokio::test]
+async fn garbage_records_never_panic() {
+    let records = [
+        "v=spf1 ~",
+        "v=spf1 -",
+        "v=spf1 +",
+        "v=spf1 a:/",
+        "v=spf1 a//",
+        "v=spf1 a/",
+        "v=spf1 mx://",
+        "v=spf1 ip4:",
+        "v=spf1 ip6:/",
+        "v=spf1 ip4:1.2.3.4/",
+        "v=spf1 ip6::://999999999999999999999",
+        "v=spf1 a/99999999999999999999999",
+        "v=spf1 %",
+        "v=spf1 exists:%{",
+        "v=spf1 exists:%{}.x.com",
+        "v=spf1 exists:%{d99999999999999999999999r}.x.com",
+        "v=spf1 exists:%{ié}.x.com",
+        "v=spf1 exists:é.x.com",
+        "v=spf1 a:ü",
+        "v=spf1 ptr:%{p}.x.com ptr exists:%{p}x.%{d}",
+        "v=spf1 include:%{d} include:%{d}",
+        "v=spf1 redirect=%{d}",
+        "v=spf1 =",
+        "v=spf1 ==",
+        "v=spf1 a=b=c x:=",
+        "v=spf1 exp=%{d} -all",
+        "v=spf1 \u{0}\u{1}\u{7f}\u{ffff}",
+        "v=spf1 -all exp=x.%{c}",
+    ];
+    for record in records {
+        let mut s = Snapshot::new();
+        txt(&mut s, "example.com", record);
+        txt(&mut s, "x.example.com", "%{p} %{t} %{r} %{c} %{x");
+        s.insert(
+            "1.2.0.192.in-addr.arpa",
+            RecordType::PTR,
+            SnapshotEntry::Records(vec![Record::Ptr {
+                name: "é..".into()
+            }]),
+        );
+        for ip in ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"] {
+            let check = run(s.clone(), ip, "a@example.com").await;
+            assert!(!check.steps.is_empty(), "{record}");
+            assert!(
+                check.steps.last().unwrap().title.starts_with("Result: "),
+                "{record}"
+            );
+        }
+    }
+}
