@@ -6,6 +6,10 @@
 //!   served from a `Snapshot` (the path a user's `--dns-snapshot` replay takes) and mail-auth's
 //!   verdict through the 127.0.0.1 responder on the same snapshot.
 //!
+//! - `authheaders/dmarc-cases.yml`: whole messages end to end — DKIM through `dkim::check_dkim`
+//!   (or the case's given results), then `dmarc::evaluate` — set against the expected
+//!   Authentication-Results (`dkim=`/`header.d`, `dmarc=`, `header.from`, `policy.dmarc`).
+//!
 //! `from-domain.tsv` is exercised by tests/conformance_from_domain.rs.
 //!
 //! How the mailauth cases are read: cases mailauth itself passes are checked against its recorded
@@ -543,4 +547,167 @@ async fn mailauth_dmarc_verify_cases() {
     );
     tally.finish();
     bis.finish();
+}
+
+/// `method=result` entries of an Authentication-Results value, with their `ptype.prop=value`
+/// properties (comments dropped).
+fn ar_results(header: &str) -> Vec<(String, String, BTreeMap<String, String>)> {
+    let value = header.split_once(':').map(|(_, v)| v).unwrap_or(header);
+    let mut out = Vec::new();
+    for part in value.split(';').skip(1) {
+        // Drop (comments), which may hold `;`-free free text.
+        let mut clean = String::new();
+        let mut depth = 0usize;
+        for c in part.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => clean.push(c),
+                _ => {}
+            }
+        }
+        let mut words = clean.split_whitespace();
+        let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else {
+            continue;
+        };
+        let props = words
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.push((method.to_string(), result.to_string(), props));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authheaders_end_to_end() {
+    use mailsleuth::analysis::dkim::check_dkim;
+
+    let Some(dir) = common::conformance_dir("dmarc") else {
+        return;
+    };
+    let dir = dir.join("authheaders");
+    let text = std::fs::read_to_string(dir.join("dmarc-cases.yml")).unwrap();
+    let suite: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+    // The test's dnsfunc table: a string is that TXT record, "" an empty answer (the name exists),
+    // null no record (here: the name does not exist). Names not in the table are NXDOMAIN.
+    let mut snap = Snapshot::new();
+    for (name, value) in suite["dns"].as_mapping().expect("dns table") {
+        let name = name.as_str().unwrap_or_default();
+        match value.as_str() {
+            Some("") => snap.insert(name, RecordType::TXT, SnapshotEntry::Records(Vec::new())),
+            Some(txt) => {
+                // Character-strings hold at most 255 bytes; split long values as a zone would.
+                let strings = txt
+                    .as_bytes()
+                    .chunks(255)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                snap.insert(
+                    name,
+                    RecordType::TXT,
+                    SnapshotEntry::Records(vec![Record::Txt { strings }]),
+                )
+            }
+            None => {}
+        }
+    }
+    let deviations = deviations();
+    let mut tally = Tally::new("dmarc/authheaders");
+    let cases = suite["cases"].as_sequence().expect("cases");
+    assert_eq!(cases.len(), 12);
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or_default();
+        let id = format!("authheaders:{name}");
+        let message = std::fs::read(dir.join(case["message"].as_str().unwrap())).unwrap();
+        // The files use LF line endings; DKIM is defined over CRLF.
+        let mut raw = Vec::with_capacity(message.len() + 64);
+        for (i, &b) in message.iter().enumerate() {
+            if b == b'\n' && (i == 0 || message[i - 1] != b'\r') {
+                raw.push(b'\r');
+            }
+            raw.push(b);
+        }
+        let options = &case["options"];
+        let flag = |k: &str| options[k].as_bool().unwrap_or(true);
+        let dns = Dns::from_snapshot(snap.clone());
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let auth = responder.authenticator();
+        let parsed = split_headers(&raw);
+        let expected = ar_results(case["expect"].as_str().unwrap());
+        let prev = options["prev"].as_str().map(ar_results).unwrap_or_default();
+
+        let dkim: Vec<DkimCheck> = if flag("dkim") {
+            // A fixed moment: the signatures carry no x=, so any time after t= will do.
+            check_dkim(&raw, &parsed.headers, &dns, &auth, 1_700_000_000).await
+        } else {
+            prev.iter()
+                .filter(|(m, ..)| m == "dkim")
+                .enumerate()
+                .map(|(i, (_, r, props))| DkimCheck {
+                    header_index: i,
+                    domain: props.get("header.d").cloned(),
+                    result: AuthResult::parse(r).unwrap_or_default(),
+                    ..Default::default()
+                })
+                .collect()
+        };
+        let mut diffs = Vec::new();
+        if flag("dkim") {
+            let want: Vec<(String, Option<String>)> = expected
+                .iter()
+                .filter(|(m, ..)| m == "dkim")
+                .map(|(_, r, p)| (r.clone(), p.get("header.d").cloned()))
+                .collect();
+            let got: Vec<(String, Option<String>)> = dkim
+                .iter()
+                .map(|c| (c.result.to_string(), c.domain.clone()))
+                .collect();
+            if want != got {
+                diffs.push(format!("dkim: expected {want:?}, got {got:?}"));
+            }
+        }
+        if flag("dmarc") {
+            let from = from_domain(&parsed.headers).domain;
+            let lookup = match &from {
+                Some(d) => Some(dmarc::fetch_dmarc_policy(&dns, d).await),
+                None => None,
+            };
+            let (alignment, check) = dmarc::evaluate(
+                &dns,
+                &auth,
+                &raw,
+                from.as_deref(),
+                lookup,
+                &SpfChecks::default(),
+                &dkim,
+            )
+            .await;
+            let (_, want, props) = expected
+                .iter()
+                .find(|(m, ..)| m == "dmarc")
+                .expect("a dmarc result");
+            if *want != check.result.to_string() {
+                diffs.push(format!("dmarc: expected {want}, got {}", check.result));
+            }
+            if let Some(f) = props.get("header.from") {
+                let got = alignment
+                    .from_domain
+                    .clone()
+                    .unwrap_or_else(|| "none".into());
+                if *f != got {
+                    diffs.push(format!("header.from: expected {f}, got {got}"));
+                }
+            }
+            if let Some(p) = props.get("policy.dmarc") {
+                let got = check.policy.clone().unwrap_or_else(|| "none".into());
+                if *p != got {
+                    diffs.push(format!("policy.dmarc: expected {p}, got {got}"));
+                }
+            }
+        }
+        let failure = (!diffs.is_empty()).then(|| diffs.join("; "));
+        tally.record(&deviations, &id, failure);
+    }
+    tally.finish();
 }
