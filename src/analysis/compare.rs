@@ -54,17 +54,24 @@ fn tokenize(value: &str) -> Result<Vec<Tok>, String> {
             toks.push(Tok::Atom(std::mem::take(atom)));
         }
     }
+    // After `=`, the value runs to whitespace or `;` and may itself hold `=` (an SRS or VERP
+    // local-part in smtp.mailfrom, base64 padding in header.b).
+    let mut in_value = false;
     while let Some(c) = chars.next() {
         match c {
             ';' => {
                 flush(&mut atom, &mut toks);
                 toks.push(Tok::Semi);
+                in_value = false;
             }
+            '=' if in_value => atom.push(c),
             '=' => {
                 flush(&mut atom, &mut toks);
                 toks.push(Tok::Eq);
+                in_value = true;
             }
             '"' => {
+                in_value = false;
                 flush(&mut atom, &mut toks);
                 let mut q = String::new();
                 let mut closed = false;
@@ -89,6 +96,7 @@ fn tokenize(value: &str) -> Result<Vec<Tok>, String> {
             }
             '(' => {
                 flush(&mut atom, &mut toks);
+                in_value = false;
                 let mut depth = 1usize;
                 let mut text = String::new();
                 while let Some(c) = chars.next() {
@@ -117,7 +125,12 @@ fn tokenize(value: &str) -> Result<Vec<Tok>, String> {
                 }
                 toks.push(Tok::Comment(text.trim().to_string()));
             }
-            c if c.is_whitespace() => flush(&mut atom, &mut toks),
+            c if c.is_whitespace() => {
+                if !atom.is_empty() {
+                    flush(&mut atom, &mut toks);
+                    in_value = false;
+                }
+            }
             _ => atom.push(c),
         }
     }
@@ -191,6 +204,22 @@ pub fn parse_authentication_results(value: &str) -> Result<AuthResultsHeader, St
         out.results.push(parse_resinfo(seg)?);
     }
     Ok(out)
+}
+
+/// The authserv-id alone, read even when the rest of the header does not parse: the first word
+/// before `;`, unless it is already a `method=result`.
+pub fn authserv_id_of(value: &str) -> Option<String> {
+    if let Ok(ar) = parse_authentication_results(value) {
+        return (!ar.authserv_id.is_empty()).then_some(ar.authserv_id);
+    }
+    let toks = tokenize(value.split(';').next().unwrap_or("")).ok()?;
+    let mut words = toks.iter().filter(|t| !matches!(t, Tok::Comment(_)));
+    match (words.next(), words.next()) {
+        (Some(first), next) if next != Some(&Tok::Eq) => {
+            value_text(first).map(|v| v.to_ascii_lowercase())
+        }
+        _ => None,
+    }
 }
 
 /// `method[/version]=result [reason=value] [ptype.property=value …]` with comments.
@@ -473,11 +502,11 @@ fn trust(
     if same_server(authserv_id, receiver) {
         if below_boundary {
             return (
-                true,
+                false,
                 Some(format!(
-                    "written by the receiver ({authserv_id}) but placed below its Received \
-                     header: trusted only if the receiver strips incoming {} headers",
-                    h.name
+                    "names the receiver ({authserv_id}) but sits below its Received header: it \
+                     came with the message, so it could be forged by the sender (RFC 8601 §5: \
+                     receivers should remove such headers)"
                 )),
             );
         }
@@ -772,6 +801,38 @@ mod tests {
     }
 
     #[test]
+    fn values_may_contain_equals_signs() {
+        let ar = p(
+            "mx.example.net; spf=pass smtp.mailfrom=dev-bounces+bob=example.net@lists.example.org;
+            dkim=pass header.d=example.com header.b=gWowy+2N=",
+        );
+        assert_eq!(
+            prop(&get(&ar, "spf").properties, "smtp.mailfrom"),
+            Some("dev-bounces+bob=example.net@lists.example.org")
+        );
+        assert_eq!(
+            prop(&get(&ar, "dkim").properties, "header.b"),
+            Some("gWowy+2N=")
+        );
+        let ar =
+            p("x; dmarc=fail reason=\"arc override\" (p=reject dis=none) header.from=example.com");
+        assert_eq!(get(&ar, "dmarc").reason.as_deref(), Some("arc override"));
+    }
+
+    #[test]
+    fn authserv_id_survives_a_damaged_header() {
+        assert_eq!(
+            authserv_id_of("mx.example.net; spf=pass x").as_deref(),
+            Some("mx.example.net")
+        );
+        assert_eq!(authserv_id_of("spf=pass smtp.mailfrom=a"), None);
+        assert_eq!(
+            authserv_id_of("mx.example.net; spf=pass").as_deref(),
+            Some("mx.example.net")
+        );
+    }
+
+    #[test]
     fn malformed_headers_are_errors_not_panics() {
         for v in [
             "",
@@ -854,9 +915,9 @@ body
         assert!(by_header(1).all(|x| x.trusted && x.note.is_none()));
         // Received-SPF whose comment names the receiver: trusted.
         assert!(by_header(2).all(|x| x.trusted && x.method == "spf"));
-        // Receiver's name, but below its Received header: trusted with a warning note.
+        // Receiver's name, but below its Received header: came with the message.
         let low: Vec<_> = by_header(4).collect();
-        assert!(low[0].trusted);
+        assert!(!low[0].trusted);
         assert!(
             low[0]
                 .note

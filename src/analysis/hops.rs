@@ -12,7 +12,8 @@ use mail_parser::DateTime;
 
 use super::Options;
 use super::compare::{
-    AuthResultsHeader, parse_authentication_results, parse_received_spf, recorded_client_ip,
+    AuthResultsHeader, authserv_id_of, parse_authentication_results, parse_received_spf,
+    recorded_client_ip,
 };
 use super::model::{Envelope, Header, Hop, Severity, Source, Warning};
 
@@ -580,16 +581,17 @@ pub fn same_server(a: &str, b: &str) -> bool {
     }
 }
 
-/// The topmost Authentication-Results header that parses, with its index.
+/// The topmost Authentication-Results header with its index, parsed (or, when it does not parse,
+/// with only the authserv-id that could be read: a lower header is never taken in its place).
 fn topmost_auth_results(headers: &[Header]) -> Option<(usize, AuthResultsHeader)> {
-    headers
+    let h = headers
         .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("authentication-results"))
-        .find_map(|h| {
-            parse_authentication_results(&h.value)
-                .ok()
-                .map(|ar| (h.index, ar))
-        })
+        .find(|h| h.name.eq_ignore_ascii_case("authentication-results"))?;
+    let ar = parse_authentication_results(&h.value).unwrap_or_else(|_| AuthResultsHeader {
+        authserv_id: authserv_id_of(&h.value).unwrap_or_default(),
+        ..Default::default()
+    });
+    Some((h.index, ar))
 }
 
 /// The client IP the topmost A-R or Received-SPF recorded (for receivers, like Microsoft's, whose
@@ -618,10 +620,28 @@ fn receiver_hop(hops: &[Hop], receiver: &str) -> Option<usize> {
             .is_some_and(|b| same_server(b, receiver))
     };
     let mut i = hops.iter().position(owned)?;
-    while hops.get(i + 1).is_some_and(owned) {
+    // Only walk past a hop whose client is the receiver's own machine: a public client that is
+    // not the receiver's is the boundary, whatever Received lines (forgeable) lie below it.
+    while internal_client(&hops[i], receiver) && hops.get(i + 1).is_some_and(owned) {
         i += 1;
     }
     Some(i)
+}
+
+/// Whether a hop's client is the receiver's own relay: a private/loopback address, or a reverse
+/// DNS or HELO name that belongs to the receiver.
+fn internal_client(hop: &Hop, receiver: &str) -> bool {
+    let private_ip = hop
+        .from_ip
+        .as_deref()
+        .and_then(|s| s.parse::<IpAddr>().ok())
+        .and_then(ip_range)
+        .is_some_and(|(code, _)| code == "hop-private-ip");
+    let named = [&hop.from_rdns, &hop.helo]
+        .into_iter()
+        .flatten()
+        .any(|n| n.eq_ignore_ascii_case("localhost") || same_server(n, receiver));
+    private_ip || named
 }
 
 /// Decides the trust boundary and reconstructs the SMTP envelope the receiving server saw.
@@ -786,9 +806,14 @@ pub fn reconstruct_envelope(
                 if let Ok(addr) = ip.parse::<IpAddr>()
                     && let Some((code, words)) = ip_range(addr)
                 {
+                    let documentation = code == "hop-documentation-ip";
                     warnings.push(warning(
-                        Severity::Warning,
-                        if code == "hop-documentation-ip" {
+                        if documentation {
+                            Severity::Info
+                        } else {
+                            Severity::Warning
+                        },
+                        if documentation {
                             "client-ip-documentation"
                         } else {
                             "client-ip-private"
@@ -1353,6 +1378,36 @@ body
         assert!(!same_server("receiver.example", "sender.example"));
         assert!(!same_server("10.0.0.1", "10.0.0.2"));
         assert!(!same_server("", "x.example"));
+    }
+
+    #[test]
+    fn forged_received_below_a_public_client_does_not_move_the_boundary() {
+        let text = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=example.com\n\
+                    Received: from smtp.example.com (unknown [203.0.113.23]) by mx.example.net \
+                    (Postfix) with ESMTP id B; Tue, 17 Nov 2026 08:52:34 +0000\n\
+                    Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=example.com\n\
+                    Received: from smtp.example.com (smtp.example.com [192.0.2.25]) by \
+                    mx.example.net (Postfix) with ESMTPS id A; Tue, 17 Nov 2026 08:52:31 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+        assert_eq!(env.client_ip.as_deref(), Some("203.0.113.23"));
+    }
+
+    #[test]
+    fn unparsable_topmost_auth_results_still_names_the_receiver() {
+        let text = "Authentication-Results: mx.example.net; spf=pass (unclosed comment\n\
+                    Received: from a.example (a.example [198.51.100.1]) by mx.example.net; \
+                    Tue, 17 Nov 2026 08:52:34 +0000\n\
+                    Authentication-Results: lists.example.org; spf=pass\n\
+                    Received: from b.example (b.example [198.51.100.2]) by mail.lists.example.org; \
+                    Tue, 17 Nov 2026 08:52:30 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.receiver.as_deref(), Some("mx.example.net"));
+        assert_eq!(env.boundary_hop, Some(0));
     }
 
     #[test]
