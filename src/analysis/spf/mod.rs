@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{MessageAuthenticator, SpfResult};
 
-use super::{AuthResult, Envelope, Outcome, SpfCheck, SpfChecks, Step};
+use super::{AuthResult, Envelope, Fact, Outcome, SpfCheck, SpfChecks, Step};
 use crate::dns::Dns;
 
 pub use eval::{MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS};
@@ -34,11 +34,40 @@ pub async fn check_spf_at(
     envelope: &Envelope,
     now: Option<i64>,
 ) -> SpfChecks {
-    let (mail_from, helo) = tokio::join!(
+    let (mut mail_from, mut helo) = tokio::join!(
         mail_from_check(dns, auth, envelope, now),
         helo_check(dns, auth, envelope, now)
     );
+    cite_sources(
+        &mut mail_from,
+        envelope,
+        &["client_ip", "mail_from", "spf_mail_from"],
+    );
+    cite_sources(&mut helo, envelope, &["client_ip", "helo"]);
     SpfChecks { mail_from, helo }
+}
+
+/// Points the first step at the headers the checked identity and IP were read from, so a reader
+/// can see where the inputs came from.
+fn cite_sources(check: &mut SpfCheck, envelope: &Envelope, fields: &[&str]) {
+    let Some(first) = check.steps.first_mut() else {
+        return;
+    };
+    for source in envelope
+        .sources
+        .iter()
+        .filter(|s| fields.contains(&s.field.as_str()))
+    {
+        if let Some(index) = source.header_index
+            && !first.headers.contains(&index)
+        {
+            first.headers.push(index);
+        }
+        first.facts.push(Fact {
+            name: format!("{}_source", source.field),
+            value: format!("{} ({})", source.text, source.how),
+        });
+    }
 }
 
 /// One check_host() run, traced. `receiver` is the %{r} macro value.

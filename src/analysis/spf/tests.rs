@@ -404,9 +404,29 @@ async fn both_identities_are_compared_with_mail_auth() {
         helo: Some("mail.example.com".into()),
         spf_mail_from: Some("bounce@example.com".into()),
         receiver: Some("mx.example.net".into()),
+        sources: vec![
+            crate::analysis::Source {
+                field: "client_ip".into(),
+                header_index: Some(3),
+                text: "198.51.100.7".into(),
+                how: "from-clause of the boundary Received".into(),
+            },
+            crate::analysis::Source {
+                field: "mail_from".into(),
+                header_index: Some(0),
+                text: "<bounce@example.com>".into(),
+                how: "Return-Path".into(),
+            },
+        ],
         ..Default::default()
     };
     let checks = check_spf(&dns, &responder.authenticator(), &envelope).await;
+    assert_eq!(checks.mail_from.steps[0].headers, vec![3, 0]);
+    assert_eq!(checks.helo.steps[0].headers, vec![3]);
+    assert_eq!(
+        fact(&checks.helo.steps[0], "client_ip_source"),
+        Some("198.51.100.7 (from-clause of the boundary Received)")
+    );
     assert_eq!(checks.mail_from.identity, "mail_from");
     assert_eq!(checks.mail_from.result, AuthResult::SoftFail);
     assert_eq!(checks.mail_from.matched.as_deref(), Some("~all"));
