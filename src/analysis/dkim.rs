@@ -512,7 +512,7 @@ pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     if symbols % 4 == 1 {
         return Err("truncated (length is not a multiple of 4)".into());
     }
-    if padding > 2 || (padding > 0 && (symbols + padding) % 4 != 0) {
+    if padding > 2 || (padding > 0 && !(symbols + padding).is_multiple_of(4)) {
         return Err("wrong '=' padding".into());
     }
     Ok(out)
@@ -796,9 +796,12 @@ pub(crate) fn body_hash(
 
 /// One hash per (canonicalization, hash, l=), so several signatures over a big body cost one pass
 /// each kind.
+/// (canonicalization, hash algorithm, l=) of one body hash.
+type BodyHashKey = (u8, u8, Option<u64>);
+
 #[derive(Default)]
 pub(crate) struct BodyHashCache {
-    entries: Vec<((u8, u8, Option<u64>), BodyDigest)>,
+    entries: Vec<(BodyHashKey, BodyDigest)>,
 }
 
 impl BodyHashCache {
@@ -2010,8 +2013,10 @@ mod tests {
         Hello Bob,\r\n\
         see you at noon.\r\n";
 
+    type Signer = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
     struct TestKey {
-        signer: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+        signer: Signer,
         record: String,
     }
 
