@@ -495,7 +495,7 @@ pub enum Discovery {
     Multiple { domain: String, count: usize },
     Found {
         domain: String,
-        record: DmarcRecord,
+        record: Box<DmarcRecord>,
         /// True when the record is the From domain's own.
         is_author: bool,
         /// How it was found, in words.
@@ -782,7 +782,7 @@ fn discover(walk: &TreeWalk, org: Option<&str>) -> Discovery {
         LevelRecord::One(r) => {
             return Discovery::Found {
                 domain: first.name.clone(),
-                record: r.clone(),
+                record: Box::new(r.clone()),
                 is_author: true,
                 via: format!("the From domain {} itself", first.name),
             };
@@ -805,7 +805,7 @@ fn discover(walk: &TreeWalk, org: Option<&str>) -> Discovery {
             LevelRecord::One(r) => {
                 return Discovery::Found {
                     domain: level.name.clone(),
-                    record: r.clone(),
+                    record: Box::new(r.clone()),
                     is_author: false,
                     via: format!("the organizational domain {}", level.name),
                 };
@@ -827,7 +827,7 @@ fn discover(walk: &TreeWalk, org: Option<&str>) -> Discovery {
     {
         Some(level) => Discovery::Found {
             domain: level.name.clone(),
-            record: level.dmarc_record().cloned().unwrap_or_default(),
+            record: Box::new(level.dmarc_record().cloned().unwrap_or_default()),
             is_author: false,
             via: format!(
                 "the public suffix domain {} (no record at the organizational domain)",
@@ -953,6 +953,21 @@ pub async fn evaluate(
     (alignment, check)
 }
 
+/// Points the steps that read the From domain at its header (`headers::from_domain` knows which
+/// header it was): the From-domain alignment step, and every DMARC step until the verdict.
+pub fn attach_from_header(alignment: &mut Alignment, check: &mut DmarcCheck, header_index: usize) {
+    if let Some(step) = alignment.steps.first_mut() {
+        *step = step.clone().header(header_index);
+    }
+    for step in check.steps.iter_mut() {
+        let is_verdict = step.title.starts_with("Result:");
+        *step = step.clone().header(header_index);
+        if is_verdict {
+            break;
+        }
+    }
+}
+
 fn no_from_domain(written: Option<&str>) -> (Alignment, DmarcCheck) {
     let why = match written {
         Some(w) => format!("The From domain {w:?} is not a valid domain name."),
@@ -997,7 +1012,7 @@ async fn evaluate_with_lookup(
     dkim: &[DkimCheck],
 ) -> (Alignment, DmarcCheck) {
     let record = match &lookup.discovery {
-        Discovery::Found { record, .. } if record.fatal_error().is_none() => Some(record),
+        Discovery::Found { record, .. } if record.fatal_error().is_none() => Some(record.as_ref()),
         _ => None,
     };
     let aspf = record.map(DmarcRecord::aspf).unwrap_or_default();
@@ -1990,6 +2005,21 @@ mod tests {
         let (a, d) = run(&dns, "example.com", &SpfChecks::default(), &[bad]).await;
         assert!(a.dkim.candidates.is_empty());
         assert_eq!(d.result, AuthResult::Fail);
+    }
+
+    #[tokio::test]
+    async fn from_header_is_attached_to_the_steps_that_read_it() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let (mut a, mut d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        attach_from_header(&mut a, &mut d, 7);
+        assert_eq!(a.steps[0].headers, [7]);
+        assert!(d.steps[0].headers.contains(&7));
+        assert!(
+            d.steps.last().is_some_and(|s| s.headers.is_empty()),
+            "not the disposition"
+        );
     }
 
     #[test]
