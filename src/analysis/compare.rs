@@ -605,14 +605,14 @@ pub fn compare(
             }
             "dkim" => match dkim_for(r, dkim) {
                 Some(c) => (Some(c.result), c.reason.clone()),
+                // `dkim=none` (not signed) and no signature now: the same finding.
+                None if dkim.is_empty() && r.result == "none" => (Some(AuthResult::None), None),
                 None => {
                     let what = prop(&r.properties, "header.d")
                         .or_else(|| prop(&r.properties, "header.i"))
-                        .unwrap_or("?");
-                    add_note(
-                        r,
-                        format!("no DKIM-Signature for {what} was found to verify now"),
-                    );
+                        .map(|w| format!("DKIM-Signature for {w}"))
+                        .unwrap_or_else(|| "matching DKIM-Signature".into());
+                    add_note(r, format!("no {what} was found to verify now"));
                     continue;
                 }
             },
@@ -627,6 +627,24 @@ pub fn compare(
         let recorded = AuthResult::parse(&r.result);
         let words = match recorded {
             Some(rec) if rec == ours => None,
+            // Verifiers word a signature that does not verify differently (mail-auth records a
+            // body-hash mismatch as neutral, an expired one as fail or permerror): same finding.
+            Some(rec)
+                if r.method == "dkim" && dkim_not_verified(rec) && dkim_not_verified(ours) =>
+            {
+                add_note(
+                    r,
+                    format!(
+                        "dkim={} at receipt, {ours} now: both say the signature does not verify{}",
+                        r.result,
+                        reason
+                            .as_deref()
+                            .map(|x| format!(" ({x})"))
+                            .unwrap_or_default()
+                    ),
+                );
+                None
+            }
             Some(_) => Some(match (r.method.as_str(), r.result.as_str(), ours) {
                 ("dkim", "pass", AuthResult::Fail | AuthResult::PermError) => format!(
                     "dkim=pass at receipt, does not verify now{}",
@@ -672,6 +690,13 @@ pub fn compare(
             }
         }
     }
+}
+
+fn dkim_not_verified(r: AuthResult) -> bool {
+    matches!(
+        r,
+        AuthResult::Fail | AuthResult::Neutral | AuthResult::PermError | AuthResult::Policy
+    )
 }
 
 fn add_note(r: &mut RecordedResult, text: String) {
@@ -1025,6 +1050,51 @@ body
         compare(&mut r, &spf, &dkim, &arc, &dmarc);
         assert_eq!(r[0].ours, Some(AuthResult::None));
         assert_eq!(r[0].agreement, Agreement::Agree);
+    }
+
+    fn one(method: &str, result: &str, props: &[(&str, &str)]) -> Vec<RecordedResult> {
+        vec![RecordedResult {
+            header_index: 0,
+            header_name: "Authentication-Results".into(),
+            authserv_id: Some("mx.example.org".into()),
+            trusted: true,
+            method: method.into(),
+            result: result.into(),
+            reason: None,
+            properties: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            comment: None,
+            ours: None,
+            agreement: Agreement::NotCompared,
+            note: None,
+        }]
+    }
+
+    #[test]
+    fn dkim_none_agrees_with_no_signature() {
+        let mut r = one("dkim", "none", &[]);
+        let (spf, _, arc, dmarc) = checks();
+        compare(&mut r, &spf, &[], &arc, &dmarc);
+        assert_eq!(
+            (r[0].ours, r[0].agreement),
+            (Some(AuthResult::None), Agreement::Agree)
+        );
+    }
+
+    #[test]
+    fn dkim_neutral_and_fail_both_mean_not_verified() {
+        let mut r = one("dkim", "neutral", &[("header.d", "sender.example")]);
+        let (spf, dkim, arc, dmarc) = checks();
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(r[0].agreement, Agreement::Agree);
+        assert!(
+            r[0].note
+                .as_deref()
+                .unwrap()
+                .contains("both say the signature does not verify")
+        );
     }
 
     #[test]
