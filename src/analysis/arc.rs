@@ -1432,6 +1432,33 @@ mod tests {
         assert!(parse_seal(&tags).err().unwrap().contains("cv=maybe"));
     }
 
+    #[test]
+    fn check_arc_future_is_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let dns = Dns::from_snapshot(Snapshot::new());
+        let auth = MessageAuthenticator::new(Default::default(), Default::default()).unwrap();
+        let fut = check_arc(b"", &[], &dns, &auth, 0);
+        assert_send(&fut);
+    }
+
+    #[tokio::test]
+    async fn hostile_arc_headers_fail_without_panicking() {
+        for headers in [
+            "ARC-Seal: i=0; cv=none\r\n",
+            "ARC-Authentication-Results: i=99999999999999999999999; x\r\n",
+            "ARC-Message-Signature: ;;\r\nARC-Seal: \u{e9}=\u{e9}\r\n",
+            "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=x.org; s=s; b=AAAA\r\n\
+             ARC-Message-Signature: i=1; a=rsa-sha256; d=x.org; s=s; h=; bh=AAAA; b=AAAA\r\n\
+             ARC-Authentication-Results: i=1\r\n",
+            "ARC-Seal: i=2; a=rsa-sha256; cv=pass; d=x.org; s=s; b=AAAA\r\n",
+        ] {
+            let raw = format!("{headers}{MESSAGE}");
+            let c = check(&raw, &[], NOW).await;
+            assert_eq!(c.result, AuthResult::Fail, "{headers}: {:?}", c.reason);
+            assert!(c.reason.is_some());
+        }
+    }
+
     #[tokio::test]
     async fn no_arc_headers_is_none() {
         let c = check(MESSAGE, &[], NOW).await;

@@ -2469,6 +2469,41 @@ mod tests {
         assert_ne!(c.result, AuthResult::Pass);
     }
 
+    #[tokio::test]
+    async fn hostile_signatures_are_permerrors_not_panics() {
+        let mut raw: Vec<u8> = Vec::new();
+        for value in [
+            "",
+            ";;;;",
+            "=",
+            "\u{e9}=\u{e9}; b=\u{e9}",
+            "v=1; a=rsa-sha256; d=b\u{fc}cher.example; s=s\u{e9}l; h=from; bh=AAAA; b=AAAA",
+            "v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=AAAA; b=AAAA; \
+             l=99999999999999999999999",
+            "v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=AAAA; b=AAAA; \
+             t=18446744073709551615; x=18446744073709551615",
+            "v=1; a=rsa-sha256; d=..; s=s; h=from; bh=AAAA; b=A=A=",
+            "v=1; a=ed25519-sha256; d=example.com; s=s; h=from; bh=AAAA; b=AAAA; i==FF=G",
+        ] {
+            raw.extend_from_slice(format!("DKIM-Signature: {value}\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"DKIM-Signature: v=1; d=\xff\xfe; b=\x80\r\n");
+        raw.extend_from_slice(MESSAGE.as_bytes());
+        let dns = Dns::from_snapshot(Snapshot::new());
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let split = split_headers(&raw);
+        let checks = check_dkim(&raw, &split.headers, &dns, &responder.authenticator(), NOW).await;
+        assert_eq!(checks.len(), 10);
+        for c in &checks {
+            assert_ne!(c.result, AuthResult::Pass, "{:?}", c.reason);
+            assert!(c.reason.is_some());
+            assert_eq!(
+                c.steps.last().map(|s| s.title.as_str()),
+                Some("Cross-check with mail-auth")
+            );
+        }
+    }
+
     #[test]
     fn check_dkim_future_is_send() {
         fn assert_send<T: Send>(_: &T) {}
