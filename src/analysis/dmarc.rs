@@ -662,6 +662,7 @@ pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
                 .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT))
                 .fact("record_domain", domain.clone()),
             );
+            steps.push(tags_step(&record_tags(record), domain));
             if record.fatal_error().is_none() {
                 let needs_existence = !*is_author
                     && record.p.is_some()
@@ -908,16 +909,15 @@ pub fn choose_policy(
         }
     }
     let tag = if record.sp.is_some() { "sp" } else { "p" };
-    let exists_words = match existence.and_then(|e| e.exists) {
-        Some(true) => " that exists",
-        _ => "",
+    let kind = match existence.and_then(|e| e.exists) {
+        Some(true) => "an existing subdomain",
+        _ => "a subdomain",
     };
     PolicyChoice {
         policy: Some(sp),
         tag,
         why: format!(
-            "{from} is a subdomain{exists_words} of {record_domain}, whose record applies to it: \
-             {sp_words}."
+            "{from} is {kind} of {record_domain}, whose record applies to it: {sp_words}."
         ),
     }
 }
@@ -1248,7 +1248,6 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
     check.record_domain = Some(domain.clone());
     check.record = Some(record.raw.clone());
     check.tags = record_tags(&record);
-    steps.push(tags_step(&check.tags, &domain));
     if let Some(fatal) = record.fatal_error() {
         check.result = AuthResult::PermError;
         check.disposition = Some("none".into());
