@@ -1118,4 +1118,26 @@ body
         assert_eq!(r[0].ours, Some(AuthResult::Fail));
         assert_eq!(r[0].agreement, Agreement::Agree);
     }
+
+    #[test]
+    fn random_text_never_panics() {
+        // A small deterministic generator over the characters the grammar cares about.
+        let alphabet: Vec<char> = "ab=;()\"\\. @:/<>\té1".chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let len = (seed % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = parse_authentication_results(&text);
+            let _ = parse_received_spf(&text);
+            let _ = authserv_id_of(&text);
+            let _ = split_arc_instance(&text);
+        }
+    }
 }

@@ -811,4 +811,39 @@ mod tests {
         assert_eq!(f.domain, None);
         assert!(f.error.unwrap().contains("domain literal"));
     }
+
+    #[test]
+    fn random_bytes_never_panic_and_spans_stay_exact() {
+        let alphabet: &[u8] = b"From: a@b.example\r\n \t:\xff\xc3(\"<>,;@";
+        let mut seed = 0xdead_beef_cafe_f00du64;
+        for _ in 0..2000 {
+            let len = (seed % 80) as usize;
+            let raw: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let p = split_headers(&raw);
+            for h in &p.headers {
+                let span = &raw[h.offset..h.offset + h.length];
+                assert_eq!(String::from_utf8_lossy(span), h.raw);
+            }
+            let _ = from_domain(&p.headers);
+        }
+    }
+
+    #[test]
+    fn large_body_is_not_read_into_headers() {
+        let mut raw = b"From: a@example.com\r\nSubject: big\r\n\r\n".to_vec();
+        let body_start = raw.len();
+        raw.extend(std::iter::repeat_n(b'x', 16 << 20));
+        let p = split_headers(&raw);
+        assert_eq!(p.body_offset, Some(body_start));
+        assert_eq!(p.headers.len(), 2);
+        let header_bytes: usize = p.headers.iter().map(|h| h.raw.len() + h.value.len()).sum();
+        assert!(header_bytes < 100);
+    }
 }

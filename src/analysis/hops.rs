@@ -1424,4 +1424,26 @@ body
         assert_eq!(env.boundary_hop, Some(1));
         assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
     }
+
+    #[test]
+    fn random_received_text_never_panics() {
+        let alphabet: Vec<char> = "afromby withidfor[]()<>;:.=@ \t1é\\\"IPv6"
+            .chars()
+            .collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let len = (seed % 60) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = parse_received(0, &text);
+            let _ = parse_ip_literal(&text);
+            let _ = same_server(&text, "mx.example.org");
+        }
+    }
 }
