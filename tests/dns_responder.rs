@@ -670,16 +670,42 @@ mod live {
 
     #[tokio::test]
     async fn live_cache_is_off_so_every_question_reaches_the_server() {
+        use mailsleuth::dns::DnsBackend;
         let upstream_dns = Dns::from_snapshot(snapshot());
         let upstream = Responder::start(upstream_dns.clone()).await.unwrap();
-        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        let live = LiveBackend::new(Some(upstream.addr()), Duration::from_secs(3)).unwrap();
         for _ in 0..3 {
-            dns.query("example.com", RecordType::TXT).await;
-            dns.query("gone.example.com", RecordType::TXT).await;
+            live.lookup(&QueryKey::new("example.com", RecordType::TXT))
+                .await;
+            live.lookup(&QueryKey::new("gone.example.com", RecordType::TXT))
+                .await;
         }
         let seen = upstream_dns.evidence();
         assert_eq!(entry(&seen, "example.com", RecordType::TXT).count, 3);
         assert_eq!(entry(&seen, "gone.example.com", RecordType::TXT).count, 3);
+    }
+
+    #[tokio::test]
+    async fn one_handle_asks_the_server_once_per_question() {
+        // Repeats within one analysis get the first answer, so every verifier sees the same.
+        let upstream_dns = Dns::from_snapshot(snapshot());
+        let upstream = Responder::start(upstream_dns.clone()).await.unwrap();
+        let dns = live_dns(upstream.addr(), Duration::from_secs(3));
+        let (a, b) = tokio::join!(
+            dns.query("example.com", RecordType::TXT),
+            dns.query("EXAMPLE.com.", RecordType::TXT)
+        );
+        let c = dns.query("example.com", RecordType::TXT).await;
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(
+            entry(&dns.evidence(), "example.com", RecordType::TXT).count,
+            3
+        );
+        assert_eq!(
+            entry(&upstream_dns.evidence(), "example.com", RecordType::TXT).count,
+            1
+        );
     }
 
     #[tokio::test]

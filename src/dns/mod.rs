@@ -6,6 +6,7 @@
 //! Backends: snapshot replay (`snapshot.rs`, no packet leaves the machine), live (`live.rs`,
 //! hickory-resolver) and recording (live, with the answers saved as a snapshot afterwards).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::pin::Pin;
@@ -279,10 +280,17 @@ pub trait DnsBackend: Send + Sync {
 }
 
 /// The logging handle every verifier uses. Cheap to clone; clones share the log.
+///
+/// Within one handle a question (name and type) is put to the backend once: repeats, also
+/// concurrent ones, get that first answer and raise its count. Every verifier of an analysis
+/// therefore sees the same data, and the evidence entry is exactly what each of them saw (a
+/// live answer that changed between two asks could otherwise decide two verdicts differently
+/// with only one of them shown). Build a new handle to ask afresh.
 #[derive(Clone)]
 pub struct Dns {
     backend: Arc<dyn DnsBackend>,
     log: Arc<Mutex<Vec<DnsEvidence>>>,
+    answers: Arc<Mutex<HashMap<QueryKey, Arc<tokio::sync::OnceCell<DnsAnswer>>>>>,
 }
 
 impl Dns {
@@ -290,6 +298,7 @@ impl Dns {
         Dns {
             backend,
             log: Arc::new(Mutex::new(Vec::new())),
+            answers: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -302,21 +311,19 @@ impl Dns {
         self.backend.timeout()
     }
 
-    /// Asks the backend and logs the query as evidence (one entry per distinct name and type,
-    /// created as `pending` before the backend is asked, so a UI can show what is in flight).
+    /// Answers a question and logs it as evidence: one entry per distinct name and type,
+    /// created as `pending` before the backend is asked (so a UI can show what is in flight),
+    /// with `count` raised on every ask. Only the first ask reaches the backend.
     pub async fn query(&self, name: &str, rtype: RecordType) -> DnsAnswer {
         let key = QueryKey::new(name, rtype);
         let source = self.backend.source();
-        let first = {
+        {
             let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
             match log
                 .iter_mut()
                 .find(|e| e.name == key.name && e.rtype == key.rtype)
             {
-                Some(entry) => {
-                    entry.count += 1;
-                    false
-                }
+                Some(entry) => entry.count += 1,
                 None => {
                     let id = log.len();
                     log.push(DnsEvidence {
@@ -333,29 +340,37 @@ impl Dns {
                         error: None,
                         records: Vec::new(),
                     });
-                    true
                 }
             }
-        };
+        }
+        let cell = self
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        // If the first asker gives up mid-way (its future dropped), the next one asks instead.
+        cell.get_or_init(|| self.ask_backend(&key)).await.clone()
+    }
+
+    /// The one backend lookup of a question, recorded in its evidence entry.
+    async fn ask_backend(&self, key: &QueryKey) -> DnsAnswer {
         let started = Instant::now();
-        let answer = self.backend.lookup(&key).await;
+        let answer = self.backend.lookup(key).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = log
             .iter_mut()
             .find(|e| e.name == key.name && e.rtype == key.rtype)
         {
-            // The first answer is the evidence; a later identical question reuses the entry, but
-            // a pending entry (first still in flight) takes whichever answer lands first.
-            if first || entry.outcome == DnsOutcome::Pending {
-                entry.outcome = answer.outcome;
-                entry.answers = answer.records.iter().map(Record::display).collect();
-                entry.records = answer.records.clone();
-                entry.ttl = answer.ttl;
-                entry.elapsed_ms = elapsed_ms;
-                entry.cname_chain = answer.cname_chain.clone();
-                entry.error = answer.error.clone();
-            }
+            entry.outcome = answer.outcome;
+            entry.answers = answer.records.iter().map(Record::display).collect();
+            entry.records = answer.records.clone();
+            entry.ttl = answer.ttl;
+            entry.elapsed_ms = elapsed_ms;
+            entry.cname_chain = answer.cname_chain.clone();
+            entry.error = answer.error.clone();
         }
         answer
     }
