@@ -546,6 +546,47 @@ fn dkim_b_tag(c: &DkimCheck) -> Option<&str> {
         .map(|t| t.value.as_str())
 }
 
+/// When the recorded SPF result was for another identity or client IP than ours, say so: the two
+/// verdicts then answer different questions.
+fn spf_identity_difference(r: &RecordedResult, ours: &SpfCheck) -> Option<String> {
+    let domain_of = |s: &str| {
+        s.trim_matches(['<', '>'])
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+    };
+    let mut diffs = Vec::new();
+    let recorded_id = ["smtp.mailfrom", "envelope-from", "smtp.helo", "helo"]
+        .iter()
+        .find_map(|k| prop(&r.properties, k).filter(|v| !v.is_empty()));
+    if let (Some(rec), Some(now)) = (
+        recorded_id,
+        ours.domain.as_deref().or(ours.sender.as_deref()),
+    ) && domain_of(rec) != domain_of(now)
+    {
+        diffs.push(format!("recorded for {rec}, checked now for {now}"));
+    }
+    let mr = MethodResult {
+        properties: r.properties.clone(),
+        comment: r.comment.clone(),
+        ..Default::default()
+    };
+    if let (Some(rec_ip), Some(now_ip)) = (
+        recorded_client_ip(&mr),
+        ours.client_ip
+            .as_deref()
+            .and_then(|s| s.parse::<std::net::IpAddr>().ok()),
+    ) && rec_ip != now_ip
+    {
+        diffs.push(format!(
+            "recorded for client IP {rec_ip}, checked now for {now_ip}"
+        ));
+    }
+    (!diffs.is_empty()).then(|| diffs.join("; "))
+}
+
 fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
@@ -601,6 +642,9 @@ pub fn compare(
         let (ours, reason): (Option<AuthResult>, Option<String>) = match r.method.as_str() {
             "spf" => {
                 let c = spf_for(r, spf);
+                if let Some(diff) = spf_identity_difference(r, c) {
+                    add_note(r, diff);
+                }
                 (Some(c.result), c.explanation.clone())
             }
             "dkim" => match dkim_for(r, dkim) {
@@ -1070,6 +1114,32 @@ body
             agreement: Agreement::NotCompared,
             note: None,
         }]
+    }
+
+    #[test]
+    fn spf_for_another_identity_or_ip_is_noted() {
+        let mut r = one(
+            "spf",
+            "pass",
+            &[
+                ("smtp.mailfrom", "a@other.example"),
+                ("smtp.remote-ip", "192.0.2.7"),
+            ],
+        );
+        let (mut spf, dkim, arc, dmarc) = checks();
+        spf.mail_from.sender = Some("a@sender.example".into());
+        spf.mail_from.domain = Some("sender.example".into());
+        spf.mail_from.client_ip = Some("192.0.2.8".into());
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        let note = r[0].note.as_deref().unwrap();
+        assert!(
+            note.contains("recorded for a@other.example, checked now for sender.example"),
+            "{note}"
+        );
+        assert!(
+            note.contains("client IP 192.0.2.7, checked now for 192.0.2.8"),
+            "{note}"
+        );
     }
 
     #[test]
