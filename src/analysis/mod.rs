@@ -83,7 +83,7 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     };
 
     let (spf_checks, dkim_checks, arc_check, dmarc_lookup) = tokio::join!(
-        spf::check_spf(dns, &auth, &envelope),
+        spf::check_spf_at(dns, &auth, &envelope, Some(opts.now)),
         dkim::check_dkim(raw, &header_list, dns, &auth, opts.now),
         arc::check_arc(raw, &header_list, dns, &auth, opts.now),
         async {
