@@ -933,18 +933,41 @@ pub fn looks_like_message(text: &str) -> bool {
     }
 }
 
-/// Terminals send line breaks in a paste as CR; the message gets them back as line feeds.
+/// Terminals send the line breaks of a paste as CR: LF becomes CR, and CRLF becomes CR CR. The
+/// message gets line feeds back. When no LF survived and every run of CRs has even length, the
+/// text was CRLF and each pair is one line break; otherwise each lone CR is one.
 pub fn normalize_pasted(text: &str) -> String {
+    let crlf_origin = !text.contains('\n') && text.contains('\r') && cr_runs_all_even(text);
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\r' && chars.peek() != Some(&'\n') {
+        if c != '\r' {
+            out.push(c);
+        } else if crlf_origin {
+            chars.next();
             out.push('\n');
-            continue;
+        } else if chars.peek() == Some(&'\n') {
+            out.push('\r');
+        } else {
+            out.push('\n');
         }
-        out.push(c);
     }
     out
+}
+
+fn cr_runs_all_even(text: &str) -> bool {
+    let mut run = 0usize;
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c == '\r' {
+            run += 1;
+        } else {
+            if run % 2 == 1 {
+                return false;
+            }
+            run = 0;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -964,5 +987,14 @@ mod tests {
     #[test]
     fn lone_carriage_returns_become_line_feeds() {
         assert_eq!(normalize_pasted("a: b\rc: d\r\n\re"), "a: b\nc: d\r\n\ne");
+        assert_eq!(normalize_pasted("a: b\r\rc: d\r"), "a: b\n\nc: d\n");
+    }
+
+    #[test]
+    fn crlf_text_pasted_as_cr_pairs_keeps_its_lines() {
+        assert_eq!(
+            normalize_pasted("a: b\r\r\tc\r\r\r\rbody\r\r"),
+            "a: b\n\tc\n\nbody\n"
+        );
     }
 }
