@@ -446,7 +446,11 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
             .push("no date: nothing after the `;`".to_string()),
         Some(d) => {
             hop.date = Some(d.to_string());
-            match DateTime::parse_rfc822(d).filter(|dt| dt.is_valid()) {
+            // RFC 5322 dates; a few agents write RFC 3339 instead.
+            let parsed = DateTime::parse_rfc822(d)
+                .filter(|dt| dt.is_valid())
+                .or_else(|| DateTime::parse_rfc3339(d).filter(|dt| dt.is_valid()));
+            match parsed {
                 Some(dt) => hop.timestamp = Some(dt.to_timestamp()),
                 None => hop.anomalies.push(format!("unparsable date {d:?}")),
             }
@@ -1134,6 +1138,24 @@ mod tests {
                 .any(|w| w.code == "hop-bad-date" && w.header_index == Some(1))
         );
         assert_eq!(hops[0].delay_seconds, None);
+    }
+
+    #[test]
+    fn dates_in_other_usual_forms_parse() {
+        for (d, ts) in [
+            ("Mon, 13 Nov 2023 10:00:05 GMT", 1699869605),
+            ("13 Nov 23 10:00:05 -0000", 1699869605),
+            ("2023-11-13T10:00:05Z", 1699869605),
+        ] {
+            assert_eq!(
+                hop(&format!("by x.example; {d}")).timestamp,
+                Some(ts),
+                "{d}"
+            );
+        }
+        let h = hop("by x.example; Mon, 32 Foo 2023 99:99:99 +9999");
+        assert_eq!(h.timestamp, None);
+        assert!(h.anomalies.iter().any(|a| a.starts_with("unparsable date")));
     }
 
     #[test]
