@@ -21,6 +21,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use mail_auth::common::crypto::{DkimKey, Ed25519Key, RsaKey, Sha256, SigningKey};
+use mail_auth::common::headers::Writable;
 use mail_auth::dkim::Canonicalization;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Record, RecordType};
@@ -44,8 +45,9 @@ pub struct Expect {
     pub dkim: Vec<(&'static str, &'static str, &'static str)>,
     pub arc: &'static str,
     pub dmarc: &'static str,
-    /// The DMARC policy that applies (p, sp or np's value), `none` without a record.
-    pub policy: &'static str,
+    /// The DMARC policy that applies (p, sp or np's value); `none` when there is no record,
+    /// None when the record could not be fetched (temperror: no policy is known).
+    pub policy: Option<&'static str>,
     pub disposition: &'static str,
 }
 
@@ -187,6 +189,14 @@ impl TestKey {
             .sign(input)
             .map(|b| b64(&b))
             .map_err(|e| format!("signing failed: {e}"))
+    }
+
+    fn canonical_body_len(&self, body: &str) -> usize {
+        let mut canonical = Vec::new();
+        Canonicalization::Relaxed
+            .canonical_body(body.as_bytes(), 0)
+            .write(&mut canonical);
+        canonical.len()
     }
 
     fn body_hash(&self, body: &str) -> String {
@@ -442,9 +452,11 @@ fn dkim_sign(message: &Message, sig: &Dkim) -> Result<Signed, String> {
         value.push_str(&format!("; x={x}"));
     }
     if sig.body_length {
-        // The body has CRLF line ends and no trailing whitespace, so its relaxed canonical
-        // form has the same length as the raw bytes.
-        value.push_str(&format!("; l={}", message.body.len()));
+        // l= counts octets of the canonicalized body (RFC 6376 §3.5), not raw bytes.
+        value.push_str(&format!(
+            "; l={}",
+            sig.key.canonical_body_len(&message.body)
+        ));
     }
     value.push_str(&format!(
         ";\r\n\th={};\r\n\tbh={};\r\n\tb=",
@@ -1034,7 +1046,7 @@ fn clean_pass_dual_signed(keys: &Keys) -> Result<Scenario, String> {
             ],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -1101,7 +1113,7 @@ fn spf_softfail_unauthorized_ip() -> Result<Scenario, String> {
             dkim: vec![],
             arc: "none",
             dmarc: "fail",
-            policy: "none",
+            policy: Some("none"),
             disposition: "none",
         },
         message: m,
@@ -1217,7 +1229,7 @@ fn dkim_body_altered(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("example.com", "rsa2026", "fail")],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -1329,7 +1341,7 @@ fn dkim_key_revoked(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("example.org", "nw2025", "permerror")],
             arc: "none",
             dmarc: "pass",
-            policy: "none",
+            policy: Some("none"),
             disposition: "none",
         },
         message: m,
@@ -1416,15 +1428,17 @@ fn dkim_expired_signature(keys: &Keys) -> Result<Scenario, String> {
                 queue for 2 h 41 min (visible as the delay between the two Received hops), so at \
                 receipt the signature had expired. Evaluate `--now` at the receipt time: the \
                 signature is otherwise valid (body hash and header signature both check), and is \
-                reported as expired. SPF passes and aligns, so DMARC passes.",
+                reported as expired: permerror (RFC 6376 §6.1.1 \"PERMFAIL (signature expired)\"; \
+                mail-auth words it neutral). Evaluated as of today instead, it is just as expired. \
+                SPF passes and aligns, so DMARC passes.",
         now,
         expect: Expect {
             spf_mail_from: "pass",
             spf_helo: "pass",
-            dkim: vec![("example.com", "rsa2026", "fail")],
+            dkim: vec![("example.com", "rsa2026", "permerror")],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -1561,7 +1575,7 @@ fn third_party_esp_dkim_only(keys: &Keys) -> Result<Scenario, String> {
             ],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -1661,7 +1675,7 @@ fn lookalike_domain(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("paypa1.example", "default", "pass")],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -1731,7 +1745,7 @@ fn spoofed_from_dmarc_reject(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![],
             arc: "none",
             dmarc: "fail",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "reject",
         },
         message: m,
@@ -1953,7 +1967,7 @@ fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
             ],
             arc: "pass",
             dmarc: "fail",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "reject",
         },
         message: m,
@@ -2019,7 +2033,7 @@ fn subdomain_policy_sp() -> Result<Scenario, String> {
             dkim: vec![],
             arc: "none",
             dmarc: "fail",
-            policy: "quarantine",
+            policy: Some("quarantine"),
             disposition: "quarantine",
         },
         message: m,
@@ -2135,7 +2149,7 @@ fn spf_permerror_too_many_lookups(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("globex.example", "payroll", "pass")],
             arc: "none",
             dmarc: "pass",
-            policy: "quarantine",
+            policy: Some("quarantine"),
             disposition: "none",
         },
         message: m,
@@ -2232,7 +2246,7 @@ fn dns_timeout_temperror(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("initech.example", "s1", "temperror")],
             arc: "none",
             dmarc: "temperror",
-            policy: "none",
+            policy: None,
             disposition: "none",
         },
         message: m,
@@ -2301,7 +2315,7 @@ fn forged_authentication_results(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![],
             arc: "none",
             dmarc: "fail",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "reject",
         },
         message: m,
@@ -2387,7 +2401,7 @@ fn dkim_pass_then_key_rotated(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("example.org", "nw2026a", "fail")],
             arc: "none",
             dmarc: "pass",
-            policy: "none",
+            policy: Some("none"),
             disposition: "none",
         },
         message: m,
@@ -2499,7 +2513,7 @@ fn dkim_body_length_abused(keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![("example.com", "rsa2026", "pass")],
             arc: "none",
             dmarc: "pass",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "none",
         },
         message: m,
@@ -2562,7 +2576,7 @@ fn nonexistent_subdomain_np(_keys: &Keys) -> Result<Scenario, String> {
             dkim: vec![],
             arc: "none",
             dmarc: "fail",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "reject",
         },
         message: m,
@@ -2694,7 +2708,7 @@ fn arc_chain_list_then_forwarder(keys: &Keys) -> Result<Scenario, String> {
             ],
             arc: "pass",
             dmarc: "fail",
-            policy: "reject",
+            policy: Some("reject"),
             disposition: "reject",
         },
         message: m,
@@ -2778,7 +2792,7 @@ fn readme(scenarios: &[Scenario]) -> String {
             e.spf_helo,
             e.arc,
             e.dmarc,
-            e.policy,
+            e.policy.unwrap_or("—"),
             e.disposition,
             name = s.name,
             now = rfc3339(s.now),

@@ -106,14 +106,13 @@ fn every_committed_snapshot_loads() {
 }
 
 /// What mail-auth must say for a DKIM result word of ours: the signatures meant to verify must
-/// pass; revoked keys are permerror and DNS timeouts temperror; "fail" is anything but pass
-/// (mail-auth calls a body-hash mismatch or an expiry "neutral").
+/// pass and DNS timeouts are temperror; "fail" and "permerror" are anything but pass (mail-auth
+/// calls a body-hash mismatch or an expiry "neutral").
 fn mail_auth_agrees(expected: &str, got: &DkimResult) -> bool {
     match expected {
         "pass" => matches!(got, DkimResult::Pass),
-        "permerror" => matches!(got, DkimResult::PermError(_)),
         "temperror" => matches!(got, DkimResult::TempError(_)),
-        "fail" => !matches!(got, DkimResult::Pass),
+        "fail" | "permerror" => !matches!(got, DkimResult::Pass),
         _ => false,
     }
 }
