@@ -1026,13 +1026,14 @@ async fn evaluate_with_lookup(
     let mut not_considered = Vec::new();
     match (&spf.mail_from.domain, spf.mail_from.result) {
         (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
-            if let Some(domain) = align::alignment_domain(d) {
-                spf_idents.push(Identifier {
+            match align::alignment_domain(d) {
+                Some(domain) => spf_idents.push(Identifier {
                     method: "spf",
                     domain,
                     result: r,
                     header_index: None,
-                });
+                }),
+                None => not_considered.push(format!("SPF for {d:?} (not a valid domain name)")),
             }
         }
         (Some(d), r) => not_considered.push(format!("SPF for {d} ({r})")),
@@ -1041,13 +1042,14 @@ async fn evaluate_with_lookup(
     for check in dkim {
         match (&check.domain, check.result) {
             (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
-                if let Some(domain) = align::alignment_domain(d) {
-                    dkim_idents.push(Identifier {
+                match align::alignment_domain(d) {
+                    Some(domain) => dkim_idents.push(Identifier {
                         method: "dkim",
                         domain,
                         result: r,
                         header_index: Some(check.header_index),
-                    });
+                    }),
+                    None => not_considered.push(format!("DKIM d={d:?} (not a valid domain name)")),
                 }
             }
             (Some(d), r) => not_considered.push(format!("DKIM d={d} ({r})")),
@@ -1077,10 +1079,10 @@ async fn evaluate_with_lookup(
     );
     if !not_considered.is_empty() {
         alignment_steps.push(Step::new(
-            "Identifiers that did not pass",
+            "Identifiers not compared",
             Outcome::Skipped,
             format!(
-                "Only identifiers whose check passed can align: {} did not, so they are not \
+                "Only identifiers whose check passed (or could not tell) can align: {} — not \
                  compared.",
                 not_considered.join(", ")
             ),
