@@ -376,6 +376,47 @@ pub fn ip_range(ip: IpAddr) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// What the from-clause says is off about the client's identity: no reverse DNS, a HELO name
+/// that is not the reverse DNS name, a HELO address literal that is not the client's address.
+fn client_identity_anomalies(hop: &Hop, from: &ClauseText, ip: Option<IpAddr>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(ip) = ip else { return out };
+    let unknown = from.comments.iter().any(|c| {
+        c.split(|ch: char| ch.is_whitespace() || ch == '(' || ch == ')')
+            .any(|t| t.eq_ignore_ascii_case("unknown"))
+    });
+    if unknown
+        || from
+            .words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("unknown"))
+    {
+        out.push(format!(
+            "no reverse DNS name for {ip} (recorded as `unknown`)"
+        ));
+    }
+    match hop.helo.as_deref() {
+        Some(h) if h.starts_with('[') => {
+            if parse_ip_literal(h).is_some_and(|lit| lit != ip) {
+                out.push(format!(
+                    "HELO address literal {h} is not the client address {ip}"
+                ));
+            }
+        }
+        Some(h) => {
+            if let Some(rdns) = hop.from_rdns.as_deref()
+                && !same_server(h, rdns)
+            {
+                out.push(format!(
+                    "HELO name {h} does not match the reverse DNS name {rdns}"
+                ));
+            }
+        }
+        None => {}
+    }
+    out
+}
+
 /// Parses one Received value into a hop (delay, boundary flags and date checks against other hops
 /// are filled in by the callers).
 fn parse_received(header_index: usize, value: &str) -> Hop {
@@ -411,6 +452,8 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         hop.helo = helo;
         hop.from_rdns = rdns;
         hop.from_ip = ip.map(|i| i.to_string());
+        hop.anomalies
+            .extend(client_identity_anomalies(&hop, from, ip));
     }
     hop.by_host = first_word(Clause::By).map(|h| h.trim_end_matches('.').to_string());
     let with_words: Vec<String> = find(Clause::With)
@@ -979,6 +1022,12 @@ mod tests {
         assert_eq!(h.by_host.as_deref(), Some("mx.receiver.example"));
         assert_eq!(h.with.as_deref(), Some("ESMTPS"));
         assert_eq!(h.id.as_deref(), Some("4ABCD12345"));
+        // mail vs mail-out of the same domain: no mismatch flagged.
+        assert!(
+            h.anomalies.iter().all(|a| !a.contains("HELO")),
+            "{:?}",
+            h.anomalies
+        );
         assert_eq!(h.for_addr.as_deref(), Some("user@receiver.example"));
         assert_eq!(h.tls.as_deref(), Some("TLSv1.3 TLS_AES_256_GCM_SHA384"));
         assert_eq!(h.timestamp, Some(1699869605));
@@ -994,6 +1043,11 @@ mod tests {
         assert_eq!(h.from_rdns, None);
         assert_eq!(h.from_ip.as_deref(), Some("2001:db8::25"));
         assert_eq!(h.tls, None);
+        assert!(
+            h.anomalies
+                .iter()
+                .any(|a| a.starts_with("no reverse DNS name"))
+        );
         assert!(h.anomalies.iter().any(|a| a.contains("documentation")));
     }
 
@@ -1009,6 +1063,11 @@ mod tests {
         assert_eq!(h.from_ip.as_deref(), Some("198.51.100.7"));
         assert_eq!(h.id.as_deref(), Some("3AB1C2D3004567"));
         assert_eq!(h.timestamp, Some(1699970400));
+        assert!(
+            h.anomalies
+                .iter()
+                .any(|a| a.contains("does not match the reverse DNS name"))
+        );
     }
 
     #[test]
