@@ -300,7 +300,7 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
             let by = r.authserv_id.as_deref().unwrap_or("?");
             let ours = r.ours.map(|o| o.as_str()).unwrap_or("—");
             let (outcome, verdict) = match r.agreement {
-                Agreement::Agree => (Outcome::Pass, "agrees with ours"),
+                Agreement::Agree => (Outcome::Match, "agrees with ours"),
                 Agreement::Disagree => (Outcome::Warning, "differs from ours"),
                 Agreement::NotCompared => (Outcome::Info, "not compared"),
             };
@@ -317,8 +317,12 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
                 explanation.push(' ');
                 explanation.push_str(note);
             }
+            let untrusted = if r.trusted { "" } else { " — untrusted" };
             let mut step = Step::new(
-                format!("{}={} by {by} (ours: {ours})", r.method, r.result),
+                format!(
+                    "{}={} by {by} (ours: {ours}){untrusted}",
+                    r.method, r.result
+                ),
                 outcome,
                 explanation,
             )

@@ -173,6 +173,10 @@ pub fn insta_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"analysed in \d+\.\d+s", "analysed in [time]");
     settings.add_filter(r"\d+ ms ", "[ms] ");
+    settings.add_filter(
+        r"keys can be changed in \S+",
+        "keys can be changed in [keymap path]",
+    );
     settings.add_filter(&regex_escape(env!("CARGO_MANIFEST_DIR")), "[root]");
     settings.set_prepend_module_to_snapshot(false);
     settings

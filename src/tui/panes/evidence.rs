@@ -55,13 +55,13 @@ fn heading(text: &str, theme: &Theme) -> Line<'static> {
 fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let (glyph, style) = theme.outcome(step.outcome);
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(format!("{glyph} {} ", outcome_word(step.outcome)), style),
-            Span::styled(sanitize(&step.title).into_owned(), theme.title()),
-        ]),
-        Line::from(sanitize(&step.explanation).into_owned()),
-    ];
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{glyph} {} ", outcome_word(step.outcome)), style),
+        Span::styled(sanitize(&step.title).into_owned(), theme.title()),
+    ])];
+    if !step.explanation.is_empty() && step.explanation != step.title {
+        lines.push(Line::from(sanitize(&step.explanation).into_owned()));
+    }
     for fact in &step.facts {
         lines.push(Line::from(vec![
             Span::styled(format!("  {}: ", sanitize(&fact.name)), theme.dim()),

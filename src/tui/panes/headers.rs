@@ -25,7 +25,7 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
     let indexes = app.header_indexes(kind);
     let mode = if app.headers_raw { "raw" } else { "unfolded" };
     let what = match kind {
-        HeaderKind::Trace => "Trace & envelope headers",
+        HeaderKind::Trace => "Trace headers",
         HeaderKind::Message => "Message headers",
     };
     let search = app

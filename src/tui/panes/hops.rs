@@ -67,31 +67,35 @@ fn hop_lines(app: &App, i: usize, hop: &Hop) -> Vec<Line<'static>> {
         Span::raw("            ")
     };
     let from = hop.from_rdns.as_ref().or(hop.from_host.as_ref());
+    // Delay first, in fixed columns, so the bars line up and are never cut off.
     let first = Line::from(vec![
         marker,
         Span::styled(format!("#{:<2} ", i + 1), theme.dim()),
+        Span::styled(format!("{:>8}", delay_text(hop.delay_seconds)), theme.dim()),
+        Span::styled(
+            format!("{:<12}", delay_bar(hop.delay_seconds)),
+            theme.pending(),
+        ),
         Span::raw(format!(
-            "{} ← {} [{}] ",
+            "{} ← {} [{}]",
             or_q(&hop.by_host),
             or_q(&from.cloned()),
             or_q(&hop.from_ip)
         )),
-        Span::styled(delay_text(hop.delay_seconds), theme.dim()),
-        Span::styled(delay_bar(hop.delay_seconds), theme.pending()),
     ]);
     let mut second = vec![Span::raw(format!(
         "             helo {}  with {}",
         or_q(&hop.helo),
         or_q(&hop.with)
     ))];
-    if let Some(tls) = &hop.tls {
-        second.push(Span::raw(format!("  TLS {}", sanitize(tls))));
-    }
     for anomaly in &hop.anomalies {
         second.push(Span::styled(
             format!("  ▲ {}", sanitize(anomaly)),
             theme.warning(),
         ));
+    }
+    if let Some(tls) = &hop.tls {
+        second.push(Span::raw(format!("  TLS {}", sanitize(tls))));
     }
     vec![first, Line::from(second)]
 }
@@ -111,7 +115,7 @@ pub fn delay_text(delay: Option<i64>) -> String {
 pub fn delay_bar(delay: Option<i64>) -> String {
     match delay {
         Some(d) if d > 0 => {
-            let len = (64 - (d as u64).leading_zeros()).clamp(1, 16) as usize;
+            let len = (64 - (d as u64).leading_zeros()).clamp(1, 12) as usize;
             "█".repeat(len)
         }
         _ => String::new(),
@@ -223,7 +227,7 @@ mod tests {
     fn delay_bars_grow_logarithmically() {
         assert_eq!(delay_bar(Some(1)).chars().count(), 1);
         assert_eq!(delay_bar(Some(60)).chars().count(), 6);
-        assert_eq!(delay_bar(Some(i64::MAX)).chars().count(), 16);
+        assert_eq!(delay_bar(Some(i64::MAX)).chars().count(), 12);
         assert_eq!(delay_bar(Some(-5)), "");
     }
 }
