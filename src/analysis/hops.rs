@@ -395,24 +395,20 @@ fn client_identity_anomalies(hop: &Hop, from: &ClauseText, ip: Option<IpAddr>) -
             "no reverse DNS name for {ip} (recorded as `unknown`)"
         ));
     }
-    match hop.helo.as_deref() {
-        Some(h) if h.starts_with('[') => {
+    if let Some(h) = hop.helo.as_deref() {
+        if h.starts_with('[') {
             if parse_ip_literal(h).is_some_and(|lit| lit != ip) {
                 out.push(format!(
                     "HELO address literal {h} is not the client address {ip}"
                 ));
             }
+        } else if let Some(rdns) = hop.from_rdns.as_deref()
+            && !same_server(h, rdns)
+        {
+            out.push(format!(
+                "HELO name {h} does not match the reverse DNS name {rdns}"
+            ));
         }
-        Some(h) => {
-            if let Some(rdns) = hop.from_rdns.as_deref()
-                && !same_server(h, rdns)
-            {
-                out.push(format!(
-                    "HELO name {h} does not match the reverse DNS name {rdns}"
-                ));
-            }
-        }
-        None => {}
     }
     out
 }
