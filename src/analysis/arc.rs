@@ -618,9 +618,9 @@ impl<'h> Chain<'h> {
             return Some((
                 None,
                 format!(
-                    "{} on header line {} has no usable instance: {why}",
+                    "{} (header #{}) has no usable instance: {why}",
                     h.kind.name(),
-                    h.header_index + 1
+                    h.header_index
                 ),
             ));
         }
@@ -646,9 +646,9 @@ impl<'h> Chain<'h> {
                             return Some((
                                 Some(i),
                                 format!(
-                                    "the {} of instance {i} (header line {}) is malformed: {e}",
+                                    "the {} of instance {i} (header #{}) is malformed: {e}",
                                     kind.name(),
-                                    h.header_index + 1
+                                    h.header_index
                                 ),
                             ));
                         }

@@ -1170,8 +1170,8 @@ fn evaluate(
         "Read the DKIM-Signature",
         Outcome::Info,
         format!(
-            "Header line {} carries a DKIM signature{}. Each tag is listed with what it means.",
-            header.index + 1,
+            "Header #{} carries a DKIM signature{}. Each tag is listed with what it means.",
+            header.index,
             match (&check.domain, &check.selector) {
                 (Some(d), Some(s)) => format!(" by {d} (selector {s})"),
                 _ => String::new(),
@@ -1507,7 +1507,7 @@ fn evaluate(
         signed_step = match field {
             Some(f) => signed_step
                 .header(f.index)
-                .fact(name.clone(), format!("header line {}", f.index + 1)),
+                .fact(name.clone(), format!("header #{}", f.index)),
             None => signed_step.fact(name.clone(), "absent (signed as absent)"),
         };
     }
@@ -1722,7 +1722,7 @@ fn evaluate(
     let (result_ignoring_expiry, _) = decide(false);
     check.result = result;
     check.reason = Some(reason);
-    check.steps.push(verdict_step(&check).query(query));
+    check.steps.push(verdict_step(&check));
     EvaluatedDkim {
         check,
         result_ignoring_expiry,
