@@ -496,8 +496,15 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         }
     }
     if hop.from_host.is_none() && hop.by_host.is_none() {
-        hop.anomalies
-            .push("neither a `from` nor a `by` clause could be read".to_string());
+        // qmail writes `(qmail 123 invoked by uid 89)`: a local step, not a network hop.
+        let note = clauses
+            .first()
+            .and_then(|(_, t)| t.comments.first())
+            .map(|c| format!(" (only a comment: {c:?})"))
+            .unwrap_or_default();
+        hop.anomalies.push(format!(
+            "neither a `from` nor a `by` clause could be read{note}"
+        ));
     }
     if let Some(ip) = hop
         .from_ip
@@ -581,12 +588,22 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
             ));
         }
         if hop.from_host.is_none() && hop.by_host.is_none() {
+            let local_step = hop.anomalies.iter().any(|a| a.contains("only a comment"));
             warnings.push(warning(
-                Severity::Warning,
+                if local_step {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                },
                 "hop-unreadable",
                 format!(
-                    "Received header {}: neither a from nor a by clause could be read.",
-                    hop.header_index
+                    "Received header {}: neither a from nor a by clause could be read{}.",
+                    hop.header_index,
+                    if local_step {
+                        " (a local delivery step)"
+                    } else {
+                        ""
+                    }
                 ),
                 Some(hop.header_index),
             ));
@@ -1164,6 +1181,20 @@ mod tests {
         assert_eq!(h.from_rdns, None);
         assert_eq!(h.from_ip.as_deref(), Some("198.51.100.20"));
         assert!(h.timestamp.is_some());
+    }
+
+    #[test]
+    fn qmail_local_step_is_info_only() {
+        let hs =
+            message("Received: (qmail 12345 invoked by uid 89); 17 Nov 2023 10:00:00 -0000\n\n");
+        let (hops, warnings) = parse_hops(&hs);
+        assert!(hops[0].timestamp.is_some());
+        assert!(hops[0].anomalies[0].contains("only a comment"));
+        let w = warnings
+            .iter()
+            .find(|w| w.code == "hop-unreadable")
+            .unwrap();
+        assert_eq!(w.severity, Severity::Info);
     }
 
     #[test]
