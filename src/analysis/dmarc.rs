@@ -1333,8 +1333,9 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
             AuthResult::Pass,
             Outcome::Pass,
             format!(
-                "{} passed and is aligned with the From domain.",
-                m.join(" and ")
+                "{} passed and {} aligned with the From domain.",
+                m.join(" and "),
+                if m.len() > 1 { "are" } else { "is" }
             ),
         )
     } else if aligned_temp {
