@@ -2034,6 +2034,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn mail_auth_verdict_is_shown_and_a_difference_flagged() {
+        use crate::dns::responder::Responder;
+        let raw = b"From: a@example.com\r\n\r\n";
+        // Same verdict: a plain record and an aligned DKIM pass.
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
+            .dns();
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let (_, d) = evaluate(
+            &dns,
+            &responder.authenticator(),
+            raw,
+            Some("example.com"),
+            None,
+            &SpfChecks::default(),
+            &[dkim_pass("example.com")],
+        )
+        .await;
+        assert_eq!(d.result, AuthResult::Pass);
+        assert_eq!(d.mail_auth_result, Some(AuthResult::Pass));
+        assert!(!d.disagreement);
+
+        // mail-auth reads the version case-insensitively; RFC 7489's ABNF does not: flagged.
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=dmarc1; p=reject")
+            .dns();
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let (_, d) = evaluate(
+            &dns,
+            &responder.authenticator(),
+            raw,
+            Some("example.com"),
+            None,
+            &SpfChecks::default(),
+            &[dkim_pass("example.com")],
+        )
+        .await;
+        assert_eq!(d.result, AuthResult::None);
+        assert_eq!(d.mail_auth_result, Some(AuthResult::Pass));
+        assert!(d.disagreement);
+        let step = d.steps.last().unwrap();
+        assert_eq!(step.outcome, Outcome::Warning);
+        assert!(step.explanation.contains("pass") && step.explanation.contains("none"));
+    }
+
+    #[tokio::test]
     async fn from_header_is_attached_to_the_steps_that_read_it() {
         let dns = MemDns::new()
             .txt("_dmarc.example.com", "v=DMARC1; p=reject")
