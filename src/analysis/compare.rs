@@ -527,15 +527,21 @@ fn trust(
     (false, Some(note))
 }
 
-fn spf_for<'a>(r: &RecordedResult, spf: &'a SpfChecks) -> &'a SpfCheck {
+/// Which of our SPF checks a recorded spf result is about, and whether that is the HELO one.
+/// Received-SPF says so with `identity=`; without it, it is about MAIL FROM (Microsoft writes
+/// `helo=` alongside a MAIL FROM result). A-R says so with `smtp.helo` and no `smtp.mailfrom`.
+fn spf_for<'a>(r: &RecordedResult, spf: &'a SpfChecks) -> (&'a SpfCheck, bool) {
     let has = |k: &str| prop(&r.properties, k).is_some_and(|v| !v.is_empty());
-    let helo_only = if r.header_name.eq_ignore_ascii_case("received-spf") {
+    let helo = if r.header_name.eq_ignore_ascii_case("received-spf") {
         prop(&r.properties, "identity").is_some_and(|v| v.eq_ignore_ascii_case("helo"))
-            || (!has("envelope-from") && has("helo"))
     } else {
         has("smtp.helo") && !has("smtp.mailfrom")
     };
-    if helo_only { &spf.helo } else { &spf.mail_from }
+    if helo {
+        (&spf.helo, true)
+    } else {
+        (&spf.mail_from, false)
+    }
 }
 
 /// The `b=` value of a checked signature, from its tags.
@@ -548,7 +554,7 @@ fn dkim_b_tag(c: &DkimCheck) -> Option<&str> {
 
 /// When the recorded SPF result was for another identity or client IP than ours, say so: the two
 /// verdicts then answer different questions.
-fn spf_identity_difference(r: &RecordedResult, ours: &SpfCheck) -> Option<String> {
+fn spf_identity_difference(r: &RecordedResult, ours: &SpfCheck, helo: bool) -> Option<String> {
     let domain_of = |s: &str| {
         s.trim_matches(['<', '>'])
             .rsplit('@')
@@ -558,7 +564,12 @@ fn spf_identity_difference(r: &RecordedResult, ours: &SpfCheck) -> Option<String
             .to_ascii_lowercase()
     };
     let mut diffs = Vec::new();
-    let recorded_id = ["smtp.mailfrom", "envelope-from", "smtp.helo", "helo"]
+    let keys: &[&str] = if helo {
+        &["smtp.helo", "helo"]
+    } else {
+        &["smtp.mailfrom", "envelope-from"]
+    };
+    let recorded_id = keys
         .iter()
         .find_map(|k| prop(&r.properties, k).filter(|v| !v.is_empty()));
     if let (Some(rec), Some(now)) = (
@@ -641,8 +652,8 @@ pub fn compare(
         }
         let (ours, reason): (Option<AuthResult>, Option<String>) = match r.method.as_str() {
             "spf" => {
-                let c = spf_for(r, spf);
-                if let Some(diff) = spf_identity_difference(r, c) {
+                let (c, helo) = spf_for(r, spf);
+                if let Some(diff) = spf_identity_difference(r, c, helo) {
                     add_note(r, diff);
                 }
                 (Some(c.result), c.explanation.clone())
@@ -1114,6 +1125,29 @@ body
             agreement: Agreement::NotCompared,
             note: None,
         }]
+    }
+
+    #[test]
+    fn microsoft_received_spf_is_about_mail_from() {
+        let mut r = one(
+            "spf",
+            "pass",
+            &[
+                ("receiver", "protection.outlook.com"),
+                ("client-ip", "192.0.2.8"),
+                ("helo", "mail.sender.example"),
+            ],
+        );
+        r[0].header_name = "Received-SPF".into();
+        let (mut spf, dkim, arc, dmarc) = checks();
+        spf.mail_from.domain = Some("sender.example".into());
+        spf.mail_from.client_ip = Some("192.0.2.8".into());
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(
+            (r[0].ours, r[0].agreement),
+            (Some(AuthResult::Pass), Agreement::Agree)
+        );
+        assert_eq!(r[0].note, None);
     }
 
     #[test]
