@@ -17,7 +17,7 @@ use super::dkim::{
     BodyHashCache, KeyLookup, MIN_RSA_BITS, MessageView, RawTag, SignatureCore, algorithm_name,
     base64_encode, canon_name, display_value, format_unix, hash_of, join_all, key_accepts,
     lenient_tags, parse_algorithm, parse_base64_tag, parse_domain, parse_number, parse_tag_list,
-    shorten, strip_b_value, tag, to_crlf, verify_header_signature,
+    shorten, strip_b_value, tag, to_crlf, verify_header_signature, verify_signature_header,
 };
 use super::model::{ArcCheck, ArcSet, AuthResult, Header};
 use super::step::{Outcome, Step};
@@ -779,24 +779,7 @@ fn validate_ams(
     let signature = key
         .as_ref()
         .ok()
-        .map(|k| match message.field(header_index) {
-            None => Err("the header's bytes could not be located".to_string()),
-            Some(own) => {
-                let stripped = strip_b_value(&own.value);
-                let signed: Vec<(&[u8], &[u8])> = selected
-                    .iter()
-                    .filter_map(|(_, f)| f.map(|f| (f.name, f.value.as_ref())))
-                    .collect();
-                verify_header_signature(
-                    &k.key,
-                    core.header_canon,
-                    &signed,
-                    (own.name, &stripped),
-                    &core.signature,
-                    core.algorithm,
-                )
-            }
-        });
+        .map(|k| verify_signature_header(message, header_index, &selected, core, &k.key));
     let expired = core.expired_at(now);
     let strength = strength_problem(core.algorithm, &lookup);
     let decide = |with_expiry: bool| -> (AuthResult, Option<String>) {
@@ -1400,6 +1383,13 @@ mod tests {
         check_arc(raw.as_bytes(), &split.headers, &dns, &auth, now).await
     }
 
+    fn two_keys<'s>(a: &'s Sealer, b: &'s Sealer) -> [(&'static str, &'s str); 2] {
+        [
+            ("arc._domainkey.lists.example.org", a.record.as_str()),
+            ("arc._domainkey.fwd.example.net", b.record.as_str()),
+        ]
+    }
+
     fn two_hop_chain(between: impl Fn(&str) -> String) -> (String, Sealer, Sealer) {
         let (a, b) = (sealer(), sealer());
         let one = add_set(MESSAGE, 1, "lists.example.org", "none", &a, "");
@@ -1471,10 +1461,7 @@ mod tests {
     #[tokio::test]
     async fn intact_two_hop_chain_passes_with_per_set_detail() {
         let (raw, a, b) = two_hop_chain(str::to_string);
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Pass, "{:?}", c.reason);
         assert_eq!(c.sets.len(), 2);
@@ -1507,10 +1494,7 @@ mod tests {
     async fn change_between_forwarders_still_passes_and_is_said() {
         let (raw, a, b) =
             two_hop_chain(|m| m.replace("attached.\r\n", "attached.\r\n-- \r\nlist footer\r\n"));
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Pass, "{:?}", c.reason);
         assert_eq!(c.sets[0].ams_result, AuthResult::Fail);
@@ -1525,10 +1509,7 @@ mod tests {
     async fn change_after_the_last_forwarder_breaks_the_chain_there() {
         let (raw, a, b) = two_hop_chain(str::to_string);
         let raw = raw.replace("attached.", "attached, and changed.");
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Fail);
         assert_eq!(c.broken_instance, Some(2));
@@ -1544,10 +1525,7 @@ mod tests {
             "i=1; mx.lists.example.org; spf=pass",
             "i=1; mx.lists.example.org; spf=fail",
         );
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Fail);
         assert_eq!(c.broken_instance, Some(2), "seals are checked newest first");
@@ -1560,10 +1538,7 @@ mod tests {
         let (a, b) = (sealer(), sealer());
         let one = add_set(MESSAGE, 1, "lists.example.org", "none", &a, "");
         let raw = add_set(&one, 2, "fwd.example.net", "none", &b, "");
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Fail);
         assert_eq!(c.broken_instance, Some(2));
@@ -1625,10 +1600,7 @@ mod tests {
     async fn lf_line_endings_are_accepted() {
         let (raw, a, b) = two_hop_chain(str::to_string);
         let raw = raw.replace("\r\n", "\n");
-        let keys = [
-            ("arc._domainkey.lists.example.org", a.record.as_str()),
-            ("arc._domainkey.fwd.example.net", b.record.as_str()),
-        ];
+        let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Pass, "{:?}", c.reason);
         assert_eq!(c.mail_auth_result, Some(AuthResult::Pass));

@@ -723,6 +723,33 @@ pub(crate) fn verify_header_signature(
         })
 }
 
+/// Verifies a DKIM-Signature or ARC-Message-Signature (header `#signature_index`) over the
+/// fields its h= selected.
+pub(crate) fn verify_signature_header(
+    message: &MessageView<'_>,
+    signature_index: usize,
+    selected: &[(String, Option<&Field<'_>>)],
+    core: &SignatureCore,
+    key: &DomainKey,
+) -> Result<(), String> {
+    let own = message
+        .field(signature_index)
+        .ok_or("the signature header's bytes could not be located")?;
+    let stripped = strip_b_value(&own.value);
+    let signed: Vec<(&[u8], &[u8])> = selected
+        .iter()
+        .filter_map(|(_, f)| f.map(|f| (f.name, f.value.as_ref())))
+        .collect();
+    verify_header_signature(
+        key,
+        core.header_canon,
+        &signed,
+        (own.name, &stripped),
+        &core.signature,
+        core.algorithm,
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Body hashes
 // ---------------------------------------------------------------------------------------------
@@ -1513,27 +1540,8 @@ fn evaluate(
     }
     check.steps.push(signed_step);
 
-    let header_signature: Option<Result<(), String>> = key_record.map(|k| {
-        let own = message.field(header.index);
-        match own {
-            None => Err("the signature header's bytes could not be located".into()),
-            Some(own) => {
-                let stripped = strip_b_value(&own.value);
-                let signed: Vec<(&[u8], &[u8])> = selected
-                    .iter()
-                    .filter_map(|(_, f)| f.map(|f| (f.name, f.value.as_ref())))
-                    .collect();
-                verify_header_signature(
-                    &k.key,
-                    core.header_canon,
-                    &signed,
-                    (own.name, &stripped),
-                    &core.signature,
-                    core.algorithm,
-                )
-            }
-        }
-    });
+    let header_signature: Option<Result<(), String>> =
+        key_record.map(|k| verify_signature_header(message, header.index, &selected, core, &k.key));
     check.header_signature_valid = header_signature.as_ref().map(Result::is_ok);
     check.steps.push(match &header_signature {
         Some(Ok(())) => Step::new(
