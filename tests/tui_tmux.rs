@@ -169,3 +169,29 @@ fn bracketed_paste_into_the_start_screen_analyses_the_email() {
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn a_message_on_stdin_opens_and_keys_still_come_from_the_terminal() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let q = tui_common::tmux::shell_quote;
+    let command = format!(
+        "cat {} | {} - --dns-snapshot {} --now {}; echo \"exit=$?\"; exec cat -v",
+        q(&s.eml.display().to_string()),
+        q(env!("CARGO_BIN_EXE_mailsleuth")),
+        q(&s.dns.display().to_string()),
+        q(&s.now_text),
+    );
+    let tmux = Tmux::start("stdin", &command, &[("DISPLAY", "")], 80, 24);
+    let screen = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    assert!(
+        screen.lines().next().unwrap_or("").contains("DMARC fail"),
+        "{screen}"
+    );
+    tmux.send_keys(&["j"]);
+    tmux.wait_text("Hops —");
+    tmux.send_keys(&["C-c"]);
+    tmux.wait_text("exit=0");
+}

@@ -349,6 +349,11 @@ impl App {
             return;
         };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.help {
+            // Any key closes the help first; typing goes to the path afterwards.
+            self.help = false;
+            return;
+        }
         match key.code {
             KeyCode::Esc => self.quit = true,
             KeyCode::Tab => {
