@@ -262,13 +262,31 @@ fn level_step(level: &WalkLevel) -> Step {
             Outcome::NoMatch,
             format!("{qname} exists but has no TXT record (NODATA): no DMARC record here."),
         ),
-        (_, LevelRecord::None) => (
-            Outcome::NoMatch,
-            format!(
-                "{qname} has {} TXT record(s), none starting with v=DMARC1; they are ignored.",
-                level.txt.len()
-            ),
-        ),
+        (_, LevelRecord::None) => {
+            // A record that looks meant as DMARC but is not one deserves a clear word.
+            let near_miss = level
+                .txt
+                .iter()
+                .find(|t| t.to_ascii_lowercase().contains("dmarc1"));
+            match near_miss {
+                Some(t) => (
+                    Outcome::Warning,
+                    format!(
+                        "{qname} has a TXT record that mentions DMARC1 but is not a DMARC record: \
+                         {t:?}. A DMARC record must start with v=DMARC1 exactly (tag v first, the \
+                         value in capitals), so it is ignored as if absent."
+                    ),
+                ),
+                None => (
+                    Outcome::NoMatch,
+                    format!(
+                        "{qname} has {} TXT record(s), none starting with v=DMARC1; they are \
+                         ignored.",
+                        level.txt.len()
+                    ),
+                ),
+            }
+        }
         (_, LevelRecord::One(r)) => (
             Outcome::Match,
             format!("{qname} publishes a DMARC record: {}", r.raw),
@@ -644,6 +662,18 @@ mod tests {
                 .any(|e| e.name == "_dmarc.example.com"),
             "the walk stops at psd=n"
         );
+    }
+
+    #[tokio::test]
+    async fn a_record_not_starting_with_v_dmarc1_is_ignored_with_a_warning() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "p=reject; v=DMARC1")
+            .dns();
+        let walk = tree_walk(&dns, "example.com").await;
+        assert_eq!(walk.levels[0].record, LevelRecord::None);
+        let step = &walk.query_steps()[0];
+        assert_eq!(step.outcome, Outcome::Warning);
+        assert!(step.explanation.contains("must start with v=DMARC1"));
     }
 
     #[tokio::test]
