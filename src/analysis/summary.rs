@@ -50,13 +50,7 @@ fn verdict(a: &Analysis) -> String {
     let from = from_domain(a);
     let d = &a.dmarc;
     let policy = d.policy.clone().unwrap_or_else(|| "none".into());
-    // `policy_source` starts with the tag it came from (`p`, `sp`, `np`), then says why.
-    let source = d
-        .policy_source
-        .as_deref()
-        .and_then(|s| s.split([':', ' ', '(']).next())
-        .filter(|t| matches!(*t, "p" | "sp" | "np"))
-        .unwrap_or("p");
+    let source = crate::report::policy_tag(d).unwrap_or("p");
     match d.result {
         AuthResult::Pass => {
             let via = aligned_via(a);
@@ -152,6 +146,18 @@ fn findings(a: &Analysis) -> Vec<String> {
             a.arc.result,
             a.arc.sets.len(),
             broke
+        ));
+    }
+    if a.dmarc.result == AuthResult::Fail && a.arc.result == AuthResult::Pass {
+        let sealers: Vec<&str> = a
+            .arc
+            .sets
+            .iter()
+            .filter_map(|s| s.seal_domain.as_deref())
+            .collect();
+        f.push(format!(
+            "DMARC fails but the ARC chain passes: a receiver that trusts the sealer(s) {} may accept the message as forwarded mail (RFC 8617 local policy)",
+            sealers.join(", ")
         ));
     }
     if a.alignment.psl_disagreement {

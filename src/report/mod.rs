@@ -115,6 +115,14 @@ pub fn checks(analysis: &Analysis) -> Vec<CheckView<'_>> {
     out
 }
 
+/// The DMARC tag the applied policy came from (`p`, `sp` or `np`): `policy_source` starts with it.
+pub fn policy_tag(d: &crate::analysis::DmarcCheck) -> Option<&str> {
+    d.policy_source
+        .as_deref()
+        .and_then(|s| s.split([':', ' ', '(']).next())
+        .filter(|t| matches!(*t, "p" | "sp" | "np"))
+}
+
 /// `DKIM #1 d=example.com s=sel1`.
 pub fn dkim_title(index: usize, domain: Option<&str>, selector: Option<&str>) -> String {
     format!(

@@ -95,9 +95,9 @@ pub fn text(a: &Analysis) -> String {
             Some(r) => format!("{} {}", result_glyph(r), r),
             None => alignment_word(a),
         };
-        let _ = writeln!(o, "  {:<34} {}", c.title, verdict);
+        let _ = writeln!(o, "  {:<42} {}", c.title, verdict);
     }
-    let _ = writeln!(o, "  {:<34} {}", "DMARC policy", dmarc_policy_line(a));
+    let _ = writeln!(o, "  {:<42} {}", "DMARC policy", dmarc_policy_line(a));
 
     if !a.recorded.is_empty() {
         section(&mut o, "RECORDED AT RECEIPT vs NOW");
@@ -204,13 +204,14 @@ fn dmarc_policy_line(a: &Analysis) -> String {
         Some(p) => format!(
             "{}{} → disposition {}",
             p,
-            a.dmarc
-                .policy_source
-                .as_deref()
-                .map(|s| format!(" ({s})"))
+            super::policy_tag(&a.dmarc)
+                .map(|t| format!(" (from {t}=)"))
                 .unwrap_or_default(),
             a.dmarc.disposition.as_deref().unwrap_or("none")
         ),
+        None if a.dmarc.result == crate::analysis::AuthResult::TempError => {
+            "unknown (DNS error)".into()
+        }
         None => "no DMARC record".into(),
     }
 }
