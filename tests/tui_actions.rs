@@ -250,11 +250,7 @@ fn spinner_shows_pending_queries_until_dns_answers() {
 fn bracketed_paste_of_a_whole_email_loads_and_analyses_it() {
     // (A sample without bare CRs in its headers: a paste turns every line break into CR.)
     let s = sample("spoofed-from-dmarc-reject");
-    let mut app = app_with(
-        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
-        MemoryClipboard::default(),
-        s.now,
-    );
+    let mut app = start_app(&s, MemoryClipboard::default());
     assert!(matches!(app.screen, Screen::Start(_)));
     // Terminals send each LF of a paste as CR, so the CRLF message arrives with CR CR.
     let text = String::from_utf8_lossy(&s.raw).replace('\n', "\r");
@@ -280,11 +276,7 @@ fn bracketed_paste_of_a_whole_email_loads_and_analyses_it() {
 #[test]
 fn start_screen_opens_a_typed_path_and_reports_a_missing_one() {
     let s = sample("clean-pass-dual-signed");
-    let mut app = app_with(
-        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
-        MemoryClipboard::default(),
-        s.now,
-    );
+    let mut app = start_app(&s, MemoryClipboard::default());
     type_text(&mut app, "/nonexistent/x.eml");
     key(&mut app, KeyCode::Enter);
     let text = screen_text(&mut app, 100, 30);
@@ -305,11 +297,7 @@ fn ctrl_v_pastes_the_email_from_the_clipboard() {
     let s = sample("clean-pass-dual-signed");
     let clipboard = MemoryClipboard::default();
     *clipboard.paste_text.lock().unwrap() = Some(String::from_utf8_lossy(&s.raw).into_owned());
-    let mut app = app_with(
-        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
-        clipboard,
-        s.now,
-    );
+    let mut app = start_app(&s, clipboard);
     app.handle_event(&Event::Key(KeyEvent::new(
         KeyCode::Char('v'),
         KeyModifiers::CONTROL,

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailsleuth::tui::check::Check;
-use tui_common::tmux::{Tmux, binary_command, require};
+use tui_common::tmux::{on_sample, require};
 use tui_common::*;
 
 struct Xvfb {
@@ -82,17 +82,7 @@ fn y_puts_the_step_on_the_x_clipboard() {
     let expected =
         mailsleuth::report::markdown_step(a, &Check::Dkim(Some(0)).title(Some(a)), &step);
 
-    let tmux = Tmux::start(
-        "xclip",
-        &binary_command(
-            &s.eml.display().to_string(),
-            &s.dns.display().to_string(),
-            &s.now_text,
-        ),
-        &[("DISPLAY", xvfb.display.as_str())],
-        100,
-        30,
-    );
+    let tmux = on_sample("xclip", &s, &[("DISPLAY", xvfb.display.as_str())]);
     tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
     tmux.send_keys(&["j", "j", "j", "j"]);
     tmux.wait_text("Steps — DKIM signature 1");

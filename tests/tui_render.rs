@@ -17,11 +17,7 @@ fn snap(name: &str, text: String) {
 #[test]
 fn start_screen() {
     let s = sample("spoofed-from-dmarc-reject");
-    let mut app = app_with(
-        std::sync::Arc::new(mailsleuth::dns::snapshot::SnapshotBackend::new(s.snapshot)),
-        MemoryClipboard::default(),
-        s.now,
-    );
+    let mut app = start_app(&s, MemoryClipboard::default());
     snap("start_screen_100x30", screen_text(&mut app, 100, 30));
 }
 

@@ -4,7 +4,7 @@
 mod tui_common;
 
 use mailsleuth::tui::check::Check;
-use tui_common::tmux::{Tmux, binary_command, require};
+use tui_common::tmux::{Tmux, on_sample, require};
 use tui_common::*;
 
 /// What `y` on the second step of the first DKIM signature copies.
@@ -31,17 +31,7 @@ fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
         return;
     }
     let s = sample("clean-pass-dual-signed");
-    let tmux = Tmux::start(
-        "e2e",
-        &binary_command(
-            &s.eml.display().to_string(),
-            &s.dns.display().to_string(),
-            &s.now_text,
-        ),
-        &[("DISPLAY", ""), ("NO_COLOR", "")],
-        100,
-        30,
-    );
+    let tmux = on_sample("e2e", &s, &[("DISPLAY", ""), ("NO_COLOR", "")]);
     let first = tmux.wait_text("Checks");
     assert!(first.contains("Summary"), "{first}");
     tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
@@ -99,17 +89,7 @@ fn osc52_copy_reaches_the_tmux_buffer() {
     }
     let s = sample("clean-pass-dual-signed");
     let expected = expected_dkim_step_markdown("clean-pass-dual-signed");
-    let tmux = Tmux::start(
-        "osc52",
-        &binary_command(
-            &s.eml.display().to_string(),
-            &s.dns.display().to_string(),
-            &s.now_text,
-        ),
-        &[("DISPLAY", "")],
-        100,
-        30,
-    );
+    let tmux = on_sample("osc52", &s, &[("DISPLAY", "")]);
     tmux.set_option("set-clipboard", "on");
     tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
     go_to_second_dkim_step(&tmux);

@@ -78,6 +78,15 @@ pub fn app_with(backend: Arc<dyn DnsBackend>, clipboard: MemoryClipboard, now: i
     )
 }
 
+/// An app on the start screen whose runs replay a sample's snapshot.
+pub fn start_app(s: &Sample, clipboard: MemoryClipboard) -> App {
+    app_with(
+        Arc::new(SnapshotBackend::new(s.snapshot.clone())),
+        clipboard,
+        s.now,
+    )
+}
+
 /// An app that has loaded a sample and finished analysing it.
 pub fn loaded(name: &str) -> (App, MemoryClipboard, Sample) {
     let s = sample(name);

@@ -112,6 +112,16 @@ impl Drop for Tmux {
     }
 }
 
+/// The binary on a sample with its snapshot and `--now`, in a 100×30 pane.
+pub fn on_sample(tag: &str, sample: &super::Sample, env: &[(&str, &str)]) -> Tmux {
+    let command = binary_command(
+        &sample.eml.display().to_string(),
+        &sample.dns.display().to_string(),
+        &sample.now_text,
+    );
+    Tmux::start(tag, &command, env, 100, 30)
+}
+
 /// A shell command line that runs the binary on a sample, then reports its exit status and
 /// keeps the pane open with `cat -v`, so the test can look at the terminal it left (echo,
 /// line mode, bracketed paste).
