@@ -234,6 +234,13 @@ fn spinner_shows_pending_queries_until_dns_answers() {
     let pending_rows = lines.iter().filter(|l| l.contains(" pending ")).count();
     assert!(pending_rows >= 1, "a spinner per pending query: {lines:#?}");
     assert!(lines[29].contains("pending"), "{lines:#?}");
+    // The navigator puts a spinner on the checks waiting for those queries.
+    let spinning = |l: &String| {
+        mailsleuth::tui::theme::SPINNER
+            .iter()
+            .any(|g| l.contains(&format!("{g} dns│")))
+    };
+    assert!(lines.iter().any(spinning), "{lines:#?}");
     assert!(app.analysis.is_none());
 
     release.send(true).unwrap();
@@ -243,6 +250,7 @@ fn spinner_shows_pending_queries_until_dns_answers() {
     let a = app.analysis.as_ref().unwrap();
     assert!(a.dns.iter().all(|e| e.outcome != DnsOutcome::Pending));
     assert!(!lines.iter().any(|l| l.contains(" pending ")), "{lines:#?}");
+    assert!(!lines.iter().any(spinning), "{lines:#?}");
     assert!(lines[29].contains(&format!("DNS snapshot · {} queries", a.dns.len())));
 }
 

@@ -175,3 +175,64 @@ fn a_message_on_stdin_opens_and_keys_still_come_from_the_terminal() {
     tmux.send_keys(&["C-c"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn start_screen_completes_a_path_with_tab_and_opens_it() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let q = tui_common::tmux::shell_quote;
+    let command = format!(
+        "cd {} && {} --dns-snapshot {} --now {}; echo \"exit=$?\"; exec cat -v",
+        q(&samples_dir().display().to_string()),
+        q(env!("CARGO_BIN_EXE_mailsleuth")),
+        q(&s.dns.display().to_string()),
+        q(&s.now_text),
+    );
+    let tmux = Tmux::start("complete", &command, &[("DISPLAY", "")], 100, 30);
+    tmux.wait_text("Open or paste a message");
+    tmux.send_keys(&["-l", "spoofed"]);
+    tmux.send_keys(&["Tab"]);
+    // Two names fit: the common part is completed and both are listed.
+    let listed = tmux.wait_text("spoofed-from-dmarc-reject.eml");
+    assert!(listed.contains("› spoofed-from-dmarc-reject."), "{listed}");
+    assert!(
+        listed.contains("spoofed-from-dmarc-reject.dns.json"),
+        "{listed}"
+    );
+    tmux.send_keys(&["e", "Tab", "Enter"]);
+    let screen = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    assert!(
+        screen.lines().next().unwrap_or("").contains("DMARC fail"),
+        "{screen}"
+    );
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
+fn no_color_draws_selection_in_reverse_video_without_colours() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("clean-pass-dual-signed");
+    let tmux = on_sample("nocolor", &s, &[("DISPLAY", ""), ("NO_COLOR", "1")]);
+    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    let out = tmux.run(&["capture-pane", "-p", "-e", "-t", "t"]);
+    let styled = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        styled.contains("7m"),
+        "selection in reverse video: {styled:?}"
+    );
+    for colour in [
+        "[31m", "[32m", "[33m", "[34m", "[36m", "[38;", "[41m", "[44m", "[48;",
+    ] {
+        assert!(
+            !styled.contains(colour),
+            "colour {colour} under NO_COLOR: {styled:?}"
+        );
+    }
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
