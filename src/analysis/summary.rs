@@ -20,16 +20,16 @@ fn from_domain(a: &Analysis) -> String {
 
 fn authenticated_domains(a: &Analysis) -> Vec<String> {
     let mut out = Vec::new();
-    if a.spf.mail_from.result == AuthResult::Pass {
-        if let Some(d) = &a.spf.mail_from.domain {
-            out.push(format!("SPF {d}"));
-        }
+    if a.spf.mail_from.result == AuthResult::Pass
+        && let Some(d) = &a.spf.mail_from.domain
+    {
+        out.push(format!("SPF {d}"));
     }
     for d in &a.dkim {
-        if d.result == AuthResult::Pass {
-            if let Some(dom) = &d.domain {
-                out.push(format!("DKIM d={dom}"));
-            }
+        if d.result == AuthResult::Pass
+            && let Some(dom) = &d.domain
+        {
+            out.push(format!("DKIM d={dom}"));
         }
     }
     out
