@@ -445,3 +445,32 @@ fn escape_sequences_in_headers_are_shown_not_executed() {
     assert!(!text.contains('\x1b'), "no raw escape reaches the screen");
     assert!(!text.contains('\x07'));
 }
+
+#[test]
+fn header_lines_a_step_used_are_marked_in_the_headers_view() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    app.go_to_check(Check::Dkim(Some(0)));
+    key(&mut app, KeyCode::Tab);
+    let steps = app.steps();
+    let with_header = steps
+        .iter()
+        .position(|s| !s.headers.is_empty() && s.facts.len() < 3)
+        .expect("a short DKIM step that used a header line");
+    for _ in 0..with_header {
+        key(&mut app, KeyCode::Char('n'));
+    }
+    let used = steps[with_header].headers[0];
+    let name = app.analysis.as_ref().unwrap().headers[used].name.clone();
+    let text = screen_text(&mut app, 100, 30);
+    assert!(
+        text.contains(&format!("▶ {name}:")),
+        "evidence lists it: {text}"
+    );
+    app.go_to_check(Check::Headers);
+    assert_eq!(app.header, used, "the headers view opens on it");
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        lines.iter().any(|l| l.contains(&format!("│▶{name}:"))),
+        "{lines:#?}"
+    );
+}
