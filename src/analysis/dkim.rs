@@ -1687,8 +1687,8 @@ fn evaluate(
     }
     check.risks = risks;
 
-    // The verdict, in the order RFC 6376 §6.1 checks things. Expiry is PERMFAIL (signature
-    // expired) there; as an RFC 8601 word we say fail: the signature failed a verification test.
+    // The verdict, in the order RFC 6376 §6.1 checks things. Expiry is "PERMFAIL (signature
+    // expired)" there (§6.1.1): permerror, like the other tag-level PERMFAILs.
     let decide = |with_expiry: bool| -> (AuthResult, String) {
         if let Some(p) = problems.first() {
             return (AuthResult::PermError, p.clone());
@@ -1698,7 +1698,7 @@ fn evaluate(
             && let Some(x) = core.expiration
         {
             return (
-                AuthResult::Fail,
+                AuthResult::PermError,
                 format!("signature expired (x={x}, {})", format_unix(i128::from(x))),
             );
         }
@@ -1843,7 +1843,7 @@ fn mail_auth_words(result: &DkimResult) -> (AuthResult, AuthResult, Option<Strin
         DkimResult::None => (AuthResult::None, AuthResult::None, None, false),
         DkimResult::Neutral(e) => {
             let (normalized, expired) = match e {
-                Error::Dkim(DkimError::SignatureExpired) => (AuthResult::Fail, true),
+                Error::Dkim(DkimError::SignatureExpired) => (AuthResult::PermError, true),
                 Error::Dkim(DkimError::FailedBodyHashMatch) => (AuthResult::Fail, false),
                 _ => (AuthResult::PermError, false),
             };
@@ -2345,7 +2345,7 @@ mod tests {
         );
 
         let c = &verify(&old, &records, NOW).await[0];
-        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.result, AuthResult::PermError);
         assert!(
             c.reason
                 .as_deref()
@@ -2362,7 +2362,7 @@ mod tests {
             &key,
         );
         let c = &verify(&later, &records, 4_100_000_000).await[0];
-        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.result, AuthResult::PermError);
         assert!(c.reason.as_deref().unwrap().contains("expired"));
         assert_eq!(c.mail_auth_result, Some(AuthResult::Pass));
         assert!(!c.disagreement);
