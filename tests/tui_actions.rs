@@ -242,6 +242,13 @@ fn spinner_shows_pending_queries_until_dns_answers() {
     };
     assert!(lines.iter().any(spinning), "{lines:#?}");
     assert!(app.analysis.is_none());
+    // Never frozen: keys work while every lookup hangs.
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.selected_check(), Check::Recorded);
+    key(&mut app, KeyCode::Char('?'));
+    assert!(screen_text(&mut app, 100, 30).contains("Help — ? or Esc closes"));
+    key(&mut app, KeyCode::Esc);
+    app.go_to_check(Check::DnsLog);
 
     release.send(true).unwrap();
     wait_idle(&mut app);
