@@ -18,8 +18,14 @@ struct Xvfb {
 
 impl Xvfb {
     fn start() -> Xvfb {
-        // A display number of our own; -displayfd would be nicer but needs a pipe dance.
-        let number = 50 + std::process::id() % 400;
+        // A display number no other X server holds (its lock file is absent).
+        let first = 50 + std::process::id() % 400;
+        let number = (first..first + 100)
+            .find(|n| {
+                !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                    && !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            })
+            .expect("a free X display number");
         let display = format!(":{number}");
         let child = Command::new("Xvfb")
             .args([
