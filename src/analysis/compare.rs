@@ -97,29 +97,7 @@ fn tokenize(value: &str) -> Result<Vec<Tok>, String> {
             '(' => {
                 flush(&mut atom, &mut toks);
                 in_value = false;
-                let mut depth = 1usize;
-                let mut text = String::new();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            if let Some(n) = chars.next() {
-                                text.push(n);
-                            }
-                        }
-                        '(' => {
-                            depth += 1;
-                            text.push(c);
-                        }
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                            text.push(c);
-                        }
-                        _ => text.push(c),
-                    }
-                }
+                let (text, depth) = super::lex::read_comment(&mut chars);
                 if depth != 0 {
                     return Err("unterminated comment".into());
                 }

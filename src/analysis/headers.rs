@@ -20,20 +20,6 @@ pub struct ParsedHeaders {
     pub warnings: Vec<Warning>,
 }
 
-fn warning(
-    severity: Severity,
-    code: &str,
-    message: String,
-    header_index: Option<usize>,
-) -> Warning {
-    Warning {
-        severity,
-        code: code.to_string(),
-        message,
-        header_index,
-    }
-}
-
 /// Counts CRLF and bare-LF line breaks in the whole input (DKIM body canonicalisation cares about
 /// the body's line endings too).
 fn line_ending_style(raw: &[u8]) -> &'static str {
@@ -108,7 +94,7 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         ..Default::default()
     };
     if raw.is_empty() {
-        parsed.warnings.push(warning(
+        parsed.warnings.push(Warning::new(
             Severity::Error,
             "empty-input",
             "The input is empty: there is no message to analyse.".into(),
@@ -146,7 +132,7 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
                 let preview = String::from_utf8_lossy(&line[..line.len().min(60)])
                     .trim_end()
                     .to_string();
-                parsed.warnings.push(warning(
+                parsed.warnings.push(Warning::new(
                     Severity::Error,
                     "no-headers",
                     format!(
@@ -173,7 +159,7 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
     }
 
     if parsed.headers.iter().all(|h| h.name.is_empty()) {
-        parsed.warnings.push(warning(
+        parsed.warnings.push(Warning::new(
             Severity::Error,
             "no-headers",
             "No well-formed header field was found in the input.".into(),
@@ -181,7 +167,7 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         ));
     }
     if parsed.body_offset.is_none() && !parsed.headers.is_empty() {
-        parsed.warnings.push(warning(
+        parsed.warnings.push(Warning::new(
             Severity::Info,
             "no-body",
             "The header section is not followed by an empty line: the message has no body.".into(),
@@ -221,7 +207,7 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
     let mut errors = Vec::new();
     if invalid_utf8 {
         errors.push("not valid UTF-8: 8-bit bytes shown as U+FFFD".to_string());
-        warnings.push(warning(
+        warnings.push(Warning::new(
             Severity::Info,
             "header-8bit",
             format!("Header {index} contains bytes that are not UTF-8 (kept; shown as U+FFFD)."),
@@ -266,7 +252,7 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
     // 8-bit bytes alone already got their own (info) warning.
     let only_8bit = errors.len() == 1 && invalid_utf8;
     if !errors.is_empty() && !only_8bit {
-        warnings.push(warning(
+        warnings.push(Warning::new(
             Severity::Warning,
             "header-parse",
             format!(

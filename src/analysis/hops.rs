@@ -17,20 +17,6 @@ use super::compare::{
 };
 use super::model::{Envelope, Header, Hop, Severity, Source, Warning};
 
-fn warning(
-    severity: Severity,
-    code: &str,
-    message: String,
-    header_index: Option<usize>,
-) -> Warning {
-    Warning {
-        severity,
-        code: code.to_string(),
-        message,
-        header_index,
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Word(String),
@@ -80,29 +66,7 @@ fn tokenize(s: &str) -> Vec<Token> {
         match c {
             '(' => {
                 flush(&mut word, &mut tokens);
-                let mut depth = 1usize;
-                let mut text = String::new();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => {
-                            if let Some(n) = chars.next() {
-                                text.push(n);
-                            }
-                        }
-                        '(' => {
-                            depth += 1;
-                            text.push(c);
-                        }
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                            text.push(c);
-                        }
-                        _ => text.push(c),
-                    }
-                }
+                let (text, _unclosed) = super::lex::read_comment(&mut chars);
                 tokens.push(Token::Comment(text));
             }
             '"' => {
@@ -537,7 +501,7 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
                      header below)",
                     -delay
                 ));
-                warnings.push(warning(
+                warnings.push(Warning::new(
                     Severity::Warning,
                     "hop-negative-delay",
                     format!(
@@ -550,7 +514,7 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
         }
         let hop = &hops[i];
         if hop.date.is_none() {
-            warnings.push(warning(
+            warnings.push(Warning::new(
                 Severity::Warning,
                 "hop-missing-date",
                 format!(
@@ -560,7 +524,7 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
                 Some(hop.header_index),
             ));
         } else if hop.timestamp.is_none() {
-            warnings.push(warning(
+            warnings.push(Warning::new(
                 Severity::Warning,
                 "hop-bad-date",
                 format!(
@@ -577,7 +541,7 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
             .and_then(|s| s.parse::<IpAddr>().ok())
             && let Some((code, words)) = ip_range(ip)
         {
-            warnings.push(warning(
+            warnings.push(Warning::new(
                 Severity::Info,
                 code,
                 format!(
@@ -589,7 +553,7 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
         }
         if hop.from_host.is_none() && hop.by_host.is_none() {
             let local_step = hop.anomalies.iter().any(|a| a.contains("only a comment"));
-            warnings.push(warning(
+            warnings.push(Warning::new(
                 if local_step {
                     Severity::Info
                 } else {
@@ -726,7 +690,7 @@ pub fn reconstruct_envelope(
                 "date is {}s in the future of the analysis time",
                 ts - opts.now
             ));
-            warnings.push(warning(
+            warnings.push(Warning::new(
                 Severity::Warning,
                 "hop-future-date",
                 format!(
@@ -754,7 +718,7 @@ pub fn reconstruct_envelope(
                 ),
             }),
             None => {
-                warnings.push(warning(
+                warnings.push(Warning::new(
                     Severity::Warning,
                     "receiver-not-found",
                     format!(
@@ -794,7 +758,7 @@ pub fn reconstruct_envelope(
                         ),
                     });
                 }
-                None => warnings.push(warning(
+                None => warnings.push(Warning::new(
                     Severity::Info,
                     "receiver-not-matched",
                     format!(
@@ -867,7 +831,7 @@ pub fn reconstruct_envelope(
                     && let Some((code, words)) = ip_range(addr)
                 {
                     let documentation = code == "hop-documentation-ip";
-                    warnings.push(warning(
+                    warnings.push(Warning::new(
                         if documentation {
                             Severity::Info
                         } else {
@@ -887,7 +851,7 @@ pub fn reconstruct_envelope(
                     ));
                 }
             }
-            None => warnings.push(warning(
+            None => warnings.push(Warning::new(
                 Severity::Warning,
                 "client-ip-missing",
                 format!(
@@ -899,7 +863,7 @@ pub fn reconstruct_envelope(
             )),
         }
     } else {
-        warnings.push(warning(
+        warnings.push(Warning::new(
             Severity::Warning,
             "no-received",
             "The message has no Received header: client IP and HELO are unknown (give them \
@@ -948,7 +912,7 @@ pub fn reconstruct_envelope(
             },
         });
     } else {
-        warnings.push(warning(
+        warnings.push(Warning::new(
             Severity::Warning,
             "mail-from-missing",
             "No Return-Path header: the MAIL FROM is unknown, SPF for MAIL FROM cannot be \

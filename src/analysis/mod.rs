@@ -8,6 +8,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod headers;
 pub mod hops;
+mod lex;
 pub mod model;
 pub mod spf;
 pub mod step;
@@ -57,12 +58,12 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
 
     let from = headers::from_domain(&header_list);
     if let Some(err) = &from.error {
-        warnings.push(Warning {
-            severity: Severity::Warning,
-            code: "from-domain".into(),
-            message: err.clone(),
-            header_index: from.header_index,
-        });
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "from-domain",
+            err.clone(),
+            from.header_index,
+        ));
     }
 
     // mail-auth's resolver asks our responder, which answers through the same logged `dns`.
@@ -70,14 +71,14 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     let auth = match &responder {
         Ok(r) => r.authenticator(),
         Err(e) => {
-            warnings.push(Warning {
-                severity: Severity::Error,
-                code: "responder".into(),
-                message: format!(
-                    "cannot start the local DNS responder for mail-auth ({e}); its cross-checks will show temperror"
+            warnings.push(Warning::new(
+                Severity::Error,
+                "responder",
+                format!(
+                    "cannot start the local DNS responder for mail-auth ({e}); its cross-checks will show temperror, and disagree with ours"
                 ),
-                header_index: None,
-            });
+                None,
+            ));
             unreachable_authenticator()
         }
     };

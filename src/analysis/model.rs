@@ -405,6 +405,22 @@ pub struct Warning {
     pub header_index: Option<usize>,
 }
 
+impl Warning {
+    pub fn new(
+        severity: Severity,
+        code: &str,
+        message: String,
+        header_index: Option<usize>,
+    ) -> Warning {
+        Warning {
+            severity,
+            code: code.to_string(),
+            message,
+            header_index,
+        }
+    }
+}
+
 /// How DNS was answered for this analysis (one type for the core and the DNS layer).
 pub use crate::dns::DnsMode;
 
