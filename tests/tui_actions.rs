@@ -481,3 +481,41 @@ fn header_lines_a_step_used_are_marked_in_the_headers_view() {
         "{lines:#?}"
     );
 }
+
+/// A backend that fails in the worst way: it panics.
+struct PanickingBackend;
+
+impl mailsleuth::dns::DnsBackend for PanickingBackend {
+    fn source(&self) -> mailsleuth::dns::DnsSource {
+        mailsleuth::dns::DnsSource::Live
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        _key: &'a mailsleuth::dns::QueryKey,
+    ) -> mailsleuth::dns::BoxFuture<'a, mailsleuth::dns::DnsAnswer> {
+        Box::pin(async { panic!("backend exploded") })
+    }
+}
+
+#[test]
+fn a_failing_analysis_is_reported_and_the_ui_stays_usable() {
+    let s = sample("spoofed-from-dmarc-reject");
+    let mut app = app_with(
+        Arc::new(PanickingBackend),
+        MemoryClipboard::default(),
+        s.now,
+    );
+    app.load(s.raw.clone(), "boom.eml");
+    wait_idle(&mut app);
+    assert!(app.analysis.is_none());
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.starts_with("the analysis"), "{status}");
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].starts_with("the analysis"), "{lines:#?}");
+    // The UI still answers keys and quits cleanly.
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.selected_check(), Check::Envelope);
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
