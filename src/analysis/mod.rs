@@ -94,7 +94,7 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
             }
         }
     );
-    let (alignment, dmarc_check) = dmarc::evaluate(
+    let (mut alignment, mut dmarc_check) = dmarc::evaluate(
         dns,
         &auth,
         raw,
@@ -105,6 +105,9 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     )
     .await;
     drop(responder);
+    if let Some(i) = from.header_index {
+        dmarc::attach_from_header(&mut alignment, &mut dmarc_check, i);
+    }
 
     let mut recorded = compare::recorded_results(&header_list, &envelope);
     compare::compare(

@@ -36,12 +36,17 @@ fn authenticated_domains(a: &Analysis) -> Vec<String> {
 }
 
 fn aligned_via(a: &Analysis) -> Vec<String> {
-    let mut via = Vec::new();
-    for c in a.alignment.dkim.candidates.iter().filter(|c| c.aligned) {
-        via.push(format!("DKIM d={}", c.domain));
-    }
-    for c in a.alignment.spf.candidates.iter().filter(|c| c.aligned) {
-        via.push(format!("SPF {}", c.domain));
+    let mut via: Vec<String> = Vec::new();
+    let dkim = a.alignment.dkim.candidates.iter().filter(|c| c.aligned);
+    let spf = a.alignment.spf.candidates.iter().filter(|c| c.aligned);
+    for label in dkim
+        .map(|c| format!("DKIM d={}", c.domain))
+        .chain(spf.map(|c| format!("SPF {}", c.domain)))
+    {
+        // Two signatures by one domain (e.g. RSA + Ed25519) are one identity here.
+        if !via.contains(&label) {
+            via.push(label);
+        }
     }
     via
 }
@@ -75,9 +80,15 @@ fn verdict(a: &Analysis) -> String {
         AuthResult::TempError => format!(
             "DMARC temperror for {from}: a DNS lookup failed, the verdict is unknown (retry or use a snapshot)"
         ),
-        AuthResult::PermError => {
-            format!("DMARC permerror for {from}: the DMARC record is broken")
-        }
+        AuthResult::PermError => match (&d.bad_tag, &a.alignment.from_domain) {
+            (Some(tag), _) => format!(
+                "DMARC permerror for {from}: the DMARC record has a bad {tag}= tag, so no policy applies"
+            ),
+            (None, None) => {
+                "DMARC permerror: no usable From domain to check (see the From header)".into()
+            }
+            (None, Some(_)) => format!("DMARC permerror for {from}: see the DMARC steps"),
+        },
         _ => {
             // No DMARC record (or no From domain): say what SPF and DKIM found instead.
             let spf = a.spf.mail_from.result;
