@@ -1,0 +1,281 @@
+//! Terminal events → state: keys through the keymap (or into the start screen and prompts),
+//! bracketed paste, mouse clicks and the wheel (hit-tested against the layout of the last frame).
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::app::{App, PromptKind, Screen};
+use super::input::{LineInput, complete_path};
+use super::ui::{Areas, Pane, list_offset};
+
+impl App {
+    pub fn handle_event(&mut self, event: &Event) {
+        match event {
+            Event::Key(key) if key.kind == KeyEventKind::Press => self.handle_key(key),
+            Event::Paste(text) => self.handle_paste(text),
+            Event::Mouse(mouse) => self.handle_mouse(mouse),
+            Event::Resize(w, h) => self.area = Rect::new(0, 0, *w, *h),
+            _ => {}
+        }
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent) {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c {
+            self.quit = true;
+            return;
+        }
+        if matches!(self.screen, Screen::Start(_)) {
+            self.start_key(key);
+            return;
+        }
+        if self.prompt.is_some() {
+            self.prompt_key(key);
+            return;
+        }
+        if let Some(action) = self.keymap.action_for(key) {
+            self.apply(action);
+        }
+    }
+
+    pub(crate) fn start_key(&mut self, key: &KeyEvent) {
+        let Screen::Start(start) = &mut self.screen else {
+            return;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.help {
+            // Any key closes the help first; typing goes to the path afterwards.
+            self.help = false;
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => self.quit = true,
+            KeyCode::Tab => {
+                let (text, candidates) = complete_path(&start.path.text);
+                start.path = LineInput::with_text(text);
+                start.candidates = candidates;
+                start.error = None;
+            }
+            KeyCode::Enter => {
+                let path = start.path.text.trim().to_string();
+                self.open_path(&path);
+            }
+            KeyCode::Char('v') if ctrl => match self.clipboard.paste() {
+                Ok(text) => self.load_pasted(&text, "clipboard"),
+                Err(e) => {
+                    if let Screen::Start(start) = &mut self.screen {
+                        start.error = Some(format!("paste: {e}"));
+                    }
+                }
+            },
+            KeyCode::F(1) => self.help = !self.help,
+            _ => {
+                start.path.handle_key(key);
+                start.candidates.clear();
+            }
+        }
+    }
+
+    pub(crate) fn open_path(&mut self, path: &str) {
+        let error = if path.is_empty() {
+            Some("type a path, or paste the email".to_string())
+        } else {
+            match std::fs::read(path) {
+                Ok(raw) => {
+                    self.load(raw, path);
+                    None
+                }
+                Err(e) => Some(format!("{path}: {e}")),
+            }
+        };
+        if let (Some(e), Screen::Start(start)) = (error, &mut self.screen) {
+            start.error = Some(e);
+        }
+    }
+
+    /// Bracketed paste: a whole message loads it; a single line goes to the input in use.
+    pub fn handle_paste(&mut self, text: &str) {
+        if looks_like_message(text) {
+            self.prompt = None;
+            self.load_pasted(text, "paste");
+            return;
+        }
+        match (&mut self.screen, &mut self.prompt) {
+            (Screen::Start(start), _) => start.path.insert_str(text),
+            (Screen::Main, Some(prompt)) => prompt.input.insert_str(text),
+            _ => self.status = Some("paste ignored: not an email (no header lines)".into()),
+        }
+    }
+
+    pub(crate) fn load_pasted(&mut self, text: &str, source: &str) {
+        if !looks_like_message(text) {
+            let msg = format!("{source}: that is not an email (no header lines)");
+            match &mut self.screen {
+                Screen::Start(start) => start.error = Some(msg),
+                Screen::Main => self.status = Some(msg),
+            }
+            return;
+        }
+        self.options.client_ip = None;
+        self.options.helo = None;
+        self.options.receiver = None;
+        self.load(normalize_pasted(text).into_bytes(), "paste");
+        self.status = Some(format!("loaded {} bytes from the {source}", text.len()));
+    }
+
+    pub(crate) fn prompt_key(&mut self, key: &KeyEvent) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Enter => {
+                let Some(prompt) = self.prompt.take() else {
+                    return;
+                };
+                let text = prompt.input.text.trim().to_string();
+                match prompt.kind {
+                    PromptKind::Search => self.set_search(text),
+                    PromptKind::WriteReport => self.write_report(&text),
+                }
+            }
+            KeyCode::Tab if prompt.kind == PromptKind::WriteReport => {
+                let (text, _) = complete_path(&prompt.input.text);
+                prompt.input = LineInput::with_text(text);
+            }
+            _ => {
+                prompt.input.handle_key(key);
+            }
+        }
+    }
+
+    pub fn handle_mouse(&mut self, mouse: &MouseEvent) {
+        if !matches!(self.screen, Screen::Main) || self.help {
+            return;
+        }
+        let areas = Areas::compute(self.area, self);
+        let at = Position::new(mouse.column, mouse.row);
+        let Some((pane, rect)) = areas.pane_at(at) else {
+            return;
+        };
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                let row = (mouse.row.saturating_sub(rect.y + 1)) as usize;
+                let height = rect.height.saturating_sub(2) as usize;
+                self.click_row(pane, row, height);
+            }
+            MouseEventKind::ScrollDown => self.move_in(pane, 3),
+            MouseEventKind::ScrollUp => self.move_in(pane, -3),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn click_row(&mut self, pane: Pane, row: usize, height: usize) {
+        if row >= height {
+            return;
+        }
+        let (len, selected, per_item) = match pane {
+            Pane::Navigator => (self.checks().len(), self.nav, 1),
+            Pane::Steps => (self.steps().len(), self.step, 1),
+            Pane::DnsLog => (self.dns_log().len(), self.dns_entry, 1),
+            Pane::Hops => (
+                self.analysis.as_ref().map_or(0, |a| a.hops.len()),
+                self.hop,
+                2,
+            ),
+            _ => return,
+        };
+        let visible = (height / per_item).max(1);
+        let index = list_offset(selected, len, visible) + row / per_item;
+        if index < len {
+            let delta = index as isize - selected as isize;
+            self.move_in(pane, delta);
+        }
+    }
+}
+
+/// A pasted text is taken for a message when its first line is a header field.
+pub fn looks_like_message(text: &str) -> bool {
+    let text = text.trim_start_matches(['\r', '\n']);
+    let first = text.split(['\r', '\n']).next().unwrap_or("");
+    let has_more_lines = text.contains(['\r', '\n']);
+    match first.split_once(':') {
+        Some((name, rest)) => {
+            has_more_lines
+                && !rest.starts_with("//")
+                && !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+        }
+        None => first.starts_with("From ") && has_more_lines,
+    }
+}
+
+/// Terminals send the line breaks of a paste as CR: LF becomes CR, and CRLF becomes CR CR. The
+/// message gets line feeds back. When no LF survived and every run of CRs has even length, the
+/// text was CRLF and each pair is one line break; otherwise each lone CR is one.
+pub fn normalize_pasted(text: &str) -> String {
+    let crlf_origin = !text.contains('\n') && text.contains('\r') && cr_runs_all_even(text);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\r' {
+            out.push(c);
+        } else if crlf_origin {
+            chars.next();
+            out.push('\n');
+        } else if chars.peek() == Some(&'\n') {
+            out.push('\r');
+        } else {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn cr_runs_all_even(text: &str) -> bool {
+    let mut run = 0usize;
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c == '\r' {
+            run += 1;
+        } else {
+            if run % 2 == 1 {
+                return false;
+            }
+            run = 0;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(crate) fn a_pasted_message_is_recognised_and_a_path_is_not() {
+        assert!(looks_like_message(
+            "From: a@example.com\r\nSubject: x\r\n\r\nbody"
+        ));
+        assert!(looks_like_message("Received: from x\rSubject: y\r"));
+        assert!(!looks_like_message("/home/me/mail.eml"));
+        assert!(!looks_like_message("http://example.com/x\nmore"));
+    }
+
+    #[test]
+    pub(crate) fn lone_carriage_returns_become_line_feeds() {
+        assert_eq!(normalize_pasted("a: b\rc: d\r\n\re"), "a: b\nc: d\r\n\ne");
+        assert_eq!(normalize_pasted("a: b\r\rc: d\r"), "a: b\n\nc: d\n");
+    }
+
+    #[test]
+    pub(crate) fn crlf_text_pasted_as_cr_pairs_keeps_its_lines() {
+        assert_eq!(
+            normalize_pasted("a: b\r\r\tc\r\r\r\rbody\r\r"),
+            "a: b\n\tc\n\nbody\n"
+        );
+    }
+}
