@@ -8,6 +8,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod headers;
 pub mod hops;
+pub mod identity;
 mod lex;
 pub mod model;
 pub mod spf;
@@ -57,6 +58,7 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     warnings.extend(w);
 
     let from = headers::from_domain(&header_list);
+    warnings.extend(identity::sender_signals(&header_list));
     if let Some(err) = &from.error {
         warnings.push(Warning::new(
             Severity::Warning,

@@ -5,11 +5,31 @@ use super::model::*;
 
 /// Builds the banner and findings of a finished analysis.
 pub fn summarize(a: &Analysis) -> Summary {
-    Summary {
-        verdict: verdict(a),
-        findings: findings(a),
+    let mut verdict = verdict(a);
+    // A pass proves only that the domain vouches for itself: say so when it is a lookalike.
+    if a.dmarc.result == AuthResult::Pass
+        && let Some(w) = a.warnings.iter().find(|w| w.code == "from-lookalike")
+    {
+        verdict.push_str(" — but ");
+        verdict.push_str(&w.message);
     }
+    let mut findings: Vec<String> = a
+        .warnings
+        .iter()
+        .filter(|w| IDENTITY_CODES.contains(&w.code.as_str()))
+        .map(|w| w.message.clone())
+        .collect();
+    findings.extend(self::findings(a));
+    Summary { verdict, findings }
 }
+
+/// Warnings about the author identity (see `identity.rs`), listed first among the findings.
+const IDENTITY_CODES: [&str; 4] = [
+    "display-name-domain",
+    "from-lookalike",
+    "from-idn",
+    "reply-to-elsewhere",
+];
 
 fn from_domain(a: &Analysis) -> String {
     a.alignment
