@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use mailsleuth::analysis::arc::check_arc;
 use mailsleuth::analysis::headers::split_headers;
 use mailsleuth::analysis::{ArcCheck, AuthResult};
+use mailsleuth::dns::Dns;
 use mailsleuth::dns::responder::Responder;
-use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
-use mailsleuth::dns::{Dns, Record, RecordType};
+use mailsleuth::dns::snapshot::Snapshot;
 use serde::Deserialize;
 
 const NOW: i64 = 1_500_000_000;
@@ -51,38 +51,6 @@ fn expected(cv: Option<&str>) -> AuthResult {
     }
 }
 
-fn snapshot(records: &BTreeMap<String, String>) -> Snapshot {
-    let mut snapshot = Snapshot::new();
-    for (owner, value) in records {
-        let strings = value
-            .as_bytes()
-            .chunks(255)
-            .map(|c| String::from_utf8(c.to_vec()).expect("ASCII record"))
-            .collect();
-        snapshot.insert(
-            owner,
-            RecordType::TXT,
-            SnapshotEntry::Records(vec![Record::Txt { strings }]),
-        );
-    }
-    snapshot
-}
-
-fn deviations() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/arc.tsv");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((
-                cols.next()?.to_string(),
-                cols.next().unwrap_or("").to_string(),
-            ))
-        })
-        .collect()
-}
-
 fn describe(check: &ArcCheck) -> String {
     let steps: Vec<String> = check
         .steps
@@ -104,16 +72,15 @@ async fn arc_validation_suite() {
         scenarios.push(Scenario::deserialize(document).expect("scenario"));
     }
 
-    let deviations = deviations();
-    let mut total = 0;
-    let mut passed = 0;
+    let deviations = common::Deviations::load("arc");
+    let mut tally = common::Tally::new("arc", &deviations);
     let mut mail_auth_passed = 0;
-    let mut unexpected = Vec::new();
-    let mut stale = Vec::new();
     for scenario in &scenarios {
-        let snapshot = snapshot(&scenario.txt_records);
+        let mut snapshot = Snapshot::new();
+        for (owner, value) in &scenario.txt_records {
+            common::insert_txt(&mut snapshot, owner, value);
+        }
         for (id, case) in &scenario.tests {
-            total += 1;
             let want = expected(case.cv.as_deref());
             let dns = Dns::from_snapshot(snapshot.clone());
             let responder = Responder::start(dns.clone())
@@ -126,37 +93,27 @@ async fn arc_validation_suite() {
             if check.mail_auth_result == Some(want) {
                 mail_auth_passed += 1;
             }
-            let ok = check.result == want;
-            match (ok, deviations.get(id)) {
-                (true, None) => passed += 1,
-                (true, Some(_)) => stale.push(id.clone()),
-                (false, Some(_)) => {}
-                (false, None) => unexpected.push(format!(
-                    "{id}\t{} (expected {want}): {}\n{}",
+            let failure = (check.result != want).then(|| {
+                format!(
+                    "{} (expected {want}): {}\n{}",
                     check.result,
                     check.reason.as_deref().unwrap_or(""),
                     describe(&check)
-                )),
-            }
+                )
+            });
+            tally.record(id, failure);
         }
     }
-    common::report_suite("arc", passed, total, deviations.len());
+    tally.report();
     common::report_suite(
         "arc (mail-auth 0.13.3, informative)",
         mail_auth_passed,
-        total,
+        tally.total(),
         0,
     );
-    assert_eq!(total, CASES, "the suite should hold {CASES} cases");
-    assert!(
-        unexpected.is_empty(),
-        "failing cases not in tests/deviations/arc.tsv:\n{}",
-        unexpected.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "deviations that now pass (remove them from tests/deviations/arc.tsv): {stale:?}"
-    );
+    assert_eq!(tally.total(), CASES, "the suite should hold {CASES} cases");
+    tally.assert_clean();
+    let passed = tally.passed();
     assert!(
         passed >= BAR,
         "bar: at least {BAR} of {CASES} pass, got {passed}"

@@ -10,15 +10,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use mailsleuth::analysis::dkim::check_dkim;
 use mailsleuth::analysis::headers::split_headers;
 use mailsleuth::analysis::{AuthResult, DkimCheck};
+use mailsleuth::dns::Dns;
 use mailsleuth::dns::responder::Responder;
-use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
-use mailsleuth::dns::{Dns, Record, RecordType};
+use mailsleuth::dns::snapshot::Snapshot;
 
 /// mail-auth's vectors are verified at this moment upstream (005 carries x=1667930064).
 const MAIL_AUTH_NOW: i64 = 1_667_843_664;
@@ -35,16 +34,7 @@ fn snapshot_from_lines(lines: &str) -> Snapshot {
             continue;
         }
         let (owner, value) = line.split_once(' ').expect("`<owner> <TXT value>`");
-        let strings = value
-            .as_bytes()
-            .chunks(255)
-            .map(|c| String::from_utf8(c.to_vec()).expect("ASCII record"))
-            .collect();
-        snapshot.insert(
-            owner,
-            RecordType::TXT,
-            SnapshotEntry::Records(vec![Record::Txt { strings }]),
-        );
+        common::insert_txt(&mut snapshot, owner, value);
     }
     snapshot
 }
@@ -57,21 +47,6 @@ async fn run(message: &str, snapshot: Snapshot, now: i64) -> Vec<DkimCheck> {
     let auth = responder.authenticator();
     let headers = split_headers(message.as_bytes()).headers;
     check_dkim(message.as_bytes(), &headers, &dns, &auth, now).await
-}
-
-fn deviations() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/dkim.tsv");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((
-                cols.next()?.to_string(),
-                cols.next().unwrap_or("").to_string(),
-            ))
-        })
-        .collect()
 }
 
 fn describe(check: &DkimCheck) -> String {
@@ -157,31 +132,15 @@ async fn dkim_suites() {
     let Some(dir) = common::conformance_dir("dkim") else {
         return;
     };
-    let deviations = deviations();
+    let deviations = common::Deviations::load("dkim");
     let mut cases = rfc8463_cases(&dir).await;
     cases.extend(mail_auth_cases(&dir).await);
 
-    let mut passed = 0;
-    let mut unexpected = Vec::new();
-    let mut stale = Vec::new();
+    let mut tally = common::Tally::new("dkim", &deviations);
     for (id, failure) in &cases {
-        match (failure, deviations.get(id)) {
-            (None, None) => passed += 1,
-            (None, Some(_)) => stale.push(id.clone()),
-            (Some(_), Some(_)) => {}
-            (Some(why), None) => unexpected.push(format!("{id}\t{why}")),
-        }
+        tally.record(id, failure.clone());
     }
-    common::report_suite("dkim", passed, cases.len(), deviations.len());
-    assert!(
-        unexpected.is_empty(),
-        "failing cases not in tests/deviations/dkim.tsv:\n{}",
-        unexpected.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "deviations that now pass (remove them from tests/deviations/dkim.tsv): {stale:?}"
-    );
+    tally.finish();
     for id in ["rfc8463/ed25519-sha256", "rfc8463/rsa-sha256"] {
         assert!(
             cases.iter().any(|(c, f)| c == id && f.is_none()),

@@ -36,73 +36,6 @@ use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Dns, Record, RecordType};
 use serde_json::Value;
 
-fn deviations() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/dmarc.tsv");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((
-                cols.next()?.to_string(),
-                cols.next().unwrap_or("").to_string(),
-            ))
-        })
-        .collect()
-}
-
-/// Pass/fail bookkeeping of one suite against the shared deviations file.
-struct Tally {
-    suite: &'static str,
-    total: usize,
-    passed: usize,
-    listed: usize,
-    unexpected: Vec<String>,
-    stale: Vec<String>,
-}
-
-impl Tally {
-    fn new(suite: &'static str) -> Self {
-        Tally {
-            suite,
-            total: 0,
-            passed: 0,
-            listed: 0,
-            unexpected: Vec::new(),
-            stale: Vec::new(),
-        }
-    }
-
-    fn record(&mut self, deviations: &BTreeMap<String, String>, id: &str, failure: Option<String>) {
-        self.total += 1;
-        let listed = deviations.contains_key(id);
-        self.listed += usize::from(listed);
-        match (failure, listed) {
-            (None, false) => self.passed += 1,
-            (None, true) => self.stale.push(id.to_string()),
-            (Some(_), true) => {}
-            (Some(f), false) => self.unexpected.push(format!("{id}: {f}")),
-        }
-    }
-
-    fn finish(self) {
-        common::report_suite(self.suite, self.passed, self.total, self.listed);
-        assert!(
-            self.unexpected.is_empty(),
-            "{} cases failing and not listed in tests/deviations/dmarc.tsv:\n{}",
-            self.suite,
-            self.unexpected.join("\n")
-        );
-        assert!(
-            self.stale.is_empty(),
-            "{}: deviations that now pass (remove them): {:?}",
-            self.suite,
-            self.stale
-        );
-    }
-}
-
 /// Data lines of a suite .tsv: (line number, columns).
 fn tsv_rows(text: &str) -> Vec<(usize, Vec<&str>)> {
     text.lines()
@@ -118,8 +51,8 @@ fn opendmarc_record_parse() {
         return;
     };
     let text = std::fs::read_to_string(dir.join("opendmarc/dmarc-record-parse.tsv")).unwrap();
-    let deviations = deviations();
-    let mut tally = Tally::new("dmarc/opendmarc-record-parse");
+    let deviations = common::Deviations::load("dmarc");
+    let mut tally = common::Tally::new("dmarc/opendmarc-record-parse", &deviations);
     for (line, cols) in tsv_rows(&text) {
         let [record, expected] = cols.as_slice() else {
             panic!("dmarc-record-parse.tsv:{line}: expected 2 columns");
@@ -138,7 +71,7 @@ fn opendmarc_record_parse() {
         let id = format!("opendmarc-parse:line{line}");
         let failure =
             (got != expected.trim()).then(|| format!("{record:?} → {got}, expected {expected}"));
-        tally.record(&deviations, &id, failure);
+        tally.record(&id, failure);
     }
     tally.finish();
 }
@@ -149,8 +82,8 @@ fn opendmarc_alignment() {
         return;
     };
     let text = std::fs::read_to_string(dir.join("opendmarc/alignment.tsv")).unwrap();
-    let deviations = deviations();
-    let mut tally = Tally::new("dmarc/opendmarc-alignment");
+    let deviations = common::Deviations::load("dmarc");
+    let mut tally = common::Tally::new("dmarc/opendmarc-alignment", &deviations);
     for (line, cols) in tsv_rows(&text) {
         let [a, b, mode, expected] = cols.as_slice() else {
             panic!("alignment.tsv:{line}: expected 4 columns");
@@ -165,7 +98,7 @@ fn opendmarc_alignment() {
         let id = format!("opendmarc-alignment:line{line}");
         let failure =
             (got != want).then(|| format!("{a} vs {b} ({mode:?}) → {got}, expected {want}"));
-        tally.record(&deviations, &id, failure);
+        tally.record(&id, failure);
     }
     tally.finish();
 }
@@ -176,8 +109,8 @@ fn opendmarc_org_domain() {
         return;
     };
     let text = std::fs::read_to_string(dir.join("opendmarc/org-domain.tsv")).unwrap();
-    let deviations = deviations();
-    let mut tally = Tally::new("dmarc/opendmarc-org-domain");
+    let deviations = common::Deviations::load("dmarc");
+    let mut tally = common::Tally::new("dmarc/opendmarc-org-domain", &deviations);
     for (n, (line, cols)) in tsv_rows(&text).into_iter().enumerate() {
         // The file says its 4th row is garbled in the C source (\0x escapes): not a case.
         if n == 3 {
@@ -190,7 +123,7 @@ fn opendmarc_org_domain() {
         let id = format!("opendmarc-org-domain:line{line}");
         let failure = (got.as_deref() != Some(expected.trim()))
             .then(|| format!("{domain} → {got:?}, expected {expected}"));
-        tally.record(&deviations, &id, failure);
+        tally.record(&id, failure);
     }
     tally.finish();
 }
@@ -502,9 +435,9 @@ async fn mailauth_dmarc_verify_cases() {
     let suite: Value = serde_json::from_str(&text).expect("valid JSON");
     let cases = suite["cases"].as_array().expect("cases");
     assert_eq!(cases.len(), 65);
-    let deviations = deviations();
-    let mut tally = Tally::new("dmarc/mailauth");
-    let mut bis = Tally::new("dmarc/mailauth-rfc9989");
+    let deviations = common::Deviations::load("dmarc");
+    let mut tally = common::Tally::new("dmarc/mailauth", &deviations);
+    let mut bis = common::Tally::new("dmarc/mailauth-rfc9989", &deviations);
     let (mut mail_auth_agrees, mut mail_auth_ran) = (0, 0);
     let mut mail_auth_differs = Vec::new();
     for (i, case) in cases.iter().enumerate() {
@@ -518,9 +451,9 @@ async fn mailauth_dmarc_verify_cases() {
         };
         let failure = (!diffs.is_empty()).then(|| format!("{}: {}", case["it"], diffs.join("; ")));
         if dmarcbis {
-            bis.record(&deviations, &id, failure);
+            bis.record(&id, failure);
         } else {
-            tally.record(&deviations, &id, failure);
+            tally.record(&id, failure);
         }
         if let Some(m) = mail_auth {
             mail_auth_ran += 1;
@@ -596,24 +529,12 @@ async fn authheaders_end_to_end() {
         let name = name.as_str().unwrap_or_default();
         match value.as_str() {
             Some("") => snap.insert(name, RecordType::TXT, SnapshotEntry::Records(Vec::new())),
-            Some(txt) => {
-                // Character-strings hold at most 255 bytes; split long values as a zone would.
-                let strings = txt
-                    .as_bytes()
-                    .chunks(255)
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect();
-                snap.insert(
-                    name,
-                    RecordType::TXT,
-                    SnapshotEntry::Records(vec![Record::Txt { strings }]),
-                )
-            }
+            Some(txt) => common::insert_txt(&mut snap, name, txt),
             None => {}
         }
     }
-    let deviations = deviations();
-    let mut tally = Tally::new("dmarc/authheaders");
+    let deviations = common::Deviations::load("dmarc");
+    let mut tally = common::Tally::new("dmarc/authheaders", &deviations);
     let cases = suite["cases"].as_sequence().expect("cases");
     assert_eq!(cases.len(), 12);
     for case in cases {
@@ -707,7 +628,7 @@ async fn authheaders_end_to_end() {
             }
         }
         let failure = (!diffs.is_empty()).then(|| diffs.join("; "));
-        tally.record(&deviations, &id, failure);
+        tally.record(&id, failure);
     }
     tally.finish();
 }

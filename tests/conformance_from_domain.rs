@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use mailsleuth::analysis::headers::{from_domain, split_headers};
 
 /// Undoes the C string escapes the file keeps as written (`\"`, `\\`, `\t`, `\n`, `\r`).
@@ -29,24 +27,6 @@ fn c_unescape(s: &str) -> String {
     out
 }
 
-fn deviations() -> BTreeMap<String, String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/deviations/from-domain.tsv"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((
-                cols.next()?.to_string(),
-                cols.next().unwrap_or("").to_string(),
-            ))
-        })
-        .collect()
-}
-
 #[test]
 fn opendmarc_from_domain_cases() {
     let Some(dir) = common::conformance_dir("dmarc") else {
@@ -55,11 +35,8 @@ fn opendmarc_from_domain_cases() {
     let path = dir.join("opendmarc").join("from-domain.tsv");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let deviations = deviations();
-
-    let (mut total, mut passed) = (0, 0);
-    let mut unexpected = Vec::new();
-    let mut stale = Vec::new();
+    let deviations = common::Deviations::load("from-domain");
+    let mut tally = common::Tally::new("dmarc/opendmarc/from-domain", &deviations);
     for (line_no, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
@@ -69,36 +46,19 @@ fn opendmarc_from_domain_cases() {
         };
         // The case id is its line number in the suite file.
         let id = format!("line{}", line_no + 1);
-        total += 1;
         let message = format!("From: {}\r\n\r\n", c_unescape(value));
         let parsed = split_headers(message.as_bytes());
         let got = from_domain(&parsed.headers);
         let got_domain = got.domain.clone().unwrap_or_default();
-        let ok = got_domain == expected.trim();
-        match (ok, deviations.contains_key(&id)) {
-            (true, false) => passed += 1,
-            (true, true) => stale.push(id),
-            (false, true) => {}
-            (false, false) => unexpected.push(format!(
-                "{id}\t{value}: expected {expected:?}, got {got_domain:?} (error: {:?})",
+        let failure = (got_domain != expected.trim()).then(|| {
+            format!(
+                "{value}: expected {expected:?}, got {got_domain:?} (error: {:?})",
                 got.error
-            )),
-        }
+            )
+        });
+        tally.record(&id, failure);
     }
-    common::report_suite(
-        "dmarc/opendmarc/from-domain",
-        passed,
-        total,
-        deviations.len(),
-    );
-    assert!(total > 0, "no cases read from {}", path.display());
-    assert!(
-        unexpected.is_empty(),
-        "failing cases not in deviations:\n{}",
-        unexpected.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "deviations that now pass (remove them): {stale:?}"
-    );
+    tally.report();
+    assert!(tally.total() > 0, "no cases read from {}", path.display());
+    tally.assert_clean();
 }

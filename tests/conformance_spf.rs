@@ -240,21 +240,6 @@ fn sender_and_domain(case: &Case) -> (String, String) {
     (sender, domain)
 }
 
-fn deviations() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/deviations/spf.tsv");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            Some((
-                cols.next()?.to_string(),
-                cols.next().unwrap_or("").to_string(),
-            ))
-        })
-        .collect()
-}
-
 /// Why a result is wrong, or None when the case passes.
 fn judge(case: &Case, result: AuthResult, explanation: Option<&str>) -> Option<String> {
     if !case.accepted.contains(&result) {
@@ -296,12 +281,11 @@ async fn rfc7208_suite() {
     let Some((cases, snapshots)) = load() else {
         return;
     };
-    let deviations = deviations();
+    let deviations = common::Deviations::load("spf");
+    let mut tally = common::Tally::new("spf", &deviations);
     // SPF_SUITE_SHOW=<id> (or `all`) prints the traced steps of that case.
     let show = std::env::var("SPF_SUITE_SHOW").ok();
-    let (mut passed, mut mail_auth_passed) = (0, 0);
-    let mut unexpected = Vec::new();
-    let mut stale = Vec::new();
+    let mut mail_auth_passed = 0;
     for case in &cases {
         let snapshot = &snapshots[case.scenario];
         let ip: IpAddr = case
@@ -315,19 +299,15 @@ async fn rfc7208_suite() {
         if show.as_deref().is_some_and(|s| s == "all" || s == case.id) {
             print_case(case, &check);
         }
-        match (failure, deviations.get(&case.id)) {
-            (None, None) => passed += 1,
-            (None, Some(_)) => stale.push(case.id.clone()),
-            (Some(_), Some(_)) => {}
-            (Some(why), None) => {
-                let steps: Vec<String> = check
-                    .steps
-                    .iter()
-                    .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
-                    .collect();
-                unexpected.push(format!("{}\t{why}\n{}", case.id, steps.join("\n")));
-            }
-        }
+        let failure = failure.map(|why| {
+            let steps: Vec<String> = check
+                .steps
+                .iter()
+                .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
+                .collect();
+            format!("{why}\n{}", steps.join("\n"))
+        });
+        tally.record(&case.id, failure);
 
         // mail-auth on the same answers, for information.
         let dns = Dns::from_snapshot(snapshot.clone());
@@ -343,7 +323,7 @@ async fn rfc7208_suite() {
             mail_auth_passed += 1;
         }
     }
-    common::report_suite("spf", passed, cases.len(), deviations.len());
+    tally.report();
     common::report_suite(
         "spf (mail-auth 0.13.3, informative)",
         mail_auth_passed,
@@ -351,14 +331,7 @@ async fn rfc7208_suite() {
         0,
     );
     assert_eq!(cases.len(), 203, "the suite should hold 203 cases");
-    assert!(
-        unexpected.is_empty(),
-        "failing cases not in tests/deviations/spf.tsv:\n{}",
-        unexpected.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "deviations that now pass (remove them from tests/deviations/spf.tsv): {stale:?}"
-    );
+    tally.assert_clean();
+    let passed = tally.passed();
     assert!(passed >= 195, "bar: at least 195 of 203 pass, got {passed}");
 }

@@ -1,18 +1,29 @@
-//! Shared test helpers: locating ../shared/conformance and reporting pass counts.
+//! Shared test helpers: locating ../shared/conformance, the deviations of a suite, pass/fail
+//! bookkeeping and reporting pass counts.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
+use mailsleuth::dns::{Record, RecordType};
 
 /// The conformance folder for one suite (`spf`, `arc`, `dkim`, `dmarc`, `psl`), found at
 /// `../shared/conformance` relative to the project root. When it is absent: under CI (`CI=true`)
 /// the test fails; elsewhere it returns None after a loud message, and the caller skips.
 pub fn conformance_dir(suite: &str) -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("..").join("shared").join("conformance").join(suite);
+    let dir = root
+        .join("..")
+        .join("shared")
+        .join("conformance")
+        .join(suite);
     if dir.is_dir() {
         return Some(dir);
     }
-    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    let ci = std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false);
     if ci {
         panic!(
             "conformance suite `{suite}` not found at {} (required under CI=true)",
@@ -30,7 +41,132 @@ pub fn conformance_dir(suite: &str) -> Option<PathBuf> {
 /// `eprintln!`, which the test harness captures) so every run shows it.
 pub fn report_suite(suite: &str, passed: usize, total: usize, deviations: usize) {
     use std::io::Write;
-    let line =
-        format!("conformance {suite}: {passed}/{total} passed ({deviations} listed in deviations)\n");
+    let line = format!(
+        "conformance {suite}: {passed}/{total} passed ({deviations} listed in deviations)\n"
+    );
     let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// The known deviations of one suite: `tests/deviations/<name>.tsv`, one case a line
+/// (`id<TAB>what we return<TAB>why`; `#` lines are comments). A missing file lists nothing.
+pub struct Deviations {
+    file: String,
+    ids: BTreeMap<String, String>,
+}
+
+impl Deviations {
+    pub fn load(name: &str) -> Deviations {
+        let file = format!("tests/deviations/{name}.tsv");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&file);
+        let ids = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                Some((
+                    cols.next()?.to_string(),
+                    cols.next().unwrap_or("").to_string(),
+                ))
+            })
+            .collect();
+        Deviations { file, ids }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+}
+
+/// Pass/fail bookkeeping of one suite against its deviations: a failing case not listed and a
+/// listed case that passes (a stale deviation) both fail the test.
+pub struct Tally<'a> {
+    suite: &'a str,
+    deviations: &'a Deviations,
+    total: usize,
+    passed: usize,
+    listed: usize,
+    unexpected: Vec<String>,
+    stale: Vec<String>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(suite: &'a str, deviations: &'a Deviations) -> Self {
+        Tally {
+            suite,
+            deviations,
+            total: 0,
+            passed: 0,
+            listed: 0,
+            unexpected: Vec::new(),
+            stale: Vec::new(),
+        }
+    }
+
+    /// One case: `failure` is None when it passes, else why it fails.
+    pub fn record(&mut self, id: &str, failure: Option<String>) {
+        self.total += 1;
+        let listed = self.deviations.contains(id);
+        self.listed += usize::from(listed);
+        match (failure, listed) {
+            (None, false) => self.passed += 1,
+            (None, true) => self.stale.push(id.to_string()),
+            (Some(_), true) => {}
+            (Some(why), false) => self.unexpected.push(format!("{id}\t{why}")),
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    pub fn passed(&self) -> usize {
+        self.passed
+    }
+
+    /// Prints the pass count line (`report_suite`).
+    pub fn report(&self) {
+        report_suite(self.suite, self.passed, self.total, self.listed);
+    }
+
+    /// Fails on unlisted failing cases and on stale deviations.
+    #[track_caller]
+    pub fn assert_clean(&self) {
+        assert!(
+            self.unexpected.is_empty(),
+            "{}: failing cases not in {}:\n{}",
+            self.suite,
+            self.deviations.file,
+            self.unexpected.join("\n")
+        );
+        assert!(
+            self.stale.is_empty(),
+            "{}: deviations that now pass (remove them from {}): {:?}",
+            self.suite,
+            self.deviations.file,
+            self.stale
+        );
+    }
+
+    /// `report` then `assert_clean`.
+    #[track_caller]
+    pub fn finish(self) {
+        self.report();
+        self.assert_clean();
+    }
+}
+
+/// Serves `value` as the one TXT record of `owner`, split into character-strings of at most 255
+/// bytes as DNS carries them (the suites' records are ASCII).
+pub fn insert_txt(snapshot: &mut Snapshot, owner: &str, value: &str) {
+    let strings = value
+        .as_bytes()
+        .chunks(255)
+        .map(|c| String::from_utf8(c.to_vec()).expect("ASCII record"))
+        .collect();
+    snapshot.insert(
+        owner,
+        RecordType::TXT,
+        SnapshotEntry::Records(vec![Record::Txt { strings }]),
+    );
 }
