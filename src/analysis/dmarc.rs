@@ -117,8 +117,19 @@ pub struct DmarcRecord {
 }
 
 impl DmarcRecord {
+    /// The error that makes the record unusable (permerror). A bad `p` is not one when `rua`
+    /// holds a valid URI: RFC 7489 §6.6.3 (and RFC 9989 §4.10.1) then read the record as p=none.
     pub fn fatal_error(&self) -> Option<&RecordError> {
-        self.errors.iter().find(|e| e.is_fatal())
+        self.errors
+            .iter()
+            .find(|e| e.is_fatal() && !(e.tag == "p" && !self.rua.is_empty()))
+    }
+
+    /// The bad `p` value that [`fatal_error`](Self::fatal_error) forgives because of `rua`.
+    pub fn forgiven_p_error(&self) -> Option<&RecordError> {
+        self.errors
+            .iter()
+            .find(|e| e.tag == "p" && e.kind == RecordErrorKind::BadValue && !self.rua.is_empty())
     }
 
     pub fn adkim(&self) -> AlignmentMode {
@@ -678,10 +689,13 @@ pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
                         c.policy.map(Policy::as_str).unwrap_or("no DMARC"),
                         c.tag
                     ),
-                    if c.policy.is_some() {
-                        Outcome::Info
-                    } else {
+                    if c.policy.is_none() {
                         Outcome::Skipped
+                    } else if c.tag == "rua" {
+                        // p is missing or invalid: the record's owner should fix it.
+                        Outcome::Warning
+                    } else {
+                        Outcome::Info
                     },
                     c.why.clone(),
                 )
@@ -849,12 +863,18 @@ pub fn choose_policy(
 ) -> PolicyChoice {
     let Some(p) = record.p else {
         return if !record.rua.is_empty() {
+            let what = match record.forgiven_p_error() {
+                Some(e) => format!("The p tag is invalid ({})", e.message),
+                None => "The p tag is missing".to_string(),
+            };
             PolicyChoice {
                 policy: Some(Policy::None),
                 tag: "rua",
-                why: "The record has no valid p tag but a valid rua, so it counts as p=none \
-                      (monitoring only) and evaluation continues (RFC 7489 §6.6.3, RFC 9989 §4.10.1)."
-                    .into(),
+                why: format!(
+                    "{what}, but rua holds a valid report address, so the record counts as \
+                     p=none (monitoring only) and evaluation continues (RFC 7489 §6.6.3, \
+                     RFC 9989 §4.10.1)."
+                ),
             }
         } else {
             PolicyChoice {
@@ -1990,6 +2010,37 @@ mod tests {
             .dns();
         let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.result, AuthResult::None);
+    }
+
+    #[tokio::test]
+    async fn bad_p_with_valid_rua_counts_as_none() {
+        let dns = MemDns::new()
+            .txt(
+                "_dmarc.example.com",
+                "v=DMARC1; p=bogus; rua=mailto:x@example.com",
+            )
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.result, AuthResult::Fail, "evaluated normally");
+        assert_eq!(d.policy.as_deref(), Some("none"));
+        assert_eq!(d.disposition.as_deref(), Some("none"));
+        assert_eq!(d.record_domain.as_deref(), Some("example.com"));
+        assert_eq!(d.bad_tag, None);
+        let warn = d
+            .steps
+            .iter()
+            .find(|s| s.outcome == Outcome::Warning && s.title.starts_with("Policy that applies"))
+            .expect("a warning naming the bad p");
+        assert!(warn.explanation.contains("p=bogus"), "{}", warn.explanation);
+
+        // Without a valid rua the record is not applied.
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=bogus; rua=nonsense")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_ne!(d.result, AuthResult::Fail);
+        assert_eq!(d.policy, None);
+        assert_eq!(d.bad_tag.as_deref(), Some("p"));
     }
 
     #[tokio::test]
