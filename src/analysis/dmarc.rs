@@ -521,7 +521,11 @@ pub struct PolicyChoice {
     pub policy: Option<Policy>,
     /// `p`, `sp`, `np`, or `rua` (p=none because of rua).
     pub tag: &'static str,
+    /// The full reasoning, for the step.
     pub why: String,
+    /// A short phrase starting with the tag, for `DmarcCheck::policy_source` (shown in
+    /// parentheses after the policy: "p tag: the From domain publishes its own record").
+    pub source: String,
 }
 
 /// The DMARC record lookup for one From domain, with its steps. Made by [`fetch_dmarc_policy`]
@@ -685,7 +689,7 @@ pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
                 let c = choose_policy(record, *is_author, &from, domain, existence.as_ref());
                 let mut step = Step::new(
                     format!(
-                        "Policy that applies: {} (from {})",
+                        "Policy that applies: {} (from the {} tag)",
                         c.policy.map(Policy::as_str).unwrap_or("no DMARC"),
                         c.tag
                     ),
@@ -875,6 +879,7 @@ pub fn choose_policy(
                      p=none (monitoring only) and evaluation continues (RFC 7489 §6.6.3, \
                      RFC 9989 §4.10.1)."
                 ),
+                source: "rua: p is missing or invalid, but rua is valid, so p=none applies".into(),
             }
         } else {
             PolicyChoice {
@@ -883,6 +888,7 @@ pub fn choose_policy(
                 why: "The record has no valid p tag and no valid rua: DMARC is not applied to \
                       this message (result none)."
                     .into(),
+                source: "no valid p and no valid rua: no policy".into(),
             }
         };
     };
@@ -894,6 +900,7 @@ pub fn choose_policy(
                 "The record is published by the From domain {from} itself, so p applies: p={}.",
                 p.as_str()
             ),
+            source: format!("p tag: {from} publishes its own record"),
         };
     }
     let sp = record.sp.unwrap_or(p);
@@ -913,6 +920,9 @@ pub fn choose_policy(
                          A, AAAA and MX), so np applies: np={}.",
                         np.as_str()
                     ),
+                    source: format!(
+                        "np tag: {from} is a non-existent subdomain of {record_domain}"
+                    ),
                 };
             }
             None if existence.is_some() => {
@@ -922,6 +932,11 @@ pub fn choose_policy(
                     why: format!(
                         "{from} is a subdomain of {record_domain}; whether it exists could not be \
                          told (DNS errors), so it is taken as existing: {sp_words}."
+                    ),
+                    source: format!(
+                        "{} tag: {from} is a subdomain of {record_domain} (taken as existing after \
+                         DNS errors)",
+                        if record.sp.is_some() { "sp" } else { "p" }
                     ),
                 };
             }
@@ -939,6 +954,11 @@ pub fn choose_policy(
         why: format!(
             "{from} is {kind} of {record_domain}, whose record applies to it: {sp_words}."
         ),
+        source: if record.sp.is_some() {
+            format!("sp tag: {from} is {kind} of {record_domain}")
+        } else {
+            format!("p tag: {from} is {kind} of {record_domain}, which has no sp tag")
+        },
     }
 }
 
@@ -1102,8 +1122,9 @@ async fn evaluate_with_lookup(
             "Identifiers not compared",
             Outcome::Skipped,
             format!(
-                "Only identifiers whose check passed (or could not tell) can align: {} — not \
-                 compared.",
+                "DMARC only counts an SPF or DKIM identifier that passed (or hit a temporary \
+                 error, which leaves DMARC undecided). These did not, so they are not compared \
+                 with the From domain: {}.",
                 not_considered.join(", ")
             ),
         ));
@@ -1319,7 +1340,7 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
     let Some(policy) = choice.policy else {
         check.result = AuthResult::None;
         check.disposition = Some("none".into());
-        check.policy_source = Some(choice.why);
+        check.policy_source = Some(choice.source);
         steps.push(Step::new(
             "Result: none",
             Outcome::Skipped,
@@ -1329,7 +1350,7 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
         return check;
     };
     check.policy = Some(policy.as_str().into());
-    check.policy_source = Some(format!("{}: {}", choice.tag, choice.why));
+    check.policy_source = Some(choice.source);
 
     let passing: Vec<&str> = alignment
         .spf
@@ -1400,10 +1421,20 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
                 .to_string(),
         ),
         AuthResult::Fail => {
-            let mut e = format!("DMARC failed, so {} applies", policy.as_str());
-            if testing {
+            let mut e = match policy {
+                Policy::None => "DMARC failed, but the policy is none: deliver normally \
+                                 (monitoring only; the domain owner gets reports)"
+                    .to_string(),
+                Policy::Quarantine => "DMARC failed and the policy is quarantine: deliver to \
+                                       spam or junk, or hold for review"
+                    .to_string(),
+                Policy::Reject => {
+                    "DMARC failed and the policy is reject: refuse the message".to_string()
+                }
+            };
+            if testing && effective != policy {
                 e.push_str(&format!(
-                    ", but t=y (testing) asks receivers to apply one level less: {}",
+                    ". But t=y (testing mode) asks receivers to apply one level less: {}",
                     effective.as_str()
                 ));
             }
@@ -1816,7 +1847,7 @@ mod tests {
             .dns();
         let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.policy.as_deref(), Some("reject"));
-        assert!(d.policy_source.unwrap().starts_with("p:"));
+        assert!(d.policy_source.unwrap().starts_with("p tag:"));
         assert_eq!(d.result, AuthResult::Fail);
         assert_eq!(d.disposition.as_deref(), Some("reject"));
     }
@@ -1833,7 +1864,7 @@ mod tests {
         let (_, d) = run(&dns, "sub.example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.record_domain.as_deref(), Some("example.com"));
         assert_eq!(d.policy.as_deref(), Some("none"));
-        assert!(d.policy_source.unwrap().starts_with("sp:"));
+        assert!(d.policy_source.unwrap().starts_with("sp tag:"));
     }
 
     #[tokio::test]
@@ -1846,7 +1877,7 @@ mod tests {
             .dns();
         let (_, d) = run(&dns, "ghost.example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.policy.as_deref(), Some("quarantine"));
-        assert!(d.policy_source.unwrap().starts_with("np:"));
+        assert!(d.policy_source.unwrap().starts_with("np tag:"));
         let ev = dns.evidence();
         for t in [RecordType::A, RecordType::AAAA, RecordType::MX] {
             assert!(
@@ -1863,7 +1894,7 @@ mod tests {
             .dns();
         let (_, d) = run(&dns, "ghost.example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.policy.as_deref(), Some("reject"));
-        assert!(d.policy_source.unwrap().starts_with("p:"));
+        assert!(d.policy_source.unwrap().starts_with("p tag:"));
         assert!(
             !dns.evidence().iter().any(|e| e.rtype == RecordType::A),
             "without np the existence test cannot change anything"
@@ -2041,6 +2072,37 @@ mod tests {
         assert_ne!(d.result, AuthResult::Fail);
         assert_eq!(d.policy, None);
         assert_eq!(d.bad_tag.as_deref(), Some("p"));
+    }
+
+    #[tokio::test]
+    async fn policy_none_failure_reads_as_monitoring_only() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=none")
+            .dns();
+        let mut bad = dkim_pass("example.com");
+        bad.result = AuthResult::Fail;
+        let (a, d) = run(&dns, "example.com", &SpfChecks::default(), &[bad]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        let disposition = d.steps.last().unwrap();
+        assert!(disposition.title.starts_with("Disposition: none"));
+        assert!(
+            disposition.explanation.contains("policy is none")
+                && disposition.explanation.contains("deliver normally"),
+            "{}",
+            disposition.explanation
+        );
+        let source = d.policy_source.unwrap();
+        assert!(
+            source.starts_with("p tag: example.com") && !source.contains("p applies:"),
+            "a short phrase, not the step's sentence: {source}"
+        );
+        let skipped = a
+            .steps
+            .iter()
+            .find(|s| s.title == "Identifiers not compared")
+            .unwrap();
+        assert!(skipped.explanation.contains("DKIM d=example.com (fail)"));
+        assert!(!skipped.explanation.contains("could not tell"));
     }
 
     #[tokio::test]
