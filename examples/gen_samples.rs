@@ -443,6 +443,21 @@ struct Dkim<'a> {
     body_length: bool,
 }
 
+impl<'a> Dkim<'a> {
+    /// A signature with no `x=` and no `l=`, as most senders make them.
+    fn new(key: &'a TestKey, d: &'a str, s: &'a str, h: &'a [&'a str], t: i64) -> Dkim<'a> {
+        Dkim {
+            key,
+            d,
+            s,
+            h,
+            t,
+            x: None,
+            body_length: false,
+        }
+    }
+}
+
 fn dkim_sign(message: &Message, sig: &Dkim) -> Result<Signed, String> {
     let mut value = format!(
         " v=1; a={}; c=relaxed/relaxed; d={}; s={};\r\n\tt={}",
@@ -629,7 +644,18 @@ struct Postfix<'a> {
     tz: &'a str,
 }
 
-impl Postfix<'_> {
+impl<'a> Postfix<'a> {
+    /// A hop received over TLS without a login, stamped in UTC: how most hops here look.
+    fn esmtps(by: &'a str, rcpt: &'a str) -> Postfix<'a> {
+        Postfix {
+            by,
+            proto: "ESMTPS",
+            rcpt,
+            tz: "+0000",
+            ..Default::default()
+        }
+    }
+
     fn field(&self) -> String {
         let ip = if self.ip.contains(':') {
             format!("IPv6:{}", self.ip)
@@ -900,6 +926,17 @@ const ACME_H: &[&str] = &[
     "Subject",
 ];
 
+/// What a sender that signs the plain MUA fields (no Cc, no over-signing) lists in `h=`.
+const PLAIN_H: &[&str] = &[
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "MIME-Version",
+    "Content-Type",
+];
+
 fn scenarios(keys: &Keys) -> Result<Vec<Scenario>, String> {
     Ok(vec![
         clean_pass_dual_signed(keys)?,
@@ -972,27 +1009,11 @@ fn clean_pass_dual_signed(keys: &Keys) -> Result<Scenario, String> {
     // Ed25519 alongside RSA, as RFC 8463 recommends while verifiers catch up.
     let rsa = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.acme_rsa,
-            d: "example.com",
-            s: "rsa2026",
-            h: ACME_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.acme_rsa, "example.com", "rsa2026", ACME_H, sent + 1),
     )?;
     let ed = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.acme_ed,
-            d: "example.com",
-            s: "ed2026",
-            h: ACME_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.acme_ed, "example.com", "ed2026", ACME_H, sent + 1),
     )?;
     m.prepend(&rsa.field);
     m.prepend(&ed.field);
@@ -1002,13 +1023,9 @@ fn clean_pass_dual_signed(keys: &Keys) -> Result<Scenario, String> {
             helo: "smtp.example.com",
             rdns: Some("smtp.example.com"),
             ip: "2001:db8:1::25",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4Q8xZ03kLmz2yRw",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -1155,15 +1172,7 @@ fn dkim_body_altered(keys: &Keys) -> Result<Scenario, String> {
     );
     let rsa = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.acme_rsa,
-            d: "example.com",
-            s: "rsa2026",
-            h: ACME_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.acme_rsa, "example.com", "rsa2026", ACME_H, sent + 1),
     )?;
     m.prepend(&rsa.field);
     m.prepend(
@@ -1171,13 +1180,9 @@ fn dkim_body_altered(keys: &Keys) -> Result<Scenario, String> {
             helo: "smtp.example.com",
             rdns: Some("smtp.example.com"),
             ip: "192.0.2.25",
-            by: "dlp-gw.example.com",
-            proto: "ESMTPS",
             id: "4QBdR31Vhsz3pQm",
-            rcpt: "bob.chen@example.net",
             t: sent + 2,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("dlp-gw.example.com", "bob.chen@example.net")
         }
         .field(),
     );
@@ -1286,15 +1291,7 @@ fn dkim_key_revoked(keys: &Keys) -> Result<Scenario, String> {
     // Signed with the selector Northwind retired (and revoked) the week before.
     let sig = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.other,
-            d: "example.org",
-            s: "nw2025",
-            h: NORTHWIND_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.other, "example.org", "nw2025", NORTHWIND_H, sent + 1),
     )?;
     m.prepend(&sig.field);
     let received = sent + 3;
@@ -1303,13 +1300,9 @@ fn dkim_key_revoked(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.example.org",
             rdns: Some("mail.example.org"),
             ip: "198.51.100.10",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QG1n71pTmz5vBx",
-            rcpt: "purchasing@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "purchasing@example.net")
         }
         .field(),
     );
@@ -1366,13 +1359,9 @@ fn dkim_expired_signature(keys: &Keys) -> Result<Scenario, String> {
             helo: "monitor.example.com",
             rdns: Some("monitor.example.com"),
             ip: "192.0.2.41",
-            by: "smtp.example.com",
-            proto: "ESMTPS",
             id: "4QHc5v0Wp1z4nLs",
-            rcpt: "oncall@example.net",
             t: sent + 1,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("smtp.example.com", "oncall@example.net")
         }
         .field(),
     );
@@ -1380,13 +1369,8 @@ fn dkim_expired_signature(keys: &Keys) -> Result<Scenario, String> {
     let sig = dkim_sign(
         &m,
         &Dkim {
-            key: &keys.acme_rsa,
-            d: "example.com",
-            s: "rsa2026",
-            h: ACME_H,
-            t: sent + 1,
             x: Some(sent + 1 + 3600),
-            body_length: false,
+            ..Dkim::new(&keys.acme_rsa, "example.com", "rsa2026", ACME_H, sent + 1)
         },
     )?;
     m.prepend(&sig.field);
@@ -1397,13 +1381,9 @@ fn dkim_expired_signature(keys: &Keys) -> Result<Scenario, String> {
             helo: "smtp.example.com",
             rdns: Some("smtp.example.com"),
             ip: "192.0.2.25",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QHhGq6Tfjz1rKd",
-            rcpt: "oncall@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "oncall@example.net")
         }
         .field(),
     );
@@ -1481,29 +1461,10 @@ fn third_party_esp_dkim_only(keys: &Keys) -> Result<Scenario, String> {
         "Content-Type",
     ];
     // The customer's domain signature (key hosted by the ESP behind a CNAME), then the ESP's own.
-    let customer = dkim_sign(
-        &m,
-        &Dkim {
-            key: &keys.esp,
-            d: "example.com",
-            s: "mr1",
-            h: &h,
-            t: sent,
-            x: None,
-            body_length: false,
-        },
-    )?;
+    let customer = dkim_sign(&m, &Dkim::new(&keys.esp, "example.com", "mr1", &h, sent))?;
     let esp = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.other,
-            d: "mailrelay.example",
-            s: "s1",
-            h: &h,
-            t: sent,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.other, "mailrelay.example", "s1", &h, sent),
     )?;
     m.prepend(&customer.field);
     m.prepend(&esp.field);
@@ -1513,13 +1474,9 @@ fn third_party_esp_dkim_only(keys: &Keys) -> Result<Scenario, String> {
             helo: "o7.out.mailrelay.example",
             rdns: Some("o7.out.mailrelay.example"),
             ip: "203.0.113.87",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QMb0R2Gtnz6hYq",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -1601,11 +1558,11 @@ fn lookalike_domain(keys: &Keys) -> Result<Scenario, String> {
     );
     let sig = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.other,
-            d: "paypa1.example",
-            s: "default",
-            h: &[
+        &Dkim::new(
+            &keys.other,
+            "paypa1.example",
+            "default",
+            &[
                 "From",
                 "Reply-To",
                 "To",
@@ -1615,10 +1572,8 @@ fn lookalike_domain(keys: &Keys) -> Result<Scenario, String> {
                 "MIME-Version",
                 "Content-Type",
             ],
-            t: sent,
-            x: None,
-            body_length: false,
-        },
+            sent,
+        ),
     )?;
     m.prepend(&sig.field);
     let received = sent + 2;
@@ -1627,13 +1582,9 @@ fn lookalike_domain(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.paypa1.example",
             rdns: Some("mail.paypa1.example"),
             ip: "203.0.113.99",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QRq1d5Hcvz9mNe",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -1705,13 +1656,9 @@ fn spoofed_from_dmarc_reject(keys: &Keys) -> Result<Scenario, String> {
             helo: "smtp.bulk-mailer.example",
             rdns: Some("smtp.bulk-mailer.example"),
             ip: "198.51.100.200",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QTm7k1Zbdz2xFh",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -1795,15 +1742,7 @@ fn list_expansion(keys: &Keys) -> Result<ListCopy, String> {
     );
     let original = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.acme_rsa,
-            d: "example.com",
-            s: "rsa2026",
-            h: ACME_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.acme_rsa, "example.com", "rsa2026", ACME_H, sent + 1),
     )?;
     m.prepend(&original.field);
     let at_list = sent + 2;
@@ -1812,13 +1751,9 @@ fn list_expansion(keys: &Keys) -> Result<ListCopy, String> {
             helo: "smtp.example.com",
             rdns: Some("smtp.example.com"),
             ip: "192.0.2.25",
-            by: "mail.lists.example.org",
-            proto: "ESMTPS",
             id: "4QXk2Q5jWfz3tVb",
-            rcpt: "dev@lists.example.org",
             t: at_list,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mail.lists.example.org", "dev@lists.example.org")
         }
         .field(),
     );
@@ -1860,15 +1795,7 @@ fn list_expansion(keys: &Keys) -> Result<ListCopy, String> {
     ];
     let list_dkim = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.list,
-            d: "lists.example.org",
-            s: "list2026",
-            h: &list_h,
-            t: sealed,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.list, "lists.example.org", "list2026", &list_h, sealed),
     )?;
     m.prepend(&list_dkim.field);
     let set = arc_seal(
@@ -1907,13 +1834,9 @@ fn mailing_list_arc(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.lists.example.org",
             rdns: Some("mail.lists.example.org"),
             ip: "198.51.100.40",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QXk2T1nQsz4kPw",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -2055,23 +1978,7 @@ fn spf_permerror_too_many_lookups(keys: &Keys) -> Result<Scenario, String> {
     );
     let sig = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.other,
-            d: "globex.example",
-            s: "payroll",
-            h: &[
-                "From",
-                "To",
-                "Subject",
-                "Date",
-                "Message-ID",
-                "MIME-Version",
-                "Content-Type",
-            ],
-            t: sent,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.other, "globex.example", "payroll", PLAIN_H, sent),
     )?;
     m.prepend(&sig.field);
     let received = sent + 2;
@@ -2080,13 +1987,9 @@ fn spf_permerror_too_many_lookups(keys: &Keys) -> Result<Scenario, String> {
             helo: "out-2.payrollco.example",
             rdns: Some("out-2.payrollco.example"),
             ip: "203.0.113.200",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QZw5c3Rsnz1qHt",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -2171,23 +2074,7 @@ fn dns_timeout_temperror(keys: &Keys) -> Result<Scenario, String> {
     );
     let sig = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.other,
-            d: "initech.example",
-            s: "s1",
-            h: &[
-                "From",
-                "To",
-                "Subject",
-                "Date",
-                "Message-ID",
-                "MIME-Version",
-                "Content-Type",
-            ],
-            t: sent,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(&keys.other, "initech.example", "s1", PLAIN_H, sent),
     )?;
     m.prepend(&sig.field);
     let received = sent + 2;
@@ -2196,13 +2083,9 @@ fn dns_timeout_temperror(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.initech.example",
             rdns: Some("mail.initech.example"),
             ip: "198.51.100.150",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QdT3y0Gkrz5wLp",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -2344,15 +2227,13 @@ fn dkim_pass_then_key_rotated(keys: &Keys) -> Result<Scenario, String> {
     );
     let sig = dkim_sign(
         &m,
-        &Dkim {
-            key: &keys.northwind_old,
-            d: "example.org",
-            s: "nw2026a",
-            h: NORTHWIND_H,
-            t: sent + 1,
-            x: None,
-            body_length: false,
-        },
+        &Dkim::new(
+            &keys.northwind_old,
+            "example.org",
+            "nw2026a",
+            NORTHWIND_H,
+            sent + 1,
+        ),
     )?;
     m.prepend(&sig.field);
     let received = sent + 3;
@@ -2361,13 +2242,9 @@ fn dkim_pass_then_key_rotated(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.example.org",
             rdns: Some("mail.example.org"),
             ip: "198.51.100.10",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4Q9k6p0Hsdz3vNc",
-            rcpt: "purchasing@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "purchasing@example.net")
         }
         .field(),
     );
@@ -2427,13 +2304,9 @@ fn dkim_body_length_abused(keys: &Keys) -> Result<Scenario, String> {
             helo: "ap-invoicing.example.com",
             rdns: Some("ap-invoicing.example.com"),
             ip: "192.0.2.44",
-            by: "smtp.example.com",
-            proto: "ESMTPS",
             id: "4QgBq03Lcnz1wTd",
-            rcpt: "supplier-updates@example.com",
             t: sent + 1,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("smtp.example.com", "supplier-updates@example.com")
         }
         .field(),
     );
@@ -2441,20 +2314,21 @@ fn dkim_body_length_abused(keys: &Keys) -> Result<Scenario, String> {
     let sig = dkim_sign(
         &m,
         &Dkim {
-            key: &keys.acme_rsa,
-            d: "example.com",
-            s: "rsa2026",
-            h: &[
-                "From",
-                "Subject",
-                "Date",
-                "Message-ID",
-                "MIME-Version",
-                "Content-Type",
-            ],
-            t: sent,
-            x: None,
             body_length: true,
+            ..Dkim::new(
+                &keys.acme_rsa,
+                "example.com",
+                "rsa2026",
+                &[
+                    "From",
+                    "Subject",
+                    "Date",
+                    "Message-ID",
+                    "MIME-Version",
+                    "Content-Type",
+                ],
+                sent,
+            )
         },
     )?;
     m.prepend(&sig.field);
@@ -2470,13 +2344,9 @@ fn dkim_body_length_abused(keys: &Keys) -> Result<Scenario, String> {
             helo: "vps-4471.rented-cloud.example",
             rdns: Some("vps-4471.rented-cloud.example"),
             ip: "203.0.113.77",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QgL2r5Yhxz6pRk",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
@@ -2599,13 +2469,9 @@ fn arc_chain_list_then_forwarder(keys: &Keys) -> Result<Scenario, String> {
             helo: "mail.lists.example.org",
             rdns: Some("mail.lists.example.org"),
             ip: "198.51.100.40",
-            by: "mx.alumni.example",
-            proto: "ESMTPS",
             id: "4QXk2T3bHwz9nLq",
-            rcpt: "bob@alumni.example",
             t: at_forwarder,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.alumni.example", "bob@alumni.example")
         }
         .field(),
     );
@@ -2643,13 +2509,9 @@ fn arc_chain_list_then_forwarder(keys: &Keys) -> Result<Scenario, String> {
             helo: "fwd.alumni.example",
             rdns: Some("fwd.alumni.example"),
             ip: "203.0.113.210",
-            by: "mx.example.net",
-            proto: "ESMTPS",
             id: "4QXk2W0kRdz2hMv",
-            rcpt: "bob.chen@example.net",
             t: received,
-            tz: "+0000",
-            ..Default::default()
+            ..Postfix::esmtps("mx.example.net", "bob.chen@example.net")
         }
         .field(),
     );
