@@ -36,6 +36,12 @@ use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Dns, Record, RecordType};
 use serde_json::Value;
 
+/// One OpenDMARC table of the dmarc suite; None when the suite is absent (the test skips).
+fn opendmarc_table(file: &str) -> Option<String> {
+    let dir = common::conformance_dir("dmarc")?;
+    Some(std::fs::read_to_string(dir.join("opendmarc").join(file)).unwrap())
+}
+
 /// Data lines of a suite .tsv: (line number, columns).
 fn tsv_rows(text: &str) -> Vec<(usize, Vec<&str>)> {
     text.lines()
@@ -47,10 +53,9 @@ fn tsv_rows(text: &str) -> Vec<(usize, Vec<&str>)> {
 
 #[test]
 fn opendmarc_record_parse() {
-    let Some(dir) = common::conformance_dir("dmarc") else {
+    let Some(text) = opendmarc_table("dmarc-record-parse.tsv") else {
         return;
     };
-    let text = std::fs::read_to_string(dir.join("opendmarc/dmarc-record-parse.tsv")).unwrap();
     let deviations = common::Deviations::load("dmarc");
     let mut tally = common::Tally::new("dmarc/opendmarc-record-parse", &deviations);
     for (line, cols) in tsv_rows(&text) {
@@ -78,10 +83,9 @@ fn opendmarc_record_parse() {
 
 #[test]
 fn opendmarc_alignment() {
-    let Some(dir) = common::conformance_dir("dmarc") else {
+    let Some(text) = opendmarc_table("alignment.tsv") else {
         return;
     };
-    let text = std::fs::read_to_string(dir.join("opendmarc/alignment.tsv")).unwrap();
     let deviations = common::Deviations::load("dmarc");
     let mut tally = common::Tally::new("dmarc/opendmarc-alignment", &deviations);
     for (line, cols) in tsv_rows(&text) {
@@ -105,10 +109,9 @@ fn opendmarc_alignment() {
 
 #[test]
 fn opendmarc_org_domain() {
-    let Some(dir) = common::conformance_dir("dmarc") else {
+    let Some(text) = opendmarc_table("org-domain.tsv") else {
         return;
     };
-    let text = std::fs::read_to_string(dir.join("opendmarc/org-domain.tsv")).unwrap();
     let deviations = common::Deviations::load("dmarc");
     let mut tally = common::Tally::new("dmarc/opendmarc-org-domain", &deviations);
     for (n, (line, cols)) in tsv_rows(&text).into_iter().enumerate() {
