@@ -162,8 +162,12 @@ fn findings(a: &Analysis) -> Vec<String> {
             d.result,
             reason
         ));
-        for r in &d.risks {
-            f.push(format!("DKIM #{} risk: {r}", i + 1));
+        if !d.risks.is_empty() {
+            f.push(format!(
+                "DKIM #{} risks: {} (see its steps)",
+                i + 1,
+                crate::report::risk_digest(&d.risks)
+            ));
         }
     }
     if a.arc.result != AuthResult::None || !a.arc.sets.is_empty() {

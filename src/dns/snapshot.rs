@@ -404,11 +404,11 @@ impl Snapshot {
                 SnapshotEntry::NxDomain => DnsAnswer::outcome(DnsOutcome::NxDomain, None),
                 SnapshotEntry::ServFail => DnsAnswer::outcome(
                     DnsOutcome::ServFail,
-                    Some("SERVFAIL (recorded in the snapshot)".to_string()),
+                    Some("the snapshot records a server failure (SERVFAIL)".to_string()),
                 ),
                 SnapshotEntry::Timeout => DnsAnswer::outcome(
                     DnsOutcome::Timeout,
-                    Some("timeout (recorded in the snapshot)".to_string()),
+                    Some("no answer: the snapshot records a timeout".to_string()),
                 ),
             };
             if !answer.outcome.is_temporary_error() {

@@ -16,9 +16,18 @@ pub fn evidence_line(ev: &DnsEvidence) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         other => {
-            let mut s = other.as_str().to_uppercase();
+            let word = other.as_str();
+            let mut s = word.to_uppercase();
             if let Some(e) = &ev.error {
-                s.push_str(&format!(" ({})", visible(e)));
+                // Errors often start with the outcome word ("timeout (…)"): say it once.
+                let detail = e
+                    .strip_prefix(word)
+                    .map(|rest| rest.trim().trim_start_matches('(').trim_end_matches(')'))
+                    .unwrap_or(e)
+                    .trim();
+                if !detail.is_empty() {
+                    s.push_str(&format!(" ({})", visible(detail)));
+                }
             }
             s
         }
@@ -38,7 +47,10 @@ pub fn evidence_line(ev: &DnsEvidence) -> String {
 
 /// Markdown-safe inline text: message-derived, so escaped and stripped of table breakers.
 fn md(s: &str) -> String {
-    visible(s).replace('|', "\\|").replace('`', "'")
+    visible(s)
+        .replace('|', "\\|")
+        .replace('`', "'")
+        .replace(['\t', '\n', '\r'], " ")
 }
 
 /// The whole analysis as Markdown.
@@ -64,6 +76,18 @@ pub fn markdown(a: &Analysis) -> String {
         a.tool_version,
         a.schema_version
     );
+
+    let _ = writeln!(o, "\n## Message\n");
+    let _ = writeln!(o, "| header | value |\n|---|---|");
+    for name in super::MESSAGE_FIELDS {
+        for h in a
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            let _ = writeln!(o, "| {name} | `{}` |", md(&super::clip(&h.value, 200)));
+        }
+    }
 
     let _ = writeln!(o, "\n## Envelope\n");
     let _ = writeln!(o, "| field | value | from |\n|---|---|---|");
@@ -121,33 +145,32 @@ pub fn markdown(a: &Analysis) -> String {
             .result
             .map(|r| format!("{} {}", result_glyph(r), r))
             .unwrap_or_else(|| {
-                format!(
-                    "SPF {}, DKIM {}",
-                    if a.alignment.spf.aligned {
-                        "aligned"
-                    } else {
-                        "not aligned"
-                    },
-                    if a.alignment.dkim.aligned {
-                        "aligned"
-                    } else {
-                        "not aligned"
-                    }
-                )
+                md(&format!(
+                    "{}; {}",
+                    super::alignment_words(&a.alignment.spf, "SPF"),
+                    super::alignment_words(&a.alignment.dkim, "DKIM")
+                ))
             });
-        let _ = writeln!(o, "| {} | {} |", c.title, r);
+        let _ = writeln!(o, "| {} | {} |", md(&c.title), r);
     }
     if let Some(p) = &a.dmarc.policy {
         let _ = writeln!(
             o,
-            "\nDMARC policy that applies: **{}**{}; disposition: **{}**.",
+            "\nDMARC policy that applies: **{}**{}; disposition: **{}**.{}",
             md(p),
+            super::policy_tag(&a.dmarc)
+                .map(|t| format!(" (from `{t}=`)"))
+                .unwrap_or_default(),
+            md(a.dmarc.disposition.as_deref().unwrap_or("none")),
             a.dmarc
                 .policy_source
                 .as_deref()
-                .map(|s| format!(" ({})", md(s)))
-                .unwrap_or_default(),
-            md(a.dmarc.disposition.as_deref().unwrap_or("none"))
+                .map(|s| {
+                    // The source reads "tag: why"; the tag is already shown.
+                    let why = s.split_once(": ").map_or(s, |(_, why)| why);
+                    format!(" {}", md(why))
+                })
+                .unwrap_or_default()
         );
     }
 
@@ -186,12 +209,12 @@ pub fn markdown(a: &Analysis) -> String {
 
     let _ = writeln!(o, "\n## Steps\n");
     for c in checks(a) {
-        let _ = writeln!(o, "### {}\n", c.title);
+        let _ = writeln!(o, "### {}\n", md(&c.title));
         if c.steps.is_empty() {
             let _ = writeln!(o, "_No steps._\n");
         }
         for (i, s) in c.steps.iter().enumerate() {
-            step_body(&mut o, a, i + 1, s);
+            step_body(&mut o, a, i + 1, s, Detail::Clipped);
         }
     }
 
@@ -223,27 +246,52 @@ pub fn markdown(a: &Analysis) -> String {
     o
 }
 
-fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step) {
-    let _ = writeln!(o, "{n}. {} **{}**", outcome_glyph(s.outcome), md(&s.title));
+/// How much of a long value a step shows: the full report clips (the DNS table has it all),
+/// a copied single step keeps everything.
+#[derive(Clone, Copy, PartialEq)]
+enum Detail {
+    Clipped,
+    Full,
+}
+
+fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step, detail: Detail) {
+    let marker = format!("{n}. ");
+    // CommonMark: a list item's continuation lines are indented by the marker's width.
+    let pad = " ".repeat(marker.len());
+    let clip = |text: String, max: usize| match detail {
+        Detail::Full => text,
+        Detail::Clipped => super::clip(&text, max).into_owned(),
+    };
+    let _ = writeln!(
+        o,
+        "{marker}{} **{}**",
+        outcome_glyph(s.outcome),
+        md(&s.title)
+    );
     if !s.explanation.is_empty() {
-        let _ = writeln!(o, "   {}", md(&s.explanation));
+        let _ = writeln!(o, "{pad}{}", md(&s.explanation));
     }
     for f in &s.facts {
-        let _ = writeln!(o, "   - {}: `{}`", md(&f.name), md(&f.value));
+        let _ = writeln!(o, "{pad}- {}: `{}`", md(&f.name), clip(md(&f.value), 200));
     }
     for id in &s.evidence {
         if let Some(ev) = a.dns.get(*id) {
-            let _ = writeln!(o, "   - DNS: `{}`", md(&evidence_line(ev)));
+            let _ = writeln!(
+                o,
+                "{pad}- DNS [{}]: `{}`",
+                ev.id,
+                clip(md(&evidence_line(ev)), 200)
+            );
         }
     }
     for h in &s.headers {
         if let Some(h) = a.headers.get(*h) {
             let _ = writeln!(
                 o,
-                "   - header #{}: `{}: {}`",
+                "{pad}- header #{}: `{}: {}`",
                 h.index,
                 md(&h.name),
-                md(&h.value)
+                clip(md(&h.value), 120)
             );
         }
     }
@@ -260,7 +308,7 @@ pub fn markdown_step(a: &Analysis, check_title: &str, step: &Step) -> String {
         md(&a.input.source),
         a.now
     );
-    step_body(&mut o, a, 1, step);
+    step_body(&mut o, a, 1, step, Detail::Full);
     let _ = writeln!(o, "_Verdict: {}_", md(&a.summary.verdict));
     o
 }

@@ -18,11 +18,93 @@ pub use markdown::{markdown, markdown_step};
 pub use text::text;
 
 /// The `Analysis` as pretty JSON (the documented, versioned schema).
+///
+/// serde_json already escapes C0 controls (ESC becomes `\u001b`); DEL, C1 controls and the bidi
+/// overrides/isolates that could reorder what a reader sees are escaped here too, as `\uXXXX`,
+/// which every JSON reader decodes back to the same string.
 pub fn json(analysis: &Analysis) -> String {
     // Serializing plain data cannot fail; fall back to an error object rather than panic.
-    serde_json::to_string_pretty(analysis)
-        .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"))
+    let text = serde_json::to_string_pretty(analysis)
+        .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"));
+    if !text.chars().any(needs_escape) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
+
+/// `text` cut to `max` characters with an ellipsis, for one-line views of long values.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((i, _)) => Cow::Owned(format!("{}…", &text[..i])),
+    }
+}
+
+/// Alignment of one side (SPF or DKIM) in words that never contradict the steps: DMARC counts an
+/// identifier only when its check passed *and* its domain aligns with the From domain.
+pub fn alignment_words(side: &crate::analysis::AlignmentSide, what: &str) -> String {
+    let shown = |c: &crate::analysis::AlignmentCandidate| {
+        if c.result == AuthResult::Pass {
+            c.domain.clone()
+        } else {
+            format!("{} ({})", c.domain, c.result)
+        }
+    };
+    if side.aligned {
+        let via: Vec<String> = side
+            .candidates
+            .iter()
+            .filter(|c| c.aligned && c.result == AuthResult::Pass)
+            .map(shown)
+            .collect();
+        return format!("{what} aligned ({})", via.join(", "));
+    }
+    let matching: Vec<String> = side
+        .candidates
+        .iter()
+        .filter(|c| c.aligned)
+        .map(shown)
+        .collect();
+    if !matching.is_empty() {
+        return format!(
+            "{what}: domain matches but did not pass ({})",
+            matching.join(", ")
+        );
+    }
+    if side.candidates.is_empty() {
+        return format!("{what}: no passing identifier");
+    }
+    let others: Vec<String> = side.candidates.iter().map(shown).collect();
+    format!("{what} not aligned ({})", others.join(", "))
+}
+
+/// One finding line per DKIM signature's risks: the first clause of each risk.
+pub fn risk_digest(risks: &[String]) -> String {
+    risks
+        .iter()
+        .map(|r| r.split(':').next().unwrap_or(r).trim().to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The author-side headers a ticket needs, in this order, when present.
+pub const MESSAGE_FIELDS: [&str; 7] = [
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+];
 
 /// Makes control characters visible: ESC becomes `\x1b`, other C0/C1 controls and DEL become
 /// `\xNN`, tabs stay. Text that came from the message goes through this before any output.

@@ -37,6 +37,28 @@ pub fn text(a: &Analysis) -> String {
         let _ = writeln!(o, "  • {}", visible(f));
     }
 
+    section(&mut o, "MESSAGE");
+    let mut any = false;
+    for name in super::MESSAGE_FIELDS {
+        for h in a
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            any = true;
+            let _ = writeln!(
+                o,
+                "  {:<10} {}  [header #{}]",
+                name,
+                visible(&super::clip(&h.value, 200)),
+                h.index
+            );
+        }
+    }
+    if !any {
+        let _ = writeln!(o, "  (no author headers)");
+    }
+
     section(&mut o, "ENVELOPE (as the receiving server saw it)");
     let e = &a.envelope;
     field(&mut o, "receiver", e.receiver.as_deref());
@@ -97,6 +119,9 @@ pub fn text(a: &Analysis) -> String {
         };
         let _ = writeln!(o, "  {:<42} {}", c.title, verdict);
     }
+    if a.dkim.is_empty() {
+        let _ = writeln!(o, "  {:<42} · none (no DKIM-Signature)", "DKIM");
+    }
     let _ = writeln!(o, "  {:<42} {}", "DMARC policy", dmarc_policy_line(a));
 
     if !a.recorded.is_empty() {
@@ -150,7 +175,7 @@ pub fn text(a: &Analysis) -> String {
         for (i, s) in c.steps.iter().enumerate() {
             let _ = writeln!(
                 o,
-                "    {}. {} {}",
+                "   {:>2}. {} {}",
                 i + 1,
                 outcome_glyph(s.outcome),
                 visible(&s.title)
@@ -158,9 +183,23 @@ pub fn text(a: &Analysis) -> String {
             if !s.explanation.is_empty() {
                 let _ = writeln!(o, "       {}", visible(&s.explanation));
             }
+            for f in &s.facts {
+                let _ = writeln!(
+                    o,
+                    "       {}: {}",
+                    visible(&f.name),
+                    visible(&super::clip(&f.value, 160))
+                );
+            }
             for id in &s.evidence {
                 if let Some(ev) = a.dns.get(*id) {
-                    let _ = writeln!(o, "       dns: {}", super::markdown::evidence_line(ev));
+                    // Long answers (DKIM keys) are clipped here; DNS EVIDENCE has them whole.
+                    let _ = writeln!(
+                        o,
+                        "       dns [{}]: {}",
+                        ev.id,
+                        super::clip(&super::markdown::evidence_line(ev), 140)
+                    );
                 }
             }
         }
@@ -191,11 +230,10 @@ fn field(o: &mut String, name: &str, value: Option<&str>) {
 }
 
 fn alignment_word(a: &Analysis) -> String {
-    let side = |aligned: bool| if aligned { "aligned" } else { "not aligned" };
     format!(
-        "SPF {}, DKIM {}",
-        side(a.alignment.spf.aligned),
-        side(a.alignment.dkim.aligned)
+        "{}; {}",
+        super::alignment_words(&a.alignment.spf, "SPF"),
+        super::alignment_words(&a.alignment.dkim, "DKIM")
     )
 }
 
