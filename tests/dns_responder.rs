@@ -69,6 +69,24 @@ fn entry<'a>(log: &'a [DnsEvidence], name: &str, rtype: RecordType) -> &'a DnsEv
         .unwrap_or_else(|| panic!("no evidence for {name} {rtype} in {log:#?}"))
 }
 
+/// The outcome the evidence log holds for one question.
+#[track_caller]
+fn assert_outcome(log: &[DnsEvidence], name: &str, rtype: RecordType, outcome: DnsOutcome) {
+    assert_eq!(entry(log, name, rtype).outcome, outcome, "{name} {rtype}");
+}
+
+/// mail-auth's "record not found" error, with the response code the responder gave.
+#[track_caller]
+fn assert_record_not_found(err: &mail_auth::Error, rcode: ResponseCode) {
+    assert!(
+        matches!(
+            err,
+            mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(code)) if *code == rcode
+        ),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn responder_listens_on_loopback_only() {
     let (_dns, responder) = start().await;
@@ -290,17 +308,18 @@ async fn exists_uses_a_then_aaaa() {
             .unwrap()
     );
     let log = dns.evidence();
-    assert_eq!(
-        entry(&log, "example.com", RecordType::A).outcome,
-        DnsOutcome::Answers
+    assert_outcome(&log, "example.com", RecordType::A, DnsOutcome::Answers);
+    assert_outcome(
+        &log,
+        "nowhere.example.net",
+        RecordType::A,
+        DnsOutcome::NxDomain,
     );
-    assert_eq!(
-        entry(&log, "nowhere.example.net", RecordType::A).outcome,
-        DnsOutcome::NxDomain
-    );
-    assert_eq!(
-        entry(&log, "v6only.example.com", RecordType::AAAA).outcome,
-        DnsOutcome::Answers
+    assert_outcome(
+        &log,
+        "v6only.example.com",
+        RecordType::AAAA,
+        DnsOutcome::Answers,
     );
 }
 
@@ -342,44 +361,27 @@ async fn nxdomain_and_nodata_are_record_not_found_with_their_rcode() {
         .await
         .unwrap_err();
     // gone.example.com has only a TXT entry, so MX there is NODATA; TXT is NXDOMAIN.
-    assert!(
-        matches!(
-            err,
-            mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(ResponseCode::NoError))
-        ),
-        "{err:?}"
-    );
+    assert_record_not_found(&err, ResponseCode::NoError);
     let err = auth.txt_raw_lookup("gone.example.com").await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(ResponseCode::NXDomain))
-        ),
-        "{err:?}"
-    );
+    assert_record_not_found(&err, ResponseCode::NXDomain);
     let err = auth
         .ipv4_lookup("nodata.example.com", None::<&V4Cache>)
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(ResponseCode::NoError))
-        ),
-        "{err:?}"
-    );
+    assert_record_not_found(&err, ResponseCode::NoError);
     let log = dns.evidence();
-    assert_eq!(
-        entry(&log, "gone.example.com", RecordType::MX).outcome,
-        DnsOutcome::NoData
+    assert_outcome(&log, "gone.example.com", RecordType::MX, DnsOutcome::NoData);
+    assert_outcome(
+        &log,
+        "gone.example.com",
+        RecordType::TXT,
+        DnsOutcome::NxDomain,
     );
-    assert_eq!(
-        entry(&log, "gone.example.com", RecordType::TXT).outcome,
-        DnsOutcome::NxDomain
-    );
-    assert_eq!(
-        entry(&log, "nodata.example.com", RecordType::A).outcome,
-        DnsOutcome::NoData
+    assert_outcome(
+        &log,
+        "nodata.example.com",
+        RecordType::A,
+        DnsOutcome::NoData,
     );
 }
 
@@ -408,18 +410,19 @@ async fn servfail_and_timeout_fail_fast_and_keep_their_outcome_in_the_log() {
         .unwrap();
     assert_eq!(reply.metadata.response_code, ResponseCode::ServFail);
     let log = dns.evidence();
-    assert_eq!(
-        entry(&log, "broken.example.com", RecordType::TXT).outcome,
-        DnsOutcome::ServFail
+    assert_outcome(
+        &log,
+        "broken.example.com",
+        RecordType::TXT,
+        DnsOutcome::ServFail,
     );
-    assert_eq!(
-        entry(&log, "slow.example.com", RecordType::TXT).outcome,
-        DnsOutcome::Timeout
+    assert_outcome(
+        &log,
+        "slow.example.com",
+        RecordType::TXT,
+        DnsOutcome::Timeout,
     );
-    assert_eq!(
-        entry(&log, "slow.example.com", RecordType::A).outcome,
-        DnsOutcome::Timeout
-    );
+    assert_outcome(&log, "slow.example.com", RecordType::A, DnsOutcome::Timeout);
 }
 
 #[tokio::test]
@@ -466,10 +469,7 @@ async fn mail_auth_spf_runs_through_the_responder() {
         .await;
     assert_eq!(out.result(), SpfResult::Pass);
     let log = dns.evidence();
-    assert_eq!(
-        entry(&log, "example.com", RecordType::TXT).outcome,
-        DnsOutcome::Answers
-    );
+    assert_outcome(&log, "example.com", RecordType::TXT, DnsOutcome::Answers);
     // The ip4: term matched first, so mail-auth never needed the MX.
     assert!(log.iter().all(|e| e.rtype != RecordType::MX), "{log:#?}");
 }
