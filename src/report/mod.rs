@@ -26,12 +26,15 @@ pub fn json(analysis: &Analysis) -> String {
     // Serializing plain data cannot fail; fall back to an error object rather than panic.
     let text = serde_json::to_string_pretty(analysis)
         .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"));
-    if !text.chars().any(needs_escape) {
+    // Raw newlines and spaces are the pretty-printer's own layout; inside strings serde_json has
+    // escaped every C0 control already.
+    let escape = |c: char| needs_escape(c) && !c.is_ascii_whitespace();
+    if !text.chars().any(escape) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if needs_escape(c) {
+        if escape(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -220,4 +223,77 @@ pub struct CheckView<'a> {
     pub title: String,
     pub result: Option<AuthResult>,
     pub steps: &'a [crate::analysis::Step],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{AlignmentCandidate, AlignmentSide};
+
+    #[test]
+    fn visible_escapes_controls_and_bidi_but_keeps_tabs_and_text() {
+        assert_eq!(visible("a\x1b[31mb"), "a\\x1b[31mb");
+        assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(visible("tab\there é"), "tab\there é");
+        assert!(matches!(visible("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn json_escapes_bidi_overrides_and_reads_back_the_same() {
+        let mut a = Analysis::default();
+        a.summary.verdict = "evil\u{202e}txt.exe\u{7f}".into();
+        let text = json(&a);
+        assert!(!text.contains('\u{202e}') && !text.contains('\u{7f}'));
+        assert!(text.contains("\\u202e"));
+        let back: Analysis = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(back.summary.verdict, a.summary.verdict);
+    }
+
+    #[test]
+    fn clip_cuts_on_characters_with_an_ellipsis() {
+        assert_eq!(clip("héllo wörld", 5), "héllo…");
+        assert_eq!(clip("short", 10), "short");
+    }
+
+    fn candidate(domain: &str, aligned: bool, result: AuthResult) -> AlignmentCandidate {
+        AlignmentCandidate {
+            domain: domain.into(),
+            aligned,
+            result,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn alignment_words_never_call_a_failed_matching_domain_unaligned() {
+        let side = AlignmentSide {
+            aligned: false,
+            candidates: vec![candidate("example.org", true, AuthResult::TempError)],
+            ..Default::default()
+        };
+        assert_eq!(
+            alignment_words(&side, "SPF"),
+            "SPF: domain matches but did not pass (example.org (temperror))"
+        );
+        let side = AlignmentSide {
+            aligned: true,
+            candidates: vec![candidate("example.com", true, AuthResult::Pass)],
+            ..Default::default()
+        };
+        assert_eq!(alignment_words(&side, "DKIM"), "DKIM aligned (example.com)");
+        let side = AlignmentSide::default();
+        assert_eq!(
+            alignment_words(&side, "DKIM"),
+            "DKIM: no passing identifier"
+        );
+    }
+
+    #[test]
+    fn risk_digest_keeps_the_first_clause_of_each_risk() {
+        let risks = vec![
+            "l=268: only the first 268 bytes are signed".to_string(),
+            "rsa-sha1".to_string(),
+        ];
+        assert_eq!(risk_digest(&risks), "l=268; rsa-sha1");
+    }
 }
