@@ -492,9 +492,20 @@ pub async fn align_candidate(
             ),
         }
     };
-    if ident.result != AuthResult::Pass {
+    let passed = ident.result == AuthResult::Pass;
+    if ident.result == AuthResult::TempError {
         explanation.push_str(&format!(
-            " {method} itself returned {}, so this identifier cannot make DMARC pass.",
+            " But {method} itself returned temperror, so this identifier cannot make DMARC pass{}.",
+            if aligned {
+                "; being aligned, it leaves DMARC undecided"
+            } else {
+                ""
+            }
+        ));
+    } else if !passed {
+        explanation.push_str(&format!(
+            " But {method} itself returned {}, so this identifier cannot make DMARC pass: for \
+             DMARC only an identifier that passed counts as aligned.",
             ident.result
         ));
     }
@@ -508,16 +519,28 @@ pub async fn align_candidate(
             }
         ));
     }
-    let outcome = if walk_failed && !aligned {
-        Outcome::Error
+    // Match only for what DMARC counts as aligned: the domains match *and* the check passed.
+    let counts = matches!(ident.result, AuthResult::Pass | AuthResult::TempError);
+    let (outcome, verdict) = if aligned && passed {
+        (Outcome::Match, "aligned".to_string())
     } else if aligned {
-        Outcome::Match
+        (
+            Outcome::Warning,
+            format!("domains aligned, but {method} {}", ident.result),
+        )
+    } else if walk_failed && counts {
+        (Outcome::Error, "alignment unknown (DNS error)".to_string())
+    } else if passed {
+        (Outcome::NoMatch, "not aligned".to_string())
     } else {
-        Outcome::NoMatch
+        (
+            Outcome::NoMatch,
+            format!("not aligned, and {method} {}", ident.result),
+        )
     };
     let mut step = Step::new(
         format!(
-            "{method} {} vs From {from_domain} ({mode_word})",
+            "{method} {} vs From {from_domain} ({mode_word}): {verdict}",
             ident.domain
         ),
         outcome,

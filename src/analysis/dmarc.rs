@@ -1058,41 +1058,36 @@ async fn evaluate_with_lookup(
     let aspf = record.map(DmarcRecord::aspf).unwrap_or_default();
     let adkim = record.map(DmarcRecord::adkim).unwrap_or_default();
 
-    // Identifiers: the SPF-authenticated domain and each DKIM d=, when their check passed (or
-    // could not tell: a temperror on an aligned identifier means DMARC cannot decide either).
+    // Identifiers: the SPF-authenticated domain and each DKIM d=, whatever their result, so a
+    // view can say "aligned, but SPF softfail". Only a pass can make DMARC pass; a temperror on
+    // an aligned identifier leaves DMARC undecided.
     let mut alignment_steps = Vec::new();
     let mut spf_idents = Vec::new();
     let mut dkim_idents = Vec::new();
     let mut not_considered = Vec::new();
     match (&spf.mail_from.domain, spf.mail_from.result) {
-        (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
-            match align::alignment_domain(d) {
-                Some(domain) => spf_idents.push(Identifier {
-                    method: "spf",
-                    domain,
-                    result: r,
-                    header_index: None,
-                }),
-                None => not_considered.push(format!("SPF for {d:?} (not a valid domain name)")),
-            }
-        }
-        (Some(d), r) => not_considered.push(format!("SPF for {d} ({r})")),
+        (Some(d), r) => match align::alignment_domain(d) {
+            Some(domain) => spf_idents.push(Identifier {
+                method: "spf",
+                domain,
+                result: r,
+                header_index: None,
+            }),
+            None => not_considered.push(format!("SPF for {d:?} (not a valid domain name)")),
+        },
         (None, r) => not_considered.push(format!("SPF (no MAIL FROM domain, {r})")),
     }
     for check in dkim {
         match (&check.domain, check.result) {
-            (Some(d), r @ (AuthResult::Pass | AuthResult::TempError)) => {
-                match align::alignment_domain(d) {
-                    Some(domain) => dkim_idents.push(Identifier {
-                        method: "dkim",
-                        domain,
-                        result: r,
-                        header_index: Some(check.header_index),
-                    }),
-                    None => not_considered.push(format!("DKIM d={d:?} (not a valid domain name)")),
-                }
-            }
-            (Some(d), r) => not_considered.push(format!("DKIM d={d} ({r})")),
+            (Some(d), r) => match align::alignment_domain(d) {
+                Some(domain) => dkim_idents.push(Identifier {
+                    method: "dkim",
+                    domain,
+                    result: r,
+                    header_index: Some(check.header_index),
+                }),
+                None => not_considered.push(format!("DKIM d={d:?} (not a valid domain name)")),
+            },
             (None, r) => not_considered.push(format!("a DKIM signature without d= ({r})")),
         }
     }
@@ -1122,9 +1117,7 @@ async fn evaluate_with_lookup(
             "Identifiers not compared",
             Outcome::Skipped,
             format!(
-                "DMARC only counts an SPF or DKIM identifier that passed (or hit a temporary \
-                 error, which leaves DMARC undecided). These did not, so they are not compared \
-                 with the From domain: {}.",
+                "These have no domain that can be compared with the From domain: {}.",
                 not_considered.join(", ")
             ),
         ));
@@ -1170,18 +1163,23 @@ async fn evaluate_with_lookup(
         for ident in idents.iter() {
             let (cand, step, failed) =
                 align::align_candidate(dns, &mut orgs, ident, from, from_org, side.mode).await;
-            walk_failed |= failed && !cand.aligned;
+            // Only an identifier that can decide DMARC makes a failed walk matter.
+            walk_failed |= failed && !cand.aligned && counts_for_dmarc(cand.result);
             side.aligned |= cand.aligned && cand.result == AuthResult::Pass;
             side.candidates.push(cand);
             alignment_steps.push(step);
         }
     }
-    if spf_idents.is_empty() && dkim_idents.is_empty() {
+    if !spf_idents
+        .iter()
+        .chain(dkim_idents.iter())
+        .any(|i| counts_for_dmarc(i.result))
+    {
         alignment_steps.push(Step::new(
-            "Nothing to align",
+            "No authenticated identifier",
             Outcome::NoMatch,
-            "No SPF or DKIM check passed, so no authenticated identifier can align with the From \
-             domain.",
+            "Neither SPF nor any DKIM signature passed, so no identifier can make DMARC pass, \
+             aligned or not.",
         ));
     }
 
@@ -1213,7 +1211,7 @@ async fn evaluate_with_lookup(
                 disagreements.push(line);
             }
         }
-        if cand.aligned != cand.aligned_by_psl {
+        if cand.aligned != cand.aligned_by_psl && counts_for_dmarc(cand.result) {
             verdict_changes.push(format!(
                 "{} is {} by the tree walk but {} by the PSL",
                 cand.domain,
@@ -1269,6 +1267,12 @@ async fn evaluate_with_lookup(
     };
     let check = verdict(lookup, &alignment, walk_failed);
     (alignment, check)
+}
+
+/// Whether an identifier with this SPF/DKIM result can decide DMARC: a pass can make it pass, a
+/// temperror can make it undecidable; any other result is shown but cannot change the verdict.
+fn counts_for_dmarc(result: AuthResult) -> bool {
+    matches!(result, AuthResult::Pass | AuthResult::TempError)
 }
 
 fn mode_word(mode: AlignmentMode) -> &'static str {
@@ -2096,13 +2100,12 @@ mod tests {
             source.starts_with("p tag: example.com") && !source.contains("p applies:"),
             "a short phrase, not the step's sentence: {source}"
         );
-        let skipped = a
-            .steps
-            .iter()
-            .find(|s| s.title == "Identifiers not compared")
-            .unwrap();
-        assert!(skipped.explanation.contains("DKIM d=example.com (fail)"));
-        assert!(!skipped.explanation.contains("could not tell"));
+        assert!(
+            a.steps
+                .iter()
+                .all(|s| !s.explanation.contains("could not tell")),
+            "plain words"
+        );
     }
 
     #[tokio::test]
@@ -2142,8 +2145,49 @@ mod tests {
         let mut bad = dkim_pass("example.com");
         bad.result = AuthResult::Fail;
         let (a, d) = run(&dns, "example.com", &SpfChecks::default(), &[bad]).await;
-        assert!(a.dkim.candidates.is_empty());
+        assert!(!a.dkim.aligned, "a failed signature never aligns for DMARC");
+        assert_eq!(a.dkim.candidates.len(), 1);
+        assert!(a.dkim.candidates[0].aligned, "but its domain matches");
+        assert_eq!(a.dkim.candidates[0].result, AuthResult::Fail);
         assert_eq!(d.result, AuthResult::Fail);
+    }
+
+    #[tokio::test]
+    async fn aligned_but_softfail_is_shown_as_such() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.org", "v=DMARC1; p=reject")
+            .dns();
+        let mut spf = spf_pass("example.org");
+        spf.mail_from.result = AuthResult::SoftFail;
+        let (a, d) = run(&dns, "example.org", &spf, &[]).await;
+        assert!(!a.spf.aligned);
+        let c = &a.spf.candidates[0];
+        assert!(c.aligned);
+        assert_eq!(c.result, AuthResult::SoftFail);
+        let step = a
+            .steps
+            .iter()
+            .find(|s| s.title.starts_with("SPF example.org vs From"))
+            .unwrap();
+        assert_eq!(step.outcome, Outcome::Warning, "not a match");
+        assert!(
+            step.title.ends_with("domains aligned, but SPF softfail"),
+            "{}",
+            step.title
+        );
+        assert_eq!(d.result, AuthResult::Fail);
+
+        // A temperror: aligned, not a pass, DMARC undecided.
+        spf.mail_from.result = AuthResult::TempError;
+        let (a, d) = run(&dns, "example.org", &spf, &[]).await;
+        assert!(!a.spf.aligned);
+        assert!(a.spf.candidates[0].aligned);
+        assert_eq!(d.result, AuthResult::TempError);
+        assert!(
+            a.steps
+                .iter()
+                .all(|s| !(s.outcome == Outcome::Match && s.title.starts_with("SPF")))
+        );
     }
 
     #[tokio::test]

@@ -294,12 +294,15 @@ pub struct AlignmentCandidate {
     pub org_domain_tree_walk: Option<String>,
     /// Organizational domain by the Public Suffix List (RFC 7489).
     pub org_domain_psl: Option<String>,
+    /// The domains match under the side's mode (strict: the same name; relaxed: the same
+    /// organizational domain by the tree walk). Says nothing about the check itself: see
+    /// `result` ("aligned, but SPF softfail" is `aligned: true, result: softfail`).
     pub aligned: bool,
     /// Whether the PSL method (RFC 7489) finds it aligned; differs from `aligned` only where the
     /// two ways of finding organizational domains disagree.
     pub aligned_by_psl: bool,
-    /// The SPF or DKIM result for this identifier (`pass`, or `temperror`: such an identifier
-    /// cannot make DMARC pass, but can make it undecidable).
+    /// The SPF or DKIM result for this identifier. Only `pass` can make DMARC pass; an aligned
+    /// `temperror` makes it undecidable; any other result is shown but changes nothing.
     #[serde(default)]
     pub result: AuthResult,
     /// The DKIM-Signature header this `d=` came from.
@@ -310,7 +313,10 @@ pub struct AlignmentCandidate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AlignmentSide {
     pub mode: AlignmentMode,
+    /// The DMARC meaning: some identifier of this method passed *and* is aligned (a candidate
+    /// with `aligned && result == pass`).
     pub aligned: bool,
+    /// Every identifier of this method with a usable domain, whatever its result.
     pub candidates: Vec<AlignmentCandidate>,
 }
 
