@@ -151,13 +151,16 @@ pub fn outcome_glyph(outcome: Outcome) -> &'static str {
     }
 }
 
-/// A glyph per verdict, readable without colour.
+/// A glyph per verdict, readable without colour (one set for reports and the TUI).
 pub fn result_glyph(result: AuthResult) -> &'static str {
     match result {
         AuthResult::Pass => "✓",
         AuthResult::Fail | AuthResult::PermError => "✗",
-        AuthResult::SoftFail | AuthResult::Policy | AuthResult::TempError => "!",
-        AuthResult::Neutral | AuthResult::None => "·",
+        AuthResult::SoftFail => "~",
+        AuthResult::Neutral => "○",
+        AuthResult::None => "–",
+        AuthResult::TempError => "!",
+        AuthResult::Policy => "?",
     }
 }
 

@@ -158,18 +158,7 @@ impl Check {
     }
 
     pub fn badge(self, a: &Analysis) -> Badge {
-        let result = |r: AuthResult| {
-            let glyph = match r {
-                AuthResult::Pass => "✓",
-                AuthResult::Fail | AuthResult::PermError => "✗",
-                AuthResult::SoftFail => "~",
-                AuthResult::Neutral => "○",
-                AuthResult::None => "–",
-                AuthResult::TempError => "!",
-                AuthResult::Policy => "?",
-            };
-            Badge::result(r, glyph)
-        };
+        let result = |r: AuthResult| Badge::result(r, crate::report::result_glyph(r));
         match self {
             Check::Summary => {
                 let warnings = a
@@ -206,7 +195,7 @@ impl Check {
                     (true, true) => "spf+dkim",
                     (true, false) => "spf",
                     (false, true) => "dkim",
-                    (false, false) => "none",
+                    (false, false) => "neither",
                 };
                 Badge {
                     glyph: if spf || dkim { "✓" } else { "✗" },
