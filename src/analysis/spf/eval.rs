@@ -268,6 +268,20 @@ impl<'a> Evaluator<'a> {
         (QueryKey::new(name, rtype), answer)
     }
 
+    /// The domain name a domain-spec names: expanded, without trailing dots.
+    async fn expand_domain_spec(
+        &mut self,
+        spec: &MacroString,
+        domain: &str,
+        path: &[String],
+    ) -> String {
+        self.expand(spec, domain, path, MacroContext::DomainSpec)
+            .await
+            .text
+            .trim_end_matches('.')
+            .to_string()
+    }
+
     /// Expands a macro string, showing the expansion as its own step when it has macros.
     async fn expand(
         &mut self,
@@ -321,6 +335,13 @@ impl<'a> Evaluator<'a> {
             );
         }
         expansion
+    }
+
+    /// check_host() for the record `term` (an include or a redirect) points at.
+    async fn eval_nested(&mut self, target: &str, path: &[String], term: &str) -> HostOutcome {
+        let mut inner_path = path.to_vec();
+        inner_path.push(term.to_string());
+        self.eval_host(target.to_string(), inner_path).await
     }
 
     /// check_host() for one domain's record (the top one, an include or a redirect).
@@ -443,6 +464,22 @@ impl<'a> Evaluator<'a> {
             return false;
         }
         true
+    }
+
+    /// A lookup that found nothing: a void lookup (§4.6.4), so no match, or permerror once
+    /// past the limit. `text` says what was looked up and found.
+    fn void_no_match(
+        &mut self,
+        path: &[String],
+        term: &str,
+        key: QueryKey,
+        text: String,
+    ) -> TermOutcome {
+        if !self.count_void(term, path, &key) {
+            return TermOutcome::Abort(AuthResult::PermError);
+        }
+        self.term_step(path, term, false, text, vec![key]);
+        TermOutcome::NoMatch
     }
 
     /// Fetches and parses the SPF record of `domain` (§4.4, §4.5).
@@ -617,20 +654,16 @@ impl<'a> Evaluator<'a> {
                     return abort;
                 }
                 if answer.outcome.is_void() || addresses(&answer).is_empty() {
-                    if !self.count_void(term, path, &key) {
-                        return TermOutcome::Abort(AuthResult::PermError);
-                    }
-                    self.term_step(
+                    return self.void_no_match(
                         path,
                         term,
-                        false,
+                        key,
                         format!(
-                            "{target} has no {rtype} records ({}): no match. This is a void lookup.",
+                            "{target} has no {rtype} records ({}): no match. This is a void \
+                             lookup.",
                             answer.outcome.as_str()
                         ),
-                        vec![key],
                     );
-                    return TermOutcome::NoMatch;
                 }
                 let addrs = addresses(&answer);
                 let prefix = self.prefix_for(*cidr4, *cidr6);
@@ -675,20 +708,15 @@ impl<'a> Evaluator<'a> {
                 }
                 let addrs = addresses(&answer);
                 if addrs.is_empty() {
-                    if !self.count_void(term, path, &key) {
-                        return TermOutcome::Abort(AuthResult::PermError);
-                    }
-                    self.term_step(
+                    return self.void_no_match(
                         path,
                         term,
-                        false,
+                        key,
                         format!(
                             "{target} has no A record ({}): no match. This is a void lookup.",
                             answer.outcome.as_str()
                         ),
-                        vec![key],
                     );
-                    return TermOutcome::NoMatch;
                 }
                 self.term_step(
                     path,
@@ -787,14 +815,9 @@ impl<'a> Evaluator<'a> {
         term: &str,
     ) -> Option<String> {
         let name = match spec {
-            Some(spec) => {
-                self.expand(spec, domain, path, MacroContext::DomainSpec)
-                    .await
-                    .text
-            }
-            None => domain.to_string(),
+            Some(spec) => self.expand_domain_spec(spec, domain, path).await,
+            None => domain.trim_end_matches('.').to_string(),
         };
-        let name = name.trim_end_matches('.').to_string();
         if let Some(problem) = name_problem(&name) {
             self.push(Step::new(
                 title(path, term),
@@ -833,21 +856,16 @@ impl<'a> Evaluator<'a> {
             })
             .collect();
         if exchanges.is_empty() {
-            if !self.count_void(term, path, &key) {
-                return TermOutcome::Abort(AuthResult::PermError);
-            }
-            self.term_step(
+            return self.void_no_match(
                 path,
                 term,
-                false,
+                key,
                 format!(
                     "{target} has no MX records ({}): no match (the domain is not used as its \
                      own MX, RFC 7208 §5.4). This is a void lookup.",
                     answer.outcome.as_str()
                 ),
-                vec![key],
             );
-            return TermOutcome::NoMatch;
         }
         let rtype = self.address_type();
         let prefix = self.prefix_for(cidr4, cidr6);
@@ -937,20 +955,15 @@ impl<'a> Evaluator<'a> {
         }
         let names = ptr_names(&answer);
         if names.is_empty() {
-            if !self.count_void(term, path, &key) {
-                return TermOutcome::Abort(AuthResult::PermError);
-            }
-            self.term_step(
+            return self.void_no_match(
                 path,
                 term,
-                false,
+                key,
                 format!(
                     "{reverse} has no PTR records ({}): no match. This is a void lookup.",
                     answer.outcome.as_str()
                 ),
-                vec![key],
             );
-            return TermOutcome::NoMatch;
         }
         let ignored = names.len().saturating_sub(MAX_NAMES);
         let target_lc = target.to_ascii_lowercase();
@@ -1071,12 +1084,7 @@ impl<'a> Evaluator<'a> {
         domain: &str,
         path: &[String],
     ) -> TermOutcome {
-        let target = self
-            .expand(spec, domain, path, MacroContext::DomainSpec)
-            .await
-            .text
-            .trim_end_matches('.')
-            .to_string();
+        let target = self.expand_domain_spec(spec, domain, path).await;
         if let Some(problem) = domain_problem(&target) {
             self.push(Step::new(
                 title(path, term),
@@ -1096,9 +1104,7 @@ impl<'a> Evaluator<'a> {
                  evaluation passes (RFC 7208 §5.2)."
             ),
         ));
-        let mut inner_path = path.to_vec();
-        inner_path.push(term.to_string());
-        let inner = self.eval_host(target.clone(), inner_path).await;
+        let inner = self.eval_nested(&target, path, term).await;
         let (outcome, kind, text) = match inner.result {
             AuthResult::Pass => (
                 TermOutcome::Match,
@@ -1156,12 +1162,7 @@ impl<'a> Evaluator<'a> {
         if !self.count_lookup(term, path) {
             return HostOutcome::of(self.limit_result(), domain);
         }
-        let target = self
-            .expand(spec, domain, path, MacroContext::DomainSpec)
-            .await
-            .text
-            .trim_end_matches('.')
-            .to_string();
+        let target = self.expand_domain_spec(spec, domain, path).await;
         if let Some(problem) = domain_problem(&target) {
             self.push(Step::new(
                 title(path, term),
@@ -1181,9 +1182,7 @@ impl<'a> Evaluator<'a> {
                  of this one (RFC 7208 §6.1); this record's exp= no longer applies."
             ),
         ));
-        let mut inner_path = path.to_vec();
-        inner_path.push(term.to_string());
-        let inner = self.eval_host(target.clone(), inner_path).await;
+        let inner = self.eval_nested(&target, path, term).await;
         if inner.result == AuthResult::None {
             self.push(Step::new(
                 title(path, &format!("{term} → none")),
@@ -1202,12 +1201,7 @@ impl<'a> Evaluator<'a> {
     async fn explain(&mut self, spec: &MacroString, domain: &str) -> Option<String> {
         let term = format!("exp={}", spec.source);
         let path: Vec<String> = Vec::new();
-        let target = self
-            .expand(spec, domain, &path, MacroContext::DomainSpec)
-            .await
-            .text
-            .trim_end_matches('.')
-            .to_string();
+        let target = self.expand_domain_spec(spec, domain, &path).await;
         let skip = |ev: &mut Self, why: String, keys: Vec<QueryKey>| -> Option<String> {
             ev.push(
                 Step::new(

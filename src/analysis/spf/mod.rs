@@ -14,7 +14,7 @@ pub(crate) mod record;
 use std::net::IpAddr;
 
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{MessageAuthenticator, SpfResult};
+use mail_auth::{MessageAuthenticator, SpfOutput, SpfResult};
 
 use super::{AuthResult, Envelope, Fact, Outcome, SpfCheck, SpfChecks, Step};
 use crate::dns::Dns;
@@ -197,13 +197,12 @@ async fn mail_from_check(
     let domain = sender.rsplit_once('@').map_or(sender, |(_, d)| d);
     let helo = envelope.helo.as_deref().unwrap_or("");
     let receiver = envelope.receiver.as_deref().unwrap_or("");
-    let (mut check, theirs) = tokio::join!(
+    with_mail_auth(
+        IDENTITY,
         check_host_at(dns, ip, domain, sender, helo, receiver, now),
-        auth.verify_spf(SpfParameters::verify_mail_from(ip, helo, receiver, sender))
-    );
-    check.identity = IDENTITY.to_string();
-    compare(&mut check, theirs.result());
-    check
+        auth.verify_spf(SpfParameters::verify_mail_from(ip, helo, receiver, sender)),
+    )
+    .await
 }
 
 async fn helo_check(
@@ -249,11 +248,23 @@ async fn helo_check(
     }
     let sender = format!("postmaster@{helo}");
     let receiver = envelope.receiver.as_deref().unwrap_or("");
-    let (mut check, theirs) = tokio::join!(
+    with_mail_auth(
+        IDENTITY,
         check_host_at(dns, ip, helo, &sender, helo, receiver, now),
-        auth.verify_spf(SpfParameters::verify_ehlo(ip, helo, receiver))
-    );
-    check.identity = IDENTITY.to_string();
+        auth.verify_spf(SpfParameters::verify_ehlo(ip, helo, receiver)),
+    )
+    .await
+}
+
+/// Our evaluation of one identity and mail-auth's, run together: the check is labelled with
+/// the identity and notes where mail-auth's result differs.
+async fn with_mail_auth(
+    identity: &str,
+    ours: impl Future<Output = SpfCheck>,
+    theirs: impl Future<Output = SpfOutput>,
+) -> SpfCheck {
+    let (mut check, theirs) = tokio::join!(ours, theirs);
+    check.identity = identity.to_string();
     compare(&mut check, theirs.result());
     check
 }
