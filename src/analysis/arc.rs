@@ -207,6 +207,14 @@ pub async fn check_arc(
                 } else {
                     ams.result
                 };
+                if result == AuthResult::TempError {
+                    // Undecided, not broken: name the lookup that failed.
+                    return (
+                        AuthResult::TempError,
+                        None,
+                        temp_reason(&format!("AMS i={newest}"), ams),
+                    );
+                }
                 if result != AuthResult::Pass {
                     return (
                         chain_word(result),
@@ -219,23 +227,7 @@ pub async fn check_arc(
                 }
             }
         }
-        for (&instance, seal) in seal_outcomes.iter().rev() {
-            if seal.result != AuthResult::Pass {
-                return (
-                    chain_word(seal.result),
-                    Some(instance),
-                    format!(
-                        "seal i={instance}: {}",
-                        seal.reason.as_deref().unwrap_or("did not verify")
-                    ),
-                );
-            }
-        }
-        (
-            AuthResult::Pass,
-            None,
-            "every seal and the newest AMS verify".into(),
-        )
+        seal_verdict(&seal_outcomes)
     };
     let (result, broken, reason) = decide(false);
     let (result_ignoring_expiry, _, _) = decide(true);
@@ -257,6 +249,77 @@ pub async fn check_arc(
     let newest_expired = ams_outcomes.get(&newest).is_some_and(|a| a.expired);
     compare_with_mail_auth(&mut check, theirs, newest_expired, result_ignoring_expiry);
     check
+}
+
+/// "AS i=2: the key lookup for sel._domainkey.example.org failed temporarily (timed out)".
+fn temp_reason(what: &str, o: &SignatureOutcome) -> String {
+    let why = o.reason.as_deref().unwrap_or("temporary DNS error");
+    match o.queries.first() {
+        Some(q) => format!(
+            "{what}: the key lookup for {} failed temporarily ({why})",
+            q.name
+        ),
+        None => format!("{what}: {why}"),
+    }
+}
+
+/// The seals' verdict. The seal of instance N covers every set 1..N (RFC 8617 §5.1.1), so a
+/// changed set k breaks the seals k..newest alike: the newest failing seal says nothing about
+/// where the change is. The oldest failing seal does — every set below it still verifies under
+/// the seal just below — so that is the instance reported broken.
+fn seal_verdict(seals: &BTreeMap<u32, SignatureOutcome>) -> (AuthResult, Option<u32>, String) {
+    let failing: Vec<(u32, &SignatureOutcome)> = seals
+        .iter()
+        .filter(|(_, s)| s.result != AuthResult::Pass)
+        .map(|(i, s)| (*i, s))
+        .collect();
+    let definite: Vec<&(u32, &SignatureOutcome)> = failing
+        .iter()
+        .filter(|(_, s)| s.result != AuthResult::TempError)
+        .collect();
+    let Some(&&(oldest, oldest_seal)) = definite.first() else {
+        return match failing.first() {
+            Some((i, s)) => (
+                AuthResult::TempError,
+                None,
+                temp_reason(&format!("seal i={i}"), s),
+            ),
+            None => (
+                AuthResult::Pass,
+                None,
+                "every seal and the newest AMS verify".into(),
+            ),
+        };
+    };
+    let own = format!(
+        "seal i={oldest}: {}",
+        oldest_seal.reason.as_deref().unwrap_or("did not verify")
+    );
+    let list = |v: &[&(u32, &SignatureOutcome)]| {
+        v.iter()
+            .rev()
+            .map(|(i, _)| format!("i={i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let where_ = if oldest == 1 || seals.get(&(oldest - 1)).is_none() {
+        format!("at or below instance {oldest}, the oldest failing seal")
+    } else {
+        format!(
+            "at instance {oldest}: its seal fails while seal i={} below it verifies",
+            oldest - 1
+        )
+    };
+    let reason = if definite.len() > 1 {
+        format!(
+            "the seals {} fail. Each seal covers every set up to its own, so a change to one set \
+             breaks its seal and all later ones: the chain is broken {where_} ({own})",
+            list(&definite)
+        )
+    } else {
+        format!("the chain is broken {where_} ({own})")
+    };
+    (chain_word(oldest_seal.result), Some(oldest), reason)
 }
 
 /// Chain results are pass, fail or none; a DNS failure stays temperror (undecided).
@@ -1122,6 +1185,10 @@ fn verdict_step(
         AuthResult::TempError => format!(
             "arc=temperror: {reason}. A DNS failure left the chain undecided; try again later."
         ),
+        // The seal verdict words where the chain broke itself (it is not always one instance).
+        _ if reason.contains("the chain is broken") => {
+            format!("arc=fail: {reason}. None of the results the chain records can be relied on.")
+        }
         _ => format!(
             "arc=fail: the chain is broken{} — {reason}. None of the results it records can \
              be relied on.",
@@ -1528,9 +1595,38 @@ mod tests {
         let keys = two_keys(&a, &b);
         let c = check(&raw, &keys, NOW).await;
         assert_eq!(c.result, AuthResult::Fail);
-        assert_eq!(c.broken_instance, Some(2), "seals are checked newest first");
+        // Both seals cover set 1, so both fail; the oldest failing one locates the change.
         assert_eq!(c.sets[0].seal_result, AuthResult::Fail);
         assert_eq!(c.sets[1].seal_result, AuthResult::Fail);
+        assert_eq!(c.broken_instance, Some(1), "the altered set is i=1");
+        let reason = c.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("i=2, i=1") && reason.contains("at or below instance 1"),
+            "{reason}"
+        );
+        let verdict = c.steps.iter().find(|s| s.title == "Verdict").unwrap();
+        assert!(verdict.explanation.contains("at or below instance 1"));
+        assert!(!verdict.explanation.contains("at instance 2"));
+    }
+
+    #[tokio::test]
+    async fn altered_second_set_is_located_by_the_verifying_seal_below() {
+        let (raw, a, b) = two_hop_chain(str::to_string);
+        let raw = raw.replace(
+            "i=2; mx.fwd.example.net; spf=pass",
+            "i=2; mx.fwd.example.net; spf=fail",
+        );
+        let keys = two_keys(&a, &b);
+        let c = check(&raw, &keys, NOW).await;
+        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.sets[0].seal_result, AuthResult::Pass);
+        assert_eq!(c.broken_instance, Some(2));
+        assert!(
+            c.reason
+                .as_deref()
+                .unwrap()
+                .contains("seal i=1 below it verifies")
+        );
     }
 
     #[tokio::test]
@@ -1571,6 +1667,14 @@ mod tests {
         )
         .await;
         assert_eq!(c.result, AuthResult::TempError);
+        assert_eq!(c.broken_instance, None, "undecided, not broken");
+        let reason = c.reason.as_deref().unwrap();
+        assert!(
+            reason.contains("key lookup for arc._domainkey.lists.example.org"),
+            "{reason}"
+        );
+        let verdict = c.steps.iter().find(|s| s.title == "Verdict").unwrap();
+        assert!(!verdict.explanation.contains("broke"));
     }
 
     #[tokio::test]
