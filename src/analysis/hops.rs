@@ -358,6 +358,12 @@ fn client_identity_anomalies(hop: &Hop, from: &ClauseText, ip: Option<IpAddr>) -
         out.push(format!(
             "no reverse DNS name for {ip} (recorded as `unknown`)"
         ));
+    } else if hop.from_rdns.is_none()
+        && from.words.first().is_some_and(|w| w.starts_with('['))
+        && hop.helo.as_deref().is_some_and(|h| !h.starts_with('['))
+    {
+        // Exim writes the bare address when the lookup found no name; the HELO is beside it.
+        out.push(format!("no reverse DNS name recorded for {ip}"));
     }
     if let Some(h) = hop.helo.as_deref() {
         if h.starts_with('[') {
@@ -407,9 +413,11 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         ..Default::default()
     };
     if let Some(from) = find(Clause::From) {
-        hop.from_host = from.words.first().cloned();
         let (helo, rdns, ip) = read_from_clause(from);
         hop.helo = helo;
+        // Only a name the receiving server looked up is shown as the client's host: the HELO
+        // (Postfix's from word) is whatever the client said.
+        hop.from_host = rdns.clone();
         hop.from_rdns = rdns;
         hop.from_ip = ip.map(|i| i.to_string());
         hop.anomalies
@@ -459,7 +467,7 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
             }
         }
     }
-    if hop.from_host.is_none() && hop.by_host.is_none() {
+    if find(Clause::From).is_none() && hop.by_host.is_none() {
         // qmail writes `(qmail 123 invoked by uid 89)`: a local step, not a network hop.
         let note = clauses
             .first()
@@ -497,16 +505,17 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
             hops[i].delay_seconds = Some(delay);
             if delay < 0 {
                 hops[i].anomalies.push(format!(
-                    "negative delay: {}s earlier than the hop before it (clock skew, or a forged \
+                    "negative delay: {} earlier than the hop before it (clock skew, or a forged \
                      header below)",
-                    -delay
+                    human_duration(-delay)
                 ));
                 warnings.push(Warning::new(
                     Severity::Warning,
                     "hop-negative-delay",
                     format!(
-                        "Received header {} is dated {}s before the hop it follows.",
-                        hops[i].header_index, -delay
+                        "Received header {} is dated {} before the hop it follows.",
+                        hops[i].header_index,
+                        human_duration(-delay)
                     ),
                     Some(hops[i].header_index),
                 ));
@@ -540,6 +549,8 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
             .as_deref()
             .and_then(|s| s.parse::<IpAddr>().ok())
             && let Some((code, words)) = ip_range(ip)
+            // Documentation ranges are test data: the hop anomaly says it once.
+            && code != "hop-documentation-ip"
         {
             warnings.push(Warning::new(
                 Severity::Info,
@@ -551,7 +562,11 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
                 Some(hop.header_index),
             ));
         }
-        if hop.from_host.is_none() && hop.by_host.is_none() {
+        if hop.from_ip.is_none()
+            && hop.helo.is_none()
+            && hop.from_rdns.is_none()
+            && hop.by_host.is_none()
+        {
             let local_step = hop.anomalies.iter().any(|a| a.contains("only a comment"));
             warnings.push(Warning::new(
                 if local_step {
@@ -583,26 +598,79 @@ fn normalize_host(s: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// How closely a host name matches a receiver name, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum HostMatch {
+    Exact,
+    Subdomain,
+    RegistrableDomain,
+}
+
+impl HostMatch {
+    fn words(self) -> &'static str {
+        match self {
+            HostMatch::Exact => "is exactly",
+            HostMatch::Subdomain => "is a subdomain (or parent) of",
+            HostMatch::RegistrableDomain => "shares the registrable domain of",
+        }
+    }
+}
+
+fn host_match(a: &str, b: &str) -> Option<HostMatch> {
+    let (a, b) = (normalize_host(a), normalize_host(b));
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    if a == b {
+        return Some(HostMatch::Exact);
+    }
+    if a.parse::<IpAddr>().is_ok() || b.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    if a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}")) {
+        return Some(HostMatch::Subdomain);
+    }
+    match (psl::domain_str(&a), psl::domain_str(&b)) {
+        (Some(x), Some(y)) if x == y => Some(HostMatch::RegistrableDomain),
+        _ => None,
+    }
+}
+
 /// Whether two names denote the same receiving organisation's server: equal, one a subdomain of
 /// the other, or the same registrable domain (Public Suffix List). IP literals only match equal.
 pub fn same_server(a: &str, b: &str) -> bool {
-    let (a, b) = (normalize_host(a), normalize_host(b));
-    if a.is_empty() || b.is_empty() {
-        return false;
-    }
-    if a == b {
-        return true;
-    }
-    if a.parse::<IpAddr>().is_ok() || b.parse::<IpAddr>().is_ok() {
-        return false;
-    }
-    if a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}")) {
-        return true;
-    }
-    match (psl::domain_str(&a), psl::domain_str(&b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
-    }
+    host_match(a, b).is_some()
+}
+
+/// A duration in words for people: `42 s`, `5 min 3 s`, `5 h 27 min`, `12 days 22 h`. Negative
+/// durations get a leading minus.
+pub fn human_duration(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "" };
+    let s = secs.unsigned_abs();
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let text = if d > 0 {
+        let days = if d == 1 { "day" } else { "days" };
+        if h > 0 {
+            format!("{d} {days} {h} h")
+        } else {
+            format!("{d} {days}")
+        }
+    } else if h > 0 {
+        if m > 0 {
+            format!("{h} h {m} min")
+        } else {
+            format!("{h} h")
+        }
+    } else if m > 0 {
+        if sec > 0 {
+            format!("{m} min {sec} s")
+        } else {
+            format!("{m} min")
+        }
+    } else {
+        format!("{sec} s")
+    };
+    format!("{sign}{text}")
 }
 
 /// The topmost Authentication-Results header with its index, parsed (or, when it does not parse,
@@ -633,39 +701,215 @@ fn recorded_ip(headers: &[Header], ar: Option<&AuthResultsHeader>) -> Option<(Ip
     Some((ip, format!("Received-SPF (header {})", spf.index)))
 }
 
+/// The hop a receiver name points at, and how it was reached.
+#[derive(Debug, Clone)]
+struct ReceiverHop {
+    /// The topmost hop whose `by` host matches (at the best level, for an explicit name).
+    topmost: usize,
+    /// The boundary: `topmost`, or a lower hop reached by walking past the receiver's own relays.
+    chosen: usize,
+    level: HostMatch,
+    /// Header index and reason of every hop walked past.
+    walked: Vec<(usize, String)>,
+}
+
+impl ReceiverHop {
+    /// The exact words for `Source::how`.
+    fn explain(&self, hops: &[Hop], receiver: &str) -> String {
+        let top = &hops[self.topmost];
+        let mut s = format!(
+            "the topmost Received whose `by` host {} {} {receiver} is header {}",
+            top.by_host.as_deref().unwrap_or(""),
+            self.level.words(),
+            top.header_index
+        );
+        for (header, why) in &self.walked {
+            s.push_str(&format!("; header {header} is passed over because {why}"));
+        }
+        if self.chosen != self.topmost {
+            s.push_str(&format!(
+                "; the boundary is header {} (by {}), where the message came in",
+                hops[self.chosen].header_index,
+                hops[self.chosen].by_host.as_deref().unwrap_or("")
+            ));
+        } else {
+            s.push_str(", and it is the boundary");
+        }
+        s
+    }
+}
+
 /// The hop where the message entered the receiver: the topmost Received whose `by` host belongs
 /// to `receiver`, then down through the older hops the receiver also wrote (content filters,
 /// internal relays, `from localhost` re-injections), so the client is the outside sender and not
-/// the receiver's own relay.
-fn receiver_hop(hops: &[Hop], receiver: &str) -> Option<usize> {
-    let owned = |h: &Hop| {
-        h.by_host
-            .as_deref()
-            .is_some_and(|b| same_server(b, receiver))
+/// the receiver's own relay. With `best_level_only` (an explicit --receiver), an exact `by` host
+/// beats a subdomain, which beats the same registrable domain; the walk stays at that level.
+fn receiver_hop(hops: &[Hop], receiver: &str, best_level_only: bool) -> Option<ReceiverHop> {
+    let level_of = |h: &Hop| h.by_host.as_deref().and_then(|b| host_match(b, receiver));
+    let level = if best_level_only {
+        hops.iter().filter_map(level_of).min()?
+    } else {
+        HostMatch::RegistrableDomain
     };
-    let mut i = hops.iter().position(owned)?;
-    // Only walk past a hop whose client is the receiver's own machine: a public client that is
-    // not the receiver's is the boundary, whatever Received lines (forgeable) lie below it.
-    while internal_client(&hops[i], receiver) && hops.get(i + 1).is_some_and(owned) {
-        i += 1;
+    let owned = |h: &Hop| level_of(h).is_some_and(|l| l <= level);
+    let topmost = hops.iter().position(owned)?;
+    let mut pick = ReceiverHop {
+        topmost,
+        chosen: topmost,
+        level: if best_level_only {
+            level
+        } else {
+            level_of(&hops[topmost]).unwrap_or(level)
+        },
+        walked: Vec::new(),
+    };
+    // Only walk past a hop whose client the receiver itself recorded as its own: a public client
+    // is the boundary, whatever Received lines (forgeable) lie below it.
+    while hops.get(pick.chosen + 1).is_some_and(owned)
+        && let Some(why) = internal_client(&hops[pick.chosen], receiver)
+    {
+        pick.walked.push((hops[pick.chosen].header_index, why));
+        pick.chosen += 1;
     }
-    Some(i)
+    Some(pick)
 }
 
-/// Whether a hop's client is the receiver's own relay: a private/loopback address, or a reverse
-/// DNS or HELO name that belongs to the receiver.
-fn internal_client(hop: &Hop, receiver: &str) -> bool {
-    let private_ip = hop
+/// The address ranges that only the receiver's own network can deliver from.
+fn internal_ip(ip: IpAddr) -> Option<&'static str> {
+    let (code, words) = ip_range(ip)?;
+    (code == "hop-private-ip"
+        && (words.starts_with("private")
+            || words == "loopback"
+            || words == "link-local"
+            || words.starts_with("unique-local")))
+    .then_some(words)
+}
+
+/// Why a hop's client is the receiver's own relay, if the receiver itself recorded evidence of
+/// it: a private/loopback/link-local client address, or the client's reverse DNS name (as the
+/// receiving server looked it up, not the HELO, which the client chooses) under the receiver's
+/// domain. Nothing the sender wrote can prove a hop is internal.
+fn internal_client(hop: &Hop, receiver: &str) -> Option<String> {
+    if let Some(ip) = hop
         .from_ip
         .as_deref()
         .and_then(|s| s.parse::<IpAddr>().ok())
-        .and_then(ip_range)
-        .is_some_and(|(code, _)| code == "hop-private-ip");
-    let named = [&hop.from_rdns, &hop.helo]
-        .into_iter()
-        .flatten()
-        .any(|n| n.eq_ignore_ascii_case("localhost") || same_server(n, receiver));
-    private_ip || named
+        && let Some(words) = internal_ip(ip)
+    {
+        return Some(format!("its client {ip} is {words}"));
+    }
+    let forged_rdns = hop.anomalies.iter().any(|a| a.contains("may be forged"));
+    match hop.from_rdns.as_deref() {
+        Some(rdns) if !forged_rdns && same_server(rdns, receiver) => Some(format!(
+            "its client's reverse DNS name {rdns}, as the receiving server recorded it, belongs              to {receiver}"
+        )),
+        _ => None,
+    }
+}
+
+/// Hops above hop `b` (written later) that the receiver's own servers did not write: a `by` host
+/// outside `receiver` taking the message from a client that is not internal.
+fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str) -> Vec<usize> {
+    hops.iter()
+        .take(b)
+        .enumerate()
+        .filter(|(_, h)| {
+            let ours = h
+                .by_host
+                .as_deref()
+                .is_some_and(|by| same_server(by, receiver));
+            let no_outside_client = match h.from_ip.as_deref() {
+                None => h.from_rdns.is_none() && h.helo.is_none(),
+                Some(ip) => ip.parse::<IpAddr>().ok().and_then(internal_ip).is_some(),
+            };
+            !ours && !no_outside_client
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `Received header 3 (by mx.example.net)` for each hop, joined.
+fn hop_list_words(hops: &[Hop], list: &[usize]) -> String {
+    let words: Vec<String> = list
+        .iter()
+        .filter_map(|&i| hops.get(i))
+        .map(|h| match h.by_host.as_deref() {
+            Some(by) => format!("Received header {} (by {by})", h.header_index),
+            None => format!("Received header {}", h.header_index),
+        })
+        .collect();
+    words.join(", ")
+}
+
+/// What the chosen boundary leaves doubtful: hops written later by other servers, and headers
+/// below it (written before the receiver got the message) that claim to be the receiver's.
+fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &str) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let Some(boundary_header) = hops.get(b).map(|h| h.header_index) else {
+        return warnings;
+    };
+    let foreign = foreign_hops_above(hops, b, receiver);
+    if !foreign.is_empty() {
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "hops-above-boundary",
+            format!(
+                "{} above the trust boundary (Received header {boundary_header}) {} added later \
+                 by servers after {receiver}: the boundary may be wrong, and those servers' \
+                 own results are what the recipient saw (see --receiver).",
+                hop_list_words(hops, &foreign),
+                if foreign.len() == 1 { "was" } else { "were" }
+            ),
+            hops.get(foreign[0]).map(|h| h.header_index),
+        ));
+    } else if b > 0 {
+        let own: Vec<usize> = (0..b).collect();
+        warnings.push(Warning::new(
+            Severity::Info,
+            "hops-above-boundary",
+            format!(
+                "{} above the trust boundary (Received header {boundary_header}) {} added later \
+                 by {receiver}'s own servers.",
+                hop_list_words(hops, &own),
+                if b == 1 { "was" } else { "were" }
+            ),
+            hops.first().map(|h| h.header_index),
+        ));
+    }
+    for h in headers.iter().filter(|h| {
+        h.index > boundary_header && h.name.eq_ignore_ascii_case("authentication-results")
+    }) {
+        if let Some(id) = authserv_id_of(&h.value)
+            && same_server(&id, receiver)
+        {
+            warnings.push(Warning::new(
+                Severity::Warning,
+                "forged-auth-results",
+                format!(
+                    "Authentication-Results (header {}) claims to be from {id} but sits below \
+                     its Received header (header {boundary_header}): written before the receiver \
+                     got the message, so the sender could have forged it.",
+                    h.index
+                ),
+                Some(h.index),
+            ));
+        }
+    }
+    for hop in hops.iter_mut().skip(b + 1) {
+        if hop
+            .by_host
+            .as_deref()
+            .and_then(|by| host_match(by, receiver))
+            == Some(HostMatch::Exact)
+        {
+            hop.anomalies.push(format!(
+                "claims to be written by the receiver {receiver} but sits below its Received \
+                 header {boundary_header}: written before the receiver got the message (forged, \
+                 or the message passed through {receiver} before)"
+            ));
+        }
+    }
+    warnings
 }
 
 /// Decides the trust boundary and reconstructs the SMTP envelope the receiving server saw.
@@ -687,8 +931,8 @@ pub fn reconstruct_envelope(
             && ts > opts.now + SKEW
         {
             hop.anomalies.push(format!(
-                "date is {}s in the future of the analysis time",
-                ts - opts.now
+                "date is {} in the future of the analysis time",
+                human_duration(ts - opts.now)
             ));
             warnings.push(Warning::new(
                 Severity::Warning,
@@ -706,17 +950,16 @@ pub fn reconstruct_envelope(
     let mut boundary: Option<usize> = None;
     if let Some(receiver) = opts.receiver.as_deref().filter(|r| !r.trim().is_empty()) {
         env.receiver = Some(receiver.to_string());
-        boundary = receiver_hop(hops, receiver);
-        match boundary {
-            Some(i) => env.sources.push(Source {
-                field: "receiver".into(),
-                header_index: Some(hops[i].header_index),
-                text: receiver.to_string(),
-                how: format!(
-                    "--receiver given; the topmost Received whose `by` host ({}) belongs to it",
-                    hops[i].by_host.as_deref().unwrap_or("")
-                ),
-            }),
+        match receiver_hop(hops, receiver, true) {
+            Some(pick) => {
+                boundary = Some(pick.chosen);
+                env.sources.push(Source {
+                    field: "receiver".into(),
+                    header_index: Some(hops[pick.chosen].header_index),
+                    text: receiver.to_string(),
+                    how: format!("--receiver given; {}", pick.explain(hops, receiver)),
+                });
+            }
             None => {
                 warnings.push(Warning::new(
                     Severity::Warning,
@@ -737,26 +980,47 @@ pub fn reconstruct_envelope(
         }
     } else {
         let ar = topmost_auth_results(headers);
+        // An A-R is the receiver's only if no hop above the one it points at shows the message
+        // arriving at somebody else's server later: else it came with the message.
+        let mut ar_usable = true;
         if let Some((ar_index, authserv_id)) = ar
             .as_ref()
             .filter(|(_, ar)| !ar.authserv_id.is_empty())
             .map(|(i, ar)| (*i, ar.authserv_id.clone()))
         {
-            boundary = receiver_hop(hops, &authserv_id);
-            match boundary {
-                Some(i) => {
-                    env.receiver = Some(authserv_id.clone());
-                    env.sources.push(Source {
-                        field: "receiver".into(),
-                        header_index: Some(ar_index),
-                        text: authserv_id.clone(),
-                        how: format!(
-                            "authserv-id of the topmost Authentication-Results; the topmost \
-                             Received (header {}) whose `by` host {} belongs to it is the boundary",
-                            hops[i].header_index,
-                            hops[i].by_host.as_deref().unwrap_or("")
-                        ),
-                    });
+            match receiver_hop(hops, &authserv_id, false) {
+                Some(pick) => {
+                    let foreign = foreign_hops_above(hops, pick.chosen, &authserv_id);
+                    if foreign.is_empty() {
+                        boundary = Some(pick.chosen);
+                        env.receiver = Some(authserv_id.clone());
+                        env.sources.push(Source {
+                            field: "receiver".into(),
+                            header_index: Some(ar_index),
+                            text: authserv_id.clone(),
+                            how: format!(
+                                "authserv-id of the topmost Authentication-Results (header \
+                                 {ar_index}); {}",
+                                pick.explain(hops, &authserv_id)
+                            ),
+                        });
+                    } else {
+                        ar_usable = false;
+                        warnings.push(Warning::new(
+                            Severity::Warning,
+                            "auth-results-ignored",
+                            format!(
+                                "The topmost Authentication-Results (header {ar_index}) names \
+                                 {authserv_id:?}, but {} above the hop it points at {} the \
+                                 message arriving at other servers later: it was written before \
+                                 the receiver got the message, and is not used to find the \
+                                 receiver.",
+                                hop_list_words(hops, &foreign),
+                                if foreign.len() == 1 { "shows" } else { "show" }
+                            ),
+                            Some(ar_index),
+                        ));
+                    }
                 }
                 None => warnings.push(Warning::new(
                     Severity::Info,
@@ -769,14 +1033,22 @@ pub fn reconstruct_envelope(
                 )),
             }
         }
+        let ar_for_ip = ar.as_ref().filter(|_| ar_usable).map(|(_, ar)| ar);
         if boundary.is_none()
-            && let Some((ip, from)) = recorded_ip(headers, ar.as_ref().map(|(_, ar)| ar))
+            && let Some((ip, from)) = recorded_ip(headers, ar_for_ip)
         {
             let ip_text = ip.to_string();
-            boundary = hops
+            let candidate = hops
                 .iter()
-                .position(|h| h.from_ip.as_deref() == Some(ip_text.as_str()));
-            if let Some(i) = boundary {
+                .position(|h| h.from_ip.as_deref() == Some(ip_text.as_str()))
+                .filter(|&i| {
+                    hops[i]
+                        .by_host
+                        .as_deref()
+                        .is_some_and(|by| foreign_hops_above(hops, i, by).is_empty())
+                });
+            if let Some(i) = candidate {
+                boundary = Some(i);
                 env.receiver = hops[i].by_host.clone();
                 env.sources.push(Source {
                     field: "receiver".into(),
@@ -799,7 +1071,11 @@ pub fn reconstruct_envelope(
                 field: "receiver".into(),
                 header_index: Some(hops[0].header_index),
                 text: hops[0].by_host.clone().unwrap_or_default(),
-                how: "`by` host of the topmost Received (no Authentication-Results matched)".into(),
+                how: format!(
+                    "`by` host of the topmost Received (header {}); no Authentication-Results \
+                     matched",
+                    hops[0].header_index
+                ),
             });
         }
     }
@@ -807,8 +1083,12 @@ pub fn reconstruct_envelope(
     env.boundary_header = boundary.and_then(|b| hops.get(b)).map(|h| h.header_index);
     for (i, hop) in hops.iter_mut().enumerate() {
         hop.is_boundary = Some(i) == boundary;
-        // Hops older than the boundary were written before the receiver saw the message.
+        // Hops older than the boundary (below it in the file) were written before the receiver
+        // got the message.
         hop.above_boundary = boundary.is_some_and(|b| i > b);
+    }
+    if let (Some(b), Some(receiver)) = (boundary, env.receiver.clone()) {
+        warnings.extend(boundary_checks(headers, hops, b, &receiver));
     }
     let boundary_hop = boundary.and_then(|b| hops.get(b));
 
@@ -829,19 +1109,11 @@ pub fn reconstruct_envelope(
                 });
                 if let Ok(addr) = ip.parse::<IpAddr>()
                     && let Some((code, words)) = ip_range(addr)
+                    && code != "hop-documentation-ip"
                 {
-                    let documentation = code == "hop-documentation-ip";
                     warnings.push(Warning::new(
-                        if documentation {
-                            Severity::Info
-                        } else {
-                            Severity::Warning
-                        },
-                        if documentation {
-                            "client-ip-documentation"
-                        } else {
-                            "client-ip-private"
-                        },
+                        Severity::Warning,
+                        "client-ip-private",
                         format!(
                             "The client IP at the trust boundary, {ip}, is {words}: SPF against \
                              it says little about the real sender (is the boundary right? see \
@@ -1495,6 +1767,277 @@ body
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
         assert_eq!(env.boundary_hop, Some(1));
         assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
+    }
+
+    #[test]
+    fn a_made_up_helo_never_moves_the_boundary_down() {
+        // The client 203.0.113.23 calls itself relay.example.net and adds a lower Received
+        // `by relay.example.net`; the receiver recorded no reverse DNS name for it.
+        let text = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=example.com\n\
+                    Received: from relay.example.net (unknown [203.0.113.23]) by mx.example.net \
+                    (Postfix) with ESMTP id 1; Wed, 04 Nov 2026 10:05:34 +0000\n\
+                    Received: from smtp.example.com (smtp.example.com [192.0.2.25]) by \
+                    relay.example.net (Postfix) with ESMTPS id 2; Wed, 04 Nov 2026 10:05:31 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+        assert_eq!(env.client_ip.as_deref(), Some("203.0.113.23"));
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert!(how.contains("is header 1, and it is the boundary"), "{how}");
+        // The same hop with a reverse DNS name the receiver looked up under its domain is walked.
+        let text = text.replace(
+            "(unknown [203.0.113.23])",
+            "(relay.example.net [203.0.113.23])",
+        );
+        let hs = message(&text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(1));
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert!(
+            how.contains("is header 1; header 1 is passed over because its client's reverse DNS")
+                && how.ends_with(
+                    "the boundary is header 2 (by relay.example.net), where the message came in"
+                ),
+            "{how}"
+        );
+    }
+
+    #[test]
+    fn a_loopback_client_is_walked_past_with_an_exact_explanation() {
+        let text = "Authentication-Results: mx.example.org; dkim=pass header.d=sender.example\n\
+                    Received: from localhost (localhost [127.0.0.1]) by mx.example.org (Postfix) \
+                    with ESMTP id B; Mon, 13 Nov 2023 10:00:06 +0000\n\
+                    Received: from mail.sender.example (mail.sender.example [198.51.100.5]) by \
+                    mx.example.org (Postfix) with ESMTPS id A; Mon, 13 Nov 2023 10:00:05 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert_eq!(
+            how,
+            "authserv-id of the topmost Authentication-Results (header 0); the topmost Received \
+             whose `by` host mx.example.org is exactly mx.example.org is header 1; header 1 is \
+             passed over because its client 127.0.0.1 is loopback; the boundary is header 2 (by \
+             mx.example.org), where the message came in"
+        );
+        // The receiver's own hop above the boundary is only an info note.
+        let w = warnings
+            .iter()
+            .find(|w| w.code == "hops-above-boundary")
+            .unwrap();
+        assert_eq!(w.severity, Severity::Info);
+    }
+
+    #[test]
+    fn an_auth_results_below_the_receivers_hop_does_not_pick_the_boundary() {
+        let text = "Return-Path: <it-support@example.com>\n\
+                    Received: from smtp.evil (unknown [203.0.113.23]) by mx.example.net \
+                    (Postfix) with ESMTP id 1; Wed, 04 Nov 2026 10:05:34 +0000\n\
+                    Authentication-Results: smtp.example.com; spf=pass smtp.mailfrom=example.com\n\
+                    Received: from smtp.example.com (smtp.example.com [192.0.2.25]) by \
+                    smtp.example.com (Postfix) with ESMTPS id 2; Wed, 04 Nov 2026 10:05:31 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+        assert_eq!(env.receiver.as_deref(), Some("mx.example.net"));
+        assert_eq!(env.client_ip.as_deref(), Some("203.0.113.23"));
+        let w = warnings
+            .iter()
+            .find(|w| w.code == "auth-results-ignored")
+            .unwrap();
+        assert_eq!(w.header_index, Some(2));
+        assert!(
+            w.message.contains("Received header 1 (by mx.example.net)"),
+            "{}",
+            w.message
+        );
+    }
+
+    #[test]
+    fn hops_written_after_the_boundary_by_other_servers_are_a_warning() {
+        let text = "Received: from dlp-gw.example.com (dlp-gw.example.com. [192.0.2.30]) by \
+                    mx.example.net with ESMTPS id 3; Mon, 13 Nov 2023 10:00:09 +0000\n\
+                    Received: from smtp.example.com (smtp.example.com [192.0.2.25]) by \
+                    dlp-gw.example.com with ESMTPS id 2; Mon, 13 Nov 2023 10:00:06 +0000\n\
+                    Received: from [10.1.4.22] (vpn-gw.example.com [192.0.2.5]) by \
+                    smtp.example.com with ESMTPSA id 1; Mon, 13 Nov 2023 10:00:05 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let o = Options {
+            receiver: Some("DLP-GW.example.com".into()),
+            ..opts()
+        };
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &o);
+        // Exactly the named host, not smtp.example.com of the same registrable domain.
+        assert_eq!(env.boundary_hop, Some(1));
+        assert_eq!(env.client_ip.as_deref(), Some("192.0.2.25"));
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert_eq!(
+            how,
+            "--receiver given; the topmost Received whose `by` host dlp-gw.example.com is \
+             exactly DLP-GW.example.com is header 1, and it is the boundary"
+        );
+        let w = warnings
+            .iter()
+            .find(|w| w.code == "hops-above-boundary")
+            .unwrap();
+        assert_eq!(w.severity, Severity::Warning);
+        assert!(
+            w.message
+                .starts_with("Received header 0 (by mx.example.net) above"),
+            "{}",
+            w.message
+        );
+        // A subdomain beats the registrable domain; from there the walk goes on past the
+        // receiver's own relays (smtp.example.com, by the reverse DNS name recorded for it).
+        let o = Options {
+            receiver: Some("example.com".into()),
+            ..opts()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &o);
+        assert_eq!(env.boundary_hop, Some(2));
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert!(
+            how.contains(
+                "is a subdomain (or parent) of example.com is header 1; header 1 is passed over"
+            ),
+            "{how}"
+        );
+    }
+
+    #[test]
+    fn auth_results_and_received_below_the_receiver_claiming_it_are_flagged() {
+        let text = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=example.com\n\
+                    Received: from smtp.example.com (unknown [203.0.113.23]) by mx.example.net \
+                    (Postfix) with ESMTP id B; Tue, 17 Nov 2026 08:52:34 +0000\n\
+                    Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=example.com\n\
+                    Received: from smtp.example.com (smtp.example.com [192.0.2.25]) by \
+                    mx.example.net (Postfix) with ESMTPS id A; Tue, 17 Nov 2026 08:52:31 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (_, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        let w = warnings
+            .iter()
+            .find(|w| w.code == "forged-auth-results")
+            .unwrap();
+        assert_eq!(w.severity, Severity::Warning);
+        assert_eq!(w.header_index, Some(2));
+        assert!(w.message.contains(
+            "claims to be from mx.example.net but sits below its Received header (header 1): \
+             written before the receiver got the message"
+        ));
+        assert!(
+            hops[1]
+                .anomalies
+                .iter()
+                .any(|a| a.starts_with("claims to be written by the receiver mx.example.net"))
+        );
+        assert!(!hops[0].anomalies.iter().any(|a| a.starts_with("claims")));
+    }
+
+    #[test]
+    fn documentation_addresses_are_one_hop_anomaly_only() {
+        let text = "Received: from a.example (a.example [203.0.113.7]) by mx.example.org; \
+                    Mon, 13 Nov 2023 10:00:05 +0000\n\
+                    Received: from b.example (b.example [10.0.0.7]) by a.example; \
+                    Mon, 13 Nov 2023 10:00:04 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, mut warnings) = parse_hops(&hs);
+        let (_, w) = reconstruct_envelope(&hs, &mut hops, &opts());
+        warnings.extend(w);
+        assert!(
+            hops[0]
+                .anomalies
+                .iter()
+                .any(|a| a.contains("documentation range"))
+        );
+        assert!(
+            !warnings.iter().any(|w| w.code.contains("documentation")),
+            "{warnings:?}"
+        );
+        // Private addresses keep their info warning.
+        assert!(warnings.iter().any(|w| w.code == "hop-private-ip"));
+        let o = Options {
+            receiver: Some("a.example".into()),
+            ..opts()
+        };
+        let (_, w) = reconstruct_envelope(&hs, &mut hops, &o);
+        assert!(w.iter().any(|w| w.code == "client-ip-private"));
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(42), "42 s");
+        assert_eq!(human_duration(303), "5 min 3 s");
+        assert_eq!(human_duration(19_655), "5 h 27 min");
+        assert_eq!(human_duration(3600), "1 h");
+        assert_eq!(human_duration(1_118_758), "12 days 22 h");
+        assert_eq!(human_duration(86_400), "1 day");
+        assert_eq!(human_duration(-90), "-1 min 30 s");
+        assert_eq!(human_duration(i64::MIN).chars().next(), Some('-'));
+        let hs = message("Received: by mx.example.org; Mon, 13 Nov 2034 10:00:05 +0000\n\n");
+        let (mut hops, _) = parse_hops(&hs);
+        let _ = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert!(
+            hops[0]
+                .anomalies
+                .iter()
+                .any(|a| a.contains(" days ") && !a.contains("s in"))
+        );
+    }
+
+    #[test]
+    fn exim_literal_client_shows_no_verified_name() {
+        let h = hop(
+            "from [203.0.113.45] (helo=mail.example.org) by mx2.example.net with esmtp \
+                     (Exim 4.96) id 1; Wed, 15 Nov 2023 12:34:56 +0100",
+        );
+        assert_eq!(h.helo.as_deref(), Some("mail.example.org"));
+        assert_eq!(h.from_host, None);
+        assert_eq!(h.from_rdns, None);
+        assert!(
+            h.anomalies
+                .iter()
+                .any(|a| a == "no reverse DNS name recorded for 203.0.113.45"),
+            "{:?}",
+            h.anomalies
+        );
+        // Postfix: the from word is the HELO, the host is the looked-up name.
+        let h = hop(
+            "from helo.example (rdns.example [198.51.100.7]) by mx.example.org; \
+                     Mon, 13 Nov 2023 10:00:05 +0000",
+        );
+        assert_eq!(h.from_host.as_deref(), Some("rdns.example"));
+        assert_eq!(h.helo.as_deref(), Some("helo.example"));
     }
 
     #[test]
