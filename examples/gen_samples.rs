@@ -25,6 +25,7 @@ use mail_auth::common::headers::Writable;
 use mail_auth::dkim::Canonicalization;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Record, RecordType};
+use mailsleuth::input::{parse_now, rfc3339};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// What the snapshot's `_meta.resolver` says: these answers were written, not captured.
@@ -557,34 +558,8 @@ impl ArcSet {
 
 /// Unix seconds of `YYYY-MM-DD HH:MM:SS` (UTC).
 fn ts(text: &str) -> i64 {
-    let n = |range: std::ops::Range<usize>| -> i64 {
-        text.get(range).and_then(|s| s.parse().ok()).unwrap_or(0)
-    };
-    days_from_civil(n(0..4), n(5..7), n(8..10)) * 86_400
-        + n(11..13) * 3600
-        + n(14..16) * 60
-        + n(17..19)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    parse_now(&format!("{}Z", text.replacen(' ', "T", 1)))
+        .unwrap_or_else(|e| panic!("scenario time: {e}"))
 }
 
 /// RFC 5322 date of `t` in zone `tz` (`+0200`).
@@ -594,8 +569,7 @@ fn date(t: i64, tz: &str) -> String {
     let minutes: i64 = tz.get(3..5).and_then(|s| s.parse().ok()).unwrap_or(0);
     let local = t + sign * (hours * 3600 + minutes * 60);
     let days = local.div_euclid(86_400);
-    let secs = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let civil = mail_parser::DateTime::from_timestamp(local);
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -603,25 +577,13 @@ fn date(t: i64, tz: &str) -> String {
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} {}",
         WEEKDAYS[days.rem_euclid(7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
+        civil.day,
+        MONTHS[usize::from(civil.month) - 1],
+        civil.year,
+        civil.hour,
+        civil.minute,
+        civil.second,
         tz
-    )
-}
-
-/// RFC 3339 (UTC) of `t`, as `--now` takes it.
-fn rfc3339(t: i64) -> String {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
-    let secs = t.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
     )
 }
 
