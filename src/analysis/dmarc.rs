@@ -791,52 +791,49 @@ pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
     }
 }
 
+/// Where discovery ends at `level`: its one record (found `via`), or its several records; None
+/// when it has none.
+fn discovered_at(level: &align::WalkLevel, is_author: bool, via: String) -> Option<Discovery> {
+    match &level.record {
+        LevelRecord::One(r) => Some(Discovery::Found {
+            domain: level.name.clone(),
+            record: Box::new(r.clone()),
+            is_author,
+            via,
+        }),
+        LevelRecord::Multiple(m) => Some(Discovery::Multiple {
+            domain: level.name.clone(),
+            count: m.len(),
+        }),
+        LevelRecord::None => None,
+    }
+}
+
 /// RFC 9989 §4.10.1: the From domain's own record; else the organizational domain's; else the
 /// record found closest to the root (a public suffix domain's).
 fn discover(walk: &TreeWalk, org: Option<&str>) -> Discovery {
     let Some(first) = walk.levels.first() else {
         return Discovery::NoRecord;
     };
-    match &first.record {
-        LevelRecord::One(r) => {
-            return Discovery::Found {
-                domain: first.name.clone(),
-                record: Box::new(r.clone()),
-                is_author: true,
-                via: format!("the From domain {} itself", first.name),
-            };
-        }
-        LevelRecord::Multiple(m) => {
-            return Discovery::Multiple {
-                domain: first.name.clone(),
-                count: m.len(),
-            };
-        }
-        LevelRecord::None => {}
+    if let Some(found) = discovered_at(
+        first,
+        true,
+        format!("the From domain {} itself", first.name),
+    ) {
+        return found;
     }
     if let Some(name) = &walk.temp_error {
         return Discovery::TempError { name: name.clone() };
     }
     if let Some(org) = org
         && let Some(level) = walk.level(org)
+        && let Some(found) = discovered_at(
+            level,
+            false,
+            format!("the organizational domain {}", level.name),
+        )
     {
-        match &level.record {
-            LevelRecord::One(r) => {
-                return Discovery::Found {
-                    domain: level.name.clone(),
-                    record: Box::new(r.clone()),
-                    is_author: false,
-                    via: format!("the organizational domain {}", level.name),
-                };
-            }
-            LevelRecord::Multiple(m) => {
-                return Discovery::Multiple {
-                    domain: level.name.clone(),
-                    count: m.len(),
-                };
-            }
-            LevelRecord::None => {}
-        }
+        return found;
     }
     match walk
         .levels
