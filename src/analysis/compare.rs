@@ -394,12 +394,21 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                     ours: None,
                     agreement: Agreement::NotCompared,
                     note: Some(format!("could not be parsed: {e}")),
+                    signature: None,
+                    disposition: None,
+                    also_in_headers: Vec::new(),
                 });
                 continue;
             }
         };
         let (trusted, trust_note) = trust(h, &lname, &authserv_id, receiver, envelope);
         for mr in results {
+            let signature = (mr.method == "dkim")
+                .then(|| dkim_signature_words(&mr.properties))
+                .flatten();
+            let disposition = (mr.method == "dmarc")
+                .then(|| recorded_disposition(&mr))
+                .flatten();
             let mut properties = mr.properties;
             if let Some(i) = &instance {
                 properties.insert(0, ("i".into(), i.clone()));
@@ -417,10 +426,113 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                 ours: None,
                 agreement: Agreement::NotCompared,
                 note: trust_note.clone(),
+                signature,
+                disposition,
+                also_in_headers: Vec::new(),
             });
         }
     }
+    merge_repeated_arc_results(out)
+}
+
+/// `d=example.com s=sel1` (or `i=@example.com`) for a recorded dkim result.
+fn dkim_signature_words(props: &[(String, String)]) -> Option<String> {
+    let words: Vec<String> = [("header.d", "d"), ("header.s", "s"), ("header.i", "i")]
+        .iter()
+        .filter_map(|(k, short)| {
+            prop(props, k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{short}={v}"))
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// What the receiver recorded it did with a dmarc result: `dis=` in the comment (Gmail, Yahoo),
+/// `action=` (Microsoft), `policy.applied-disposition` / `policy.disposition` (DMARCbis-style).
+fn recorded_disposition(mr: &MethodResult) -> Option<String> {
+    let from_props = ["policy.applied-disposition", "policy.disposition", "action"]
+        .iter()
+        .find_map(|k| prop(&mr.properties, k).filter(|v| !v.is_empty()));
+    let from_comment = || comment_value(mr.comment.as_deref()?, "dis");
+    from_props
+        .map(|v| v.to_ascii_lowercase())
+        .or_else(from_comment)
+}
+
+/// `key=value` inside a result's comment (`p=REJECT sp=REJECT dis=NONE`), lower case.
+fn comment_value(comment: &str, key: &str) -> Option<String> {
+    comment
+        .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
+        .find_map(|w| {
+            let (k, v) = w.split_once('=')?;
+            (k.eq_ignore_ascii_case(key) && !v.is_empty()).then(|| v.to_ascii_lowercase())
+        })
+}
+
+/// The policy the receiver recorded for a dmarc result: `policy.dmarc=` or `p=` in the comment.
+fn recorded_policy(r: &RecordedResult) -> Option<String> {
+    prop(&r.properties, "policy.dmarc")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_ascii_lowercase())
+        .or_else(|| comment_value(r.comment.as_deref()?, "p"))
+}
+
+/// An intermediary records its results twice, in its own A-R and in its ARC-A-R: one row for
+/// both, saying where else it is.
+fn merge_repeated_arc_results(rows: Vec<RecordedResult>) -> Vec<RecordedResult> {
+    let mut out: Vec<RecordedResult> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let same = |a: &RecordedResult| {
+            a.authserv_id.is_some()
+                && a.authserv_id == row.authserv_id
+                && a.method == row.method
+                && a.result == row.result
+                && a.header_name != row.header_name
+                && [a.header_name.as_str(), row.header_name.as_str()]
+                    .iter()
+                    .all(|n| {
+                        n.eq_ignore_ascii_case("authentication-results")
+                            || n.eq_ignore_ascii_case("arc-authentication-results")
+                    })
+                && props_without_instance(a) == props_without_instance(&row)
+        };
+        match out.iter_mut().find(|a| same(a)) {
+            Some(kept) => {
+                kept.also_in_headers.push(row.header_index);
+                let (arc_row, other) = if row
+                    .header_name
+                    .eq_ignore_ascii_case("arc-authentication-results")
+                {
+                    (&row, kept.header_index)
+                } else {
+                    (&*kept, row.header_index)
+                };
+                let instance = prop(&arc_row.properties, "i")
+                    .map(|i| format!(" i={i}"))
+                    .unwrap_or_default();
+                let text = format!(
+                    "carried by both Authentication-Results (header {other}) and \
+                     ARC-Authentication-Results{instance} (header {})",
+                    arc_row.header_index
+                );
+                add_note(kept, text);
+            }
+            None => out.push(row),
+        }
+    }
     out
+}
+
+fn props_without_instance(r: &RecordedResult) -> Vec<(String, String)> {
+    let mut p: Vec<(String, String)> = r
+        .properties
+        .iter()
+        .filter(|(k, _)| k != "i")
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+        .collect();
+    p.sort();
+    p
 }
 
 /// `i=N; rest` of an ARC-Authentication-Results.
@@ -462,7 +574,7 @@ fn trust(
                 true,
                 Some(
                     "no authserv-id; trusted because it sits above the receiving server's \
-                     Received header"
+                     Received header (added by the receiver)"
                         .into(),
                 ),
             )
@@ -470,8 +582,9 @@ fn trust(
             (
                 false,
                 Some(
-                    "no authserv-id, and it sits below the trust boundary: could have come with \
-                     the message"
+                    "no authserv-id, and it sits below the receiving server's Received header: \
+                     written before the receiver got the message, so the sender could have \
+                     forged it"
                         .into(),
                 ),
             )
@@ -482,9 +595,9 @@ fn trust(
             return (
                 false,
                 Some(format!(
-                    "names the receiver ({authserv_id}) but sits below its Received header: it \
-                     came with the message, so it could be forged by the sender (RFC 8601 §5: \
-                     receivers should remove such headers)"
+                    "names the receiver ({authserv_id}) but sits below its Received header: \
+                     written before the receiver got the message, so the sender could have \
+                     forged it (RFC 8601 §5: receivers should remove such headers)"
                 )),
             );
         }
@@ -495,10 +608,18 @@ fn trust(
             "recorded by an intermediary ({authserv_id}), not by the receiver: it counts only as \
              far as the ARC chain vouches for it"
         )
+    } else if below_boundary {
+        format!(
+            "{} by {authserv_id}, not the receiver ({receiver}), below the receiver's Received \
+             header: written before the receiver got the message (by an intermediary, or \
+             forged by the sender)",
+            h.name
+        )
     } else {
         format!(
-            "{} by {authserv_id}, not the receiver ({receiver}): from above the trust boundary, \
-             could be forged by the sender",
+            "{} by {authserv_id}, not the receiver ({receiver}), above the receiver's Received \
+             header: added after the receiver, by a later server or filter; not the receiver's \
+             own verdict",
             h.name
         )
     };
@@ -649,7 +770,12 @@ pub fn compare(
                     continue;
                 }
             },
-            "dmarc" => (Some(dmarc.result), None),
+            "dmarc" => {
+                if let Some(note) = disposition_note(r, dmarc) {
+                    add_note(r, note);
+                }
+                (Some(dmarc.result), None)
+            }
             "arc" => (Some(arc.result), arc.reason.clone()),
             _ => {
                 continue; // iprev, auth, bimi, compauth …: nothing of ours to set against
@@ -679,13 +805,9 @@ pub fn compare(
                 None
             }
             Some(_) => Some(match (r.method.as_str(), r.result.as_str(), ours) {
-                ("dkim", "pass", AuthResult::Fail | AuthResult::PermError) => format!(
-                    "dkim=pass at receipt, does not verify now{}",
-                    reason
-                        .as_deref()
-                        .map(|x| format!(" ({x}): the key may have been rotated or revoked"))
-                        .unwrap_or_default()
-                ),
+                ("dkim", "pass", AuthResult::Fail | AuthResult::PermError) => {
+                    dkim_pass_then_not(reason.as_deref(), dkim_for(r, dkim))
+                }
                 (_, _, AuthResult::TempError) => format!(
                     "{}={} at receipt, temperror now: DNS could not answer",
                     r.method, r.result
@@ -723,6 +845,71 @@ pub fn compare(
             }
         }
     }
+}
+
+/// Why a signature that verified at receipt does not now. A body hash that no longer matches
+/// means the body changed (RFC 6376 §6.1.3), whatever the key; only a key that is gone or a
+/// header signature that fails over a matching body hash points at key rotation or revocation.
+fn dkim_pass_then_not(reason: Option<&str>, check: Option<&DkimCheck>) -> String {
+    let why = reason.map(|x| format!(" ({x})")).unwrap_or_default();
+    let body_changed = check.is_some_and(|c| c.body_hash_matches == Some(false));
+    let key_gone =
+        check.is_some_and(|c| c.key.is_none() || c.key.as_ref().is_some_and(|k| k.revoked));
+    let sig_fails = check.is_some_and(|c| c.header_signature_valid == Some(false));
+    let body_ok = check.is_some_and(|c| c.body_hash_matches == Some(true));
+    let cause = if body_changed {
+        ": the body hash no longer matches, so the body was changed after receipt (RFC 6376 \
+         §6.1.3), not the key"
+    } else if body_ok && (key_gone || sig_fails) {
+        ": the body hash still matches, so the key may have been rotated or revoked since"
+    } else {
+        ""
+    };
+    format!("dkim=pass at receipt, does not verify now{why}{cause}")
+}
+
+/// What the receiver recorded it did with a DMARC result, when that is not what the policy says:
+/// a local-policy downgrade (`p=reject dis=quarantine`) or an override (`reason="arc override"`).
+fn disposition_note(r: &RecordedResult, dmarc: &DmarcCheck) -> Option<String> {
+    let reason = r.reason.as_deref().unwrap_or("");
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("arc") {
+        return Some(format!(
+            "the receiver overrode DMARC because of ARC (reason {reason:?}){}",
+            r.disposition
+                .as_deref()
+                .map(|d| format!(" and applied {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    let applied = r.disposition.as_deref()?;
+    // Microsoft: `oreject` / `oquarantine` = that policy, overridden by the receiver.
+    if let Some(overridden) = applied
+        .strip_prefix('o')
+        .filter(|p| matches!(*p, "reject" | "quarantine"))
+    {
+        return Some(format!(
+            "the receiver overrode the DMARC policy {overridden} (action={applied}, local \
+             policy)"
+        ));
+    }
+    if !matches!(applied, "none" | "quarantine" | "reject") || r.result != "fail" {
+        return None;
+    }
+    let policy = recorded_policy(r).or_else(|| dmarc.disposition.clone())?;
+    if policy == applied || !matches!(policy.as_str(), "none" | "quarantine" | "reject") {
+        return None;
+    }
+    let why = if !reason.is_empty() {
+        format!("local policy: {reason}")
+    } else if dmarc.disposition_unsampled.as_deref() == Some(applied) {
+        "pct= sampling, or local policy".to_string()
+    } else {
+        "local policy".to_string()
+    };
+    Some(format!(
+        "the receiver applied {applied}, not {policy} ({why})"
+    ))
 }
 
 fn dkim_not_verified(r: AuthResult) -> bool {
@@ -986,13 +1173,9 @@ body
         // Someone else's A-R: could be forged.
         let forged: Vec<_> = by_header(5).collect();
         assert!(!forged[0].trusted);
-        assert!(
-            forged[0]
-                .note
-                .as_deref()
-                .unwrap()
-                .contains("could be forged")
-        );
+        assert!(forged[0].note.as_deref().unwrap().contains(
+            "written before the receiver got the message (by an intermediary, or forged"
+        ));
     }
 
     fn checks() -> (SpfChecks, Vec<DkimCheck>, ArcCheck, DmarcCheck) {
@@ -1102,6 +1285,9 @@ body
             ours: None,
             agreement: Agreement::NotCompared,
             note: None,
+            signature: None,
+            disposition: None,
+            also_in_headers: Vec::new(),
         }]
     }
 
@@ -1194,11 +1380,174 @@ body
             ours: None,
             agreement: Agreement::NotCompared,
             note: None,
+            signature: None,
+            disposition: None,
+            also_in_headers: Vec::new(),
         }];
         let (spf, dkim, arc, dmarc) = checks();
         compare(&mut r, &spf, &dkim, &arc, &dmarc);
         assert_eq!(r[0].ours, Some(AuthResult::Fail));
         assert_eq!(r[0].agreement, Agreement::Agree);
+    }
+
+    fn recorded_for(text: &str) -> Vec<RecordedResult> {
+        let hs = split_headers(text.replace('\n', "\r\n").as_bytes()).headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let opts = Options {
+            now: 1_700_000_000,
+            ..Default::default()
+        };
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts);
+        recorded_results(&hs, &env)
+    }
+
+    #[test]
+    fn dkim_pass_then_body_hash_mismatch_blames_the_body_not_the_key() {
+        let (spf, _, arc, dmarc) = checks();
+        let sig = |body: Option<bool>, header: Option<bool>, key: bool| DkimCheck {
+            domain: Some("example.org".into()),
+            selector: Some("s1".into()),
+            result: AuthResult::Fail,
+            reason: Some("why".into()),
+            body_hash_matches: body,
+            header_signature_valid: header,
+            key: key.then(crate::analysis::model::DkimKey::default),
+            ..Default::default()
+        };
+        let note = |c: DkimCheck| {
+            let mut r = one("dkim", "pass", &[("header.d", "example.org")]);
+            compare(&mut r, &spf, &[c], &arc, &dmarc);
+            r[0].note.clone().unwrap()
+        };
+        let body = note(sig(Some(false), Some(true), true));
+        assert!(
+            body.contains("the body was changed after receipt"),
+            "{body}"
+        );
+        assert!(!body.contains("rotated"), "{body}");
+        let key = note(sig(Some(true), Some(false), true));
+        assert!(
+            key.contains("key may have been rotated or revoked"),
+            "{key}"
+        );
+        let gone = note(sig(Some(true), None, false));
+        assert!(
+            gone.contains("key may have been rotated or revoked"),
+            "{gone}"
+        );
+        let unknown = note(sig(None, None, true));
+        assert_eq!(unknown, "dkim=pass at receipt, does not verify now (why)");
+    }
+
+    #[test]
+    fn untrusted_texts_say_which_side_of_the_boundary() {
+        let r = recorded_for(
+            "Authentication-Results: filter.example.org; spf=pass smtp.mailfrom=a@sender.example\n\
+             Received: from mail.sender.example (mail.sender.example [198.51.100.5]) by \
+             mx.receiver.example with ESMTPS id A; Mon, 13 Nov 2023 10:00:05 +0000\n\
+             Authentication-Results: relay.example.com; spf=pass smtp.mailfrom=a@sender.example\n\
+             Received: from x.example (x.example [198.51.100.9]) by relay.example.com; \
+             Mon, 13 Nov 2023 10:00:01 +0000\n\n",
+        );
+        let above = r.iter().find(|x| x.header_index == 0).unwrap();
+        let note = above.note.as_deref().unwrap();
+        assert!(!above.trusted);
+        assert!(
+            note.contains("above the receiver's Received header: added after"),
+            "{note}"
+        );
+        assert!(!note.contains("forged"), "{note}");
+        let below = r.iter().find(|x| x.header_index == 2).unwrap();
+        let note = below.note.as_deref().unwrap();
+        assert!(
+            note.contains("below the receiver's Received header: written before the receiver"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn recorded_dmarc_disposition_is_compared_with_the_policy() {
+        let (spf, dkim, arc, _) = checks();
+        let dmarc = DmarcCheck {
+            result: AuthResult::Fail,
+            disposition: Some("reject".into()),
+            ..Default::default()
+        };
+        let r = recorded_for(
+            "Authentication-Results: mx.example.net; dmarc=fail (p=reject dis=quarantine) \
+             header.from=example.com\n\
+             Received: from a.example (a.example [198.51.100.5]) by mx.example.net; \
+             Mon, 13 Nov 2023 10:00:05 +0000\n\n",
+        );
+        let mut r = r;
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(r[0].disposition.as_deref(), Some("quarantine"));
+        assert_eq!(
+            r[0].note.as_deref(),
+            Some("the receiver applied quarantine, not reject (local policy)")
+        );
+        let mut r = recorded_for(
+            "Authentication-Results: mx.example.net; dmarc=fail reason=\"arc override\" \
+             policy.dmarc=reject header.from=example.com\n\
+             Received: from a.example (a.example [198.51.100.5]) by mx.example.net; \
+             Mon, 13 Nov 2023 10:00:05 +0000\n\n",
+        );
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert!(
+            r[0].note
+                .as_deref()
+                .unwrap()
+                .starts_with("the receiver overrode DMARC because of ARC"),
+            "{:?}",
+            r[0].note
+        );
+        // Microsoft's action=oreject: the reject policy overridden.
+        let mut r = one(
+            "dmarc",
+            "fail",
+            &[("action", "oreject"), ("header.from", "example.com")],
+        );
+        r[0].disposition = Some("oreject".into());
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert!(
+            r[0].note
+                .as_deref()
+                .unwrap()
+                .contains("overrode the DMARC policy reject")
+        );
+        // Applied as published: nothing to say.
+        let mut r = recorded_for(
+            "Authentication-Results: mx.example.net; dmarc=fail (p=REJECT sp=REJECT dis=REJECT) \
+             header.from=example.com\n\
+             Received: from a.example (a.example [198.51.100.5]) by mx.example.net; \
+             Mon, 13 Nov 2023 10:00:05 +0000\n\n",
+        );
+        compare(&mut r, &spf, &dkim, &arc, &dmarc);
+        assert_eq!(r[0].disposition.as_deref(), Some("reject"));
+        assert_eq!(r[0].note, None);
+    }
+
+    #[test]
+    fn an_intermediarys_results_repeated_in_its_arc_results_are_one_row() {
+        let r = recorded_for(
+            "ARC-Authentication-Results: i=1; lists.example.org; dkim=pass header.d=example.com \
+             header.s=s1; spf=pass smtp.mailfrom=example.com\n\
+             Authentication-Results: lists.example.org; dkim=pass header.d=example.com \
+             header.s=s1; spf=fail smtp.mailfrom=example.com\n\
+             Received: from a.example (a.example [198.51.100.5]) by mx.example.net; \
+             Mon, 13 Nov 2023 10:00:05 +0000\n\n",
+        );
+        let dkim: Vec<_> = r.iter().filter(|x| x.method == "dkim").collect();
+        assert_eq!(dkim.len(), 1);
+        assert_eq!(dkim[0].header_index, 0);
+        assert_eq!(dkim[0].also_in_headers, vec![1]);
+        assert_eq!(dkim[0].signature.as_deref(), Some("d=example.com s=s1"));
+        assert!(dkim[0].note.as_deref().unwrap().contains(
+            "carried by both Authentication-Results (header 1) and \
+                 ARC-Authentication-Results i=1 (header 0)"
+        ));
+        // Different results are both kept.
+        assert_eq!(r.iter().filter(|x| x.method == "spf").count(), 2);
     }
 
     #[test]

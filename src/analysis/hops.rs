@@ -801,7 +801,8 @@ fn internal_client(hop: &Hop, receiver: &str) -> Option<String> {
     let forged_rdns = hop.anomalies.iter().any(|a| a.contains("may be forged"));
     match hop.from_rdns.as_deref() {
         Some(rdns) if !forged_rdns && same_server(rdns, receiver) => Some(format!(
-            "its client's reverse DNS name {rdns}, as the receiving server recorded it, belongs              to {receiver}"
+            "its client's reverse DNS name {rdns}, as the receiving server recorded it, belongs \
+             to {receiver}"
         )),
         _ => None,
     }

@@ -150,8 +150,9 @@ pub struct Hop {
     pub tls: Option<String>,
     pub anomalies: Vec<String>,
     pub is_boundary: bool,
-    /// True for hops older than the boundary: written before the receiver got the message, by
-    /// servers it cannot vouch for (their text could be forged by the sender).
+    /// True for hops older than the boundary hop, i.e. *below* it in the file: written before
+    /// the receiver got the message, by servers it cannot vouch for (their text could be forged
+    /// by the sender). (The field name predates that wording; it is kept for JSON readers.)
     pub above_boundary: bool,
 }
 
@@ -375,7 +376,8 @@ pub struct RecordedResult {
     /// `Authentication-Results`, `Received-SPF` or `ARC-Authentication-Results`.
     pub header_name: String,
     pub authserv_id: Option<String>,
-    /// Whether the authserv-id belongs to the receiver (trusted) or sits above the boundary.
+    /// Whether the result was written by the receiver (trusted), or before it got the message
+    /// (below its Received header, or by another server) and so could be forged.
     pub trusted: bool,
     /// `spf`, `dkim`, `dmarc`, `arc`, `iprev`, `auth` …
     pub method: String,
@@ -390,6 +392,16 @@ pub struct RecordedResult {
     pub ours: Option<AuthResult>,
     pub agreement: Agreement,
     pub note: Option<String>,
+    /// For a dkim result: the signature it is about, e.g. `d=example.com s=sel1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// For a dmarc result: what the receiver recorded it did (`none`, `quarantine`, `reject`),
+    /// from `dis=`/`action=`/`policy.applied-disposition`, plus an override reason if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+    /// Other headers carrying the same result (an intermediary's A-R repeated in its ARC-A-R).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in_headers: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
