@@ -9,11 +9,16 @@
 
 use mail_auth::MessageAuthenticator;
 
+// Declared here until src/analysis/mod.rs (not this module's file) declares `pub mod authors;`.
+#[path = "authors.rs"]
+pub mod authors;
+
 use crate::dns::{Dns, DnsOutcome, QueryKey, RecordType};
 
 use super::align::{self, Identifier, LevelRecord, OrgDomains, TreeWalk};
 use super::model::{
-    Alignment, AlignmentMode, AlignmentSide, AuthResult, DkimCheck, DmarcCheck, SpfChecks, Tag,
+    Alignment, AlignmentMode, AlignmentSide, AuthResult, AuthorDomainResult, DkimCheck, DmarcCheck,
+    Header, SpfChecks, Tag,
 };
 use super::step::{Outcome, Step};
 
@@ -122,7 +127,7 @@ impl DmarcRecord {
     pub fn fatal_error(&self) -> Option<&RecordError> {
         self.errors
             .iter()
-            .find(|e| e.is_fatal() && !(e.tag == "p" && !self.rua.is_empty()))
+            .find(|e| e.is_fatal() && (e.tag != "p" || self.rua.is_empty()))
     }
 
     /// The bad `p` value that [`fatal_error`](Self::fatal_error) forgives because of `rua`.
@@ -990,6 +995,216 @@ pub async fn evaluate(
     (alignment, check)
 }
 
+/// [`evaluate`] for every author domain of the message, with the From headers attached to the
+/// steps that read them (callers need not call [`attach_from_header`]).
+///
+/// One author domain (the usual case, also several mailboxes of one domain): exactly
+/// `evaluate` on `headers::from_domain`. Several (several From headers, or a From with mailboxes
+/// of different domains): RFC 7489 §6.6.1 says such mail is typically rejected; otherwise each
+/// author domain is evaluated and the strictest outcome applies. The check then carries the
+/// strictest domain's record, policy and result, `author_domains` lists each one, and a warning
+/// step at the top says several author domains were found. `lookup` is reused for the domain it
+/// was fetched for.
+pub async fn evaluate_with_headers(
+    dns: &Dns,
+    auth: &MessageAuthenticator,
+    raw: &[u8],
+    headers: &[Header],
+    lookup: Option<DmarcLookup>,
+    spf: &SpfChecks,
+    dkim: &[DkimCheck],
+) -> (Alignment, DmarcCheck) {
+    let authors = authors::from_domains(headers);
+    if authors.len() < 2 {
+        let from = super::headers::from_domain(headers);
+        let (mut alignment, mut check) =
+            evaluate(dns, auth, raw, from.domain.as_deref(), lookup, spf, dkim).await;
+        if let Some(i) = from.header_index {
+            attach_from_header(&mut alignment, &mut check, i);
+        }
+        return (alignment, check);
+    }
+
+    let ours = async {
+        let mut lookup = lookup;
+        let mut per = Vec::new();
+        for (index, domain) in &authors {
+            let l = match lookup.take() {
+                Some(l) if l.from_domain == *domain => l,
+                other => {
+                    lookup = other;
+                    fetch_dmarc_policy(dns, domain).await
+                }
+            };
+            let (mut alignment, mut check) = evaluate_with_lookup(dns, domain, l, spf, dkim).await;
+            attach_from_header(&mut alignment, &mut check, *index);
+            per.push((*index, domain.clone(), alignment, check));
+        }
+        per
+    };
+    let (per, theirs) = tokio::join!(ours, mail_auth_dmarc(auth, raw, spf, dkim));
+    let (alignment, mut check) = strictest_of(per, headers);
+    compare_several_authors(&mut check, theirs, authors.len());
+    (alignment, check)
+}
+
+/// Higher is stricter: the disposition first (what happens to the message), then the result.
+fn strictness(check: &DmarcCheck) -> (u8, u8) {
+    let disposition = match check.disposition.as_deref() {
+        Some("reject") => 2,
+        Some("quarantine") => 1,
+        _ => 0,
+    };
+    let result = match check.result {
+        AuthResult::Fail => 5,
+        AuthResult::PermError => 4,
+        AuthResult::TempError => 3,
+        AuthResult::Pass => 0,
+        _ => 1,
+    };
+    (disposition, result)
+}
+
+/// Combines the per-domain evaluations: the strictest one's fields, every domain's steps.
+fn strictest_of(
+    per: Vec<(usize, String, Alignment, DmarcCheck)>,
+    headers: &[Header],
+) -> (Alignment, DmarcCheck) {
+    let mut worst = 0;
+    for (i, (_, _, _, check)) in per.iter().enumerate() {
+        if strictness(check) > strictness(&per[worst].3) {
+            worst = i;
+        }
+    }
+    let from_headers: Vec<usize> = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("from"))
+        .map(|h| h.index)
+        .collect();
+    let listed: Vec<String> = per
+        .iter()
+        .map(|(i, d, _, _)| format!("{d} (From header {i})"))
+        .collect();
+    let (_, worst_domain, worst_alignment, worst_check) = &per[worst];
+    let why = if from_headers.len() > 1 {
+        format!(
+            "The message has {} From headers; RFC 5322 allows exactly one.",
+            from_headers.len()
+        )
+    } else {
+        "The From header holds mailboxes of different domains.".to_string()
+    };
+    let mut top = Step::new(
+        format!("Several author domains: {}", per.len()),
+        Outcome::Warning,
+        format!(
+            "{why} Author domains: {}. RFC 7489 §6.6.1: such messages are typically rejected; a \
+             receiver that accepts them evaluates DMARC for each author domain and applies the \
+             strictest result. Each is evaluated below; the message gets {worst_domain}'s: {}, \
+             disposition {}.",
+            listed.join(", "),
+            worst_check.result,
+            worst_check.disposition.as_deref().unwrap_or("none")
+        ),
+    )
+    .fact(
+        "author_domains",
+        per.iter()
+            .map(|p| p.1.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+    .fact("applied", worst_domain.clone());
+    for i in &from_headers {
+        top = top.header(*i);
+    }
+
+    let mut check = DmarcCheck {
+        steps: vec![top.clone()],
+        ..worst_check.clone()
+    };
+    let mut alignment = Alignment {
+        steps: vec![top],
+        ..worst_alignment.clone()
+    };
+    for (n, (index, domain, a, d)) in per.iter().enumerate() {
+        let applied = n == worst;
+        check.author_domains.push(AuthorDomainResult {
+            domain: domain.clone(),
+            header_index: *index,
+            result: d.result,
+            policy: d.policy.clone(),
+            disposition: d.disposition.clone(),
+            applied,
+        });
+        check.steps.push(
+            Step::new(
+                format!(
+                    "Author domain {domain}: {}{}",
+                    d.result,
+                    if applied {
+                        " (applied: the strictest)"
+                    } else {
+                        ""
+                    }
+                ),
+                match d.result {
+                    AuthResult::Pass => Outcome::Pass,
+                    AuthResult::Fail => Outcome::Fail,
+                    AuthResult::None => Outcome::Skipped,
+                    _ => Outcome::Error,
+                },
+                format!(
+                    "DMARC for {domain} (From header {index}): {}, policy {}, disposition {}.{}",
+                    d.result,
+                    d.policy.as_deref().unwrap_or("(none)"),
+                    d.disposition.as_deref().unwrap_or("none"),
+                    if applied {
+                        " This is the strictest outcome, so it is the message's."
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .header(*index)
+            .fact("domain", domain.clone()),
+        );
+        let prefix = |s: &Step| {
+            let mut s = s.clone();
+            s.title = format!("[{domain}] {}", s.title);
+            s
+        };
+        check.steps.extend(d.steps.iter().map(prefix));
+        alignment.steps.extend(a.steps.iter().map(prefix));
+    }
+    (alignment, check)
+}
+
+/// mail-auth exempts a message whose From holds several domains from DMARC (it returns none
+/// without evaluating): that is not a disagreement with evaluating each domain, so say so.
+fn compare_several_authors(
+    check: &mut DmarcCheck,
+    theirs: Result<MailAuthVerdict, String>,
+    count: usize,
+) {
+    match theirs {
+        Ok(t) if t.result == AuthResult::None => {
+            check.mail_auth_result = Some(t.result);
+            check.steps.push(Step::new(
+                "mail-auth does not evaluate several author domains",
+                Outcome::Info,
+                format!(
+                    "mail-auth's verify_dmarc returns none for this message without evaluating \
+                     it: it exempts a From with several domains from DMARC (here {count}). That \
+                     is a different reading of RFC 7489 §6.6.1, not a disagreement about any \
+                     domain's result; the steps above evaluate each author domain."
+                ),
+            ));
+        }
+        other => compare_with_mail_auth(check, other),
+    }
+}
+
 /// Points the steps that read the From domain at its header (`headers::from_domain` knows which
 /// header it was): the From-domain alignment step, and every DMARC step until the verdict.
 pub fn attach_from_header(alignment: &mut Alignment, check: &mut DmarcCheck, header_index: usize) {
@@ -1279,6 +1494,21 @@ fn mode_word(mode: AlignmentMode) -> &'static str {
     }
 }
 
+/// The check when DMARC ends before any policy applies: `result`, the message left alone, and
+/// `last` (the step saying why) after the steps so far.
+fn no_policy_applied(
+    mut check: DmarcCheck,
+    mut steps: Vec<Step>,
+    result: AuthResult,
+    last: Option<Step>,
+) -> DmarcCheck {
+    check.result = result;
+    check.disposition = Some("none".into());
+    steps.extend(last);
+    check.steps = steps;
+    check
+}
+
 fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> DmarcCheck {
     let DmarcLookup {
         discovery,
@@ -1290,37 +1520,29 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
     let (domain, record) = match discovery {
         Discovery::Found { domain, record, .. } => (domain, record),
         Discovery::TempError { .. } => {
-            check.result = AuthResult::TempError;
-            check.disposition = Some("none".into());
-            steps.push(Step::new(
+            let step = Step::new(
                 "Result: temperror",
                 Outcome::Error,
                 "A DNS lookup DMARC needs failed temporarily. A receiver would typically accept the \
                  message or defer it (4xx) and retry; no policy is applied.",
-            ));
-            check.steps = steps;
-            return check;
+            );
+            return no_policy_applied(check, steps, AuthResult::TempError, Some(step));
         }
         Discovery::NoRecord | Discovery::Multiple { .. } => {
-            check.result = AuthResult::None;
-            check.disposition = Some("none".into());
-            steps.push(Step::new(
+            let step = Step::new(
                 "Result: none",
                 Outcome::Skipped,
                 "No DMARC policy applies to this From domain, so a receiver applies none.",
-            ));
-            check.steps = steps;
-            return check;
+            );
+            return no_policy_applied(check, steps, AuthResult::None, Some(step));
         }
     };
     check.record_domain = Some(domain.clone());
     check.record = Some(record.raw.clone());
     check.tags = record_tags(&record);
     if let Some(fatal) = record.fatal_error() {
-        check.result = AuthResult::PermError;
-        check.disposition = Some("none".into());
         check.bad_tag = Some(fatal.tag.clone());
-        steps.push(Step::new(
+        let step = Step::new(
             format!("Result: permerror (bad {} tag)", fatal.tag),
             Outcome::Error,
             format!(
@@ -1328,27 +1550,20 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
                  so no policy is applied.",
                 fatal.message
             ),
-        ));
-        check.steps = steps;
-        return check;
+        );
+        return no_policy_applied(check, steps, AuthResult::PermError, Some(step));
     }
     let Some(choice) = choice else {
-        check.result = AuthResult::None;
-        check.disposition = Some("none".into());
-        check.steps = steps;
-        return check;
+        return no_policy_applied(check, steps, AuthResult::None, None);
     };
     let Some(policy) = choice.policy else {
-        check.result = AuthResult::None;
-        check.disposition = Some("none".into());
         check.policy_source = Some(choice.source);
-        steps.push(Step::new(
+        let step = Step::new(
             "Result: none",
             Outcome::Skipped,
             "The record gives no policy to apply, so DMARC is not applied.",
-        ));
-        check.steps = steps;
-        return check;
+        );
+        return no_policy_applied(check, steps, AuthResult::None, Some(step));
     };
     check.policy = Some(policy.as_str().into());
     check.policy_source = Some(choice.source);
@@ -1639,7 +1854,7 @@ fn compare_with_mail_auth(check: &mut DmarcCheck, theirs: Result<MailAuthVerdict
             format!(
                 "Given the same SPF and DKIM results for From domain {}, mail-auth's verify_dmarc \
                  returns {} with policy {}, while this evaluation returns {} with policy {}. Both \
-                 are shown; the steps above explain ours.",
+                 are shown; the steps above explain ours.{}",
                 if theirs.record_domain_hint.is_empty() {
                     "(none found)"
                 } else {
@@ -1648,7 +1863,18 @@ fn compare_with_mail_auth(check: &mut DmarcCheck, theirs: Result<MailAuthVerdict
                 theirs.result,
                 theirs.policy.as_deref().unwrap_or("(no record)"),
                 check.result,
-                our_policy.as_deref().unwrap_or("(no record)")
+                our_policy.as_deref().unwrap_or("(no record)"),
+                if theirs.result == AuthResult::PermError
+                    && check
+                        .policy_source
+                        .as_deref()
+                        .is_some_and(|s| s.starts_with("rua:"))
+                {
+                    " mail-auth rejects a record whose p is missing or invalid outright; RFC 7489 \
+                     §6.6.3 reads it as p=none when rua holds a valid address, as here."
+                } else {
+                    ""
+                }
             ),
         )
         .fact("mail_auth_result", theirs.result.as_str())
@@ -2246,6 +2472,82 @@ mod tests {
             d.steps.last().is_some_and(|s| s.headers.is_empty()),
             "not the disposition"
         );
+    }
+
+    #[tokio::test]
+    async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
+        use crate::analysis::headers::split_headers;
+        use crate::dns::responder::Responder;
+        let raw = b"From: Mallory <m@evil.example>\r\nSubject: pay\r\n\
+                    From: CEO <ceo@bank.example>\r\n\r\nbody\r\n";
+        let headers = split_headers(raw).headers;
+        let dns = MemDns::new()
+            .txt("_dmarc.evil.example", "v=DMARC1; p=none")
+            .txt("_dmarc.bank.example", "v=DMARC1; p=reject")
+            .dns();
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        // The attacker's own domain passes; the bank's does not.
+        let (a, d) = evaluate_with_headers(
+            &dns,
+            &responder.authenticator(),
+            raw,
+            &headers,
+            None,
+            &SpfChecks::default(),
+            &[dkim_pass("evil.example")],
+        )
+        .await;
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(d.record_domain.as_deref(), Some("bank.example"));
+        assert_eq!(a.from_domain.as_deref(), Some("bank.example"));
+        let domains: Vec<(&str, AuthResult, bool)> = d
+            .author_domains
+            .iter()
+            .map(|x| (x.domain.as_str(), x.result, x.applied))
+            .collect();
+        assert_eq!(
+            domains,
+            [
+                ("evil.example", AuthResult::Pass, false),
+                ("bank.example", AuthResult::Fail, true)
+            ]
+        );
+        let top = &d.steps[0];
+        assert_eq!(top.outcome, Outcome::Warning);
+        assert!(top.title.starts_with("Several author domains"));
+        assert_eq!(top.headers, [0, 2]);
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.title.starts_with("[evil.example] Result: pass"))
+        );
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.title.starts_with("[bank.example] Result: fail") && s.headers == [2])
+        );
+        // mail-auth exempts such messages (none): explained, not a disagreement.
+        assert_eq!(d.mail_auth_result, Some(AuthResult::None));
+        assert!(!d.disagreement);
+        assert!(d.steps.last().unwrap().explanation.contains("exempts"));
+
+        // One author domain: the plain evaluation, no author list.
+        let raw = b"From: a@bank.example, b@bank.example\r\n\r\nbody\r\n";
+        let headers = split_headers(raw).headers;
+        let (_, d) = evaluate_with_headers(
+            &dns,
+            &responder.authenticator(),
+            raw,
+            &headers,
+            None,
+            &SpfChecks::default(),
+            &[dkim_pass("bank.example")],
+        )
+        .await;
+        assert_eq!(d.result, AuthResult::Pass);
+        assert!(d.author_domains.is_empty());
+        assert!(d.steps[0].headers.contains(&0));
     }
 
     #[test]

@@ -356,7 +356,25 @@ pub struct DmarcCheck {
     pub bad_tag: Option<String>,
     pub mail_auth_result: Option<AuthResult>,
     pub disagreement: bool,
+    /// With several author domains (several From headers, or a From with mailboxes of different
+    /// domains): each one evaluated on its own. The fields above are then the strictest one's
+    /// (RFC 7489 §6.6.1). Empty for the usual single author domain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub author_domains: Vec<AuthorDomainResult>,
     pub steps: Vec<Step>,
+}
+
+/// DMARC for one of several author domains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AuthorDomainResult {
+    pub domain: String,
+    /// The From header it was read from.
+    pub header_index: usize,
+    pub result: AuthResult,
+    pub policy: Option<String>,
+    pub disposition: Option<String>,
+    /// True for the one whose result the message gets (the strictest).
+    pub applied: bool,
 }
 
 /// How a recorded result compares with ours.
