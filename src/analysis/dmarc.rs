@@ -2416,41 +2416,31 @@ mod tests {
     #[tokio::test]
     async fn mail_auth_verdict_is_shown_and_a_difference_flagged() {
         use crate::dns::responder::Responder;
-        let raw = b"From: a@example.com\r\n\r\n";
+        /// From example.com with an aligned DKIM pass, `record` at _dmarc.example.com, and
+        /// mail-auth asked through the responder.
+        async fn evaluate_record(record: &str) -> DmarcCheck {
+            let dns = MemDns::new().txt("_dmarc.example.com", record).dns();
+            let responder = Responder::start(dns.clone()).await.expect("responder");
+            let (_, d) = evaluate(
+                &dns,
+                &responder.authenticator(),
+                b"From: a@example.com\r\n\r\n",
+                Some("example.com"),
+                None,
+                &SpfChecks::default(),
+                &[dkim_pass("example.com")],
+            )
+            .await;
+            d
+        }
         // Same verdict: a plain record and an aligned DKIM pass.
-        let dns = MemDns::new()
-            .txt("_dmarc.example.com", "v=DMARC1; p=reject")
-            .dns();
-        let responder = Responder::start(dns.clone()).await.expect("responder");
-        let (_, d) = evaluate(
-            &dns,
-            &responder.authenticator(),
-            raw,
-            Some("example.com"),
-            None,
-            &SpfChecks::default(),
-            &[dkim_pass("example.com")],
-        )
-        .await;
+        let d = evaluate_record("v=DMARC1; p=reject").await;
         assert_eq!(d.result, AuthResult::Pass);
         assert_eq!(d.mail_auth_result, Some(AuthResult::Pass));
         assert!(!d.disagreement);
 
         // mail-auth reads the version case-insensitively; RFC 7489's ABNF does not: flagged.
-        let dns = MemDns::new()
-            .txt("_dmarc.example.com", "v=dmarc1; p=reject")
-            .dns();
-        let responder = Responder::start(dns.clone()).await.expect("responder");
-        let (_, d) = evaluate(
-            &dns,
-            &responder.authenticator(),
-            raw,
-            Some("example.com"),
-            None,
-            &SpfChecks::default(),
-            &[dkim_pass("example.com")],
-        )
-        .await;
+        let d = evaluate_record("v=dmarc1; p=reject").await;
         assert_eq!(d.result, AuthResult::None);
         assert_eq!(d.mail_auth_result, Some(AuthResult::Pass));
         assert!(d.disagreement);
