@@ -1208,6 +1208,10 @@ fn compare_several_authors(
 /// Points the steps that read the From domain at its header (`headers::from_domain` knows which
 /// header it was): the From-domain alignment step, and every DMARC step until the verdict.
 pub fn attach_from_header(alignment: &mut Alignment, check: &mut DmarcCheck, header_index: usize) {
+    if !check.author_domains.is_empty() {
+        // Several author domains: evaluate_with_headers attached each domain's own header.
+        return;
+    }
     if let Some(step) = alignment.steps.first_mut() {
         *step = step.clone().header(header_index);
     }
@@ -2517,6 +2521,10 @@ mod tests {
                 .iter()
                 .any(|s| s.title.starts_with("[bank.example] Result: fail") && s.headers == [2])
         );
+        // Attaching the first From header again (the old call order) changes nothing.
+        let (mut a2, mut d2) = (a.clone(), d.clone());
+        attach_from_header(&mut a2, &mut d2, 0);
+        assert_eq!((a2, d2), (a.clone(), d.clone()));
         // mail-auth exempts such messages (none): explained, not a disagreement.
         assert_eq!(d.mail_auth_result, Some(AuthResult::None));
         assert!(!d.disagreement);
