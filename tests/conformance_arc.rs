@@ -14,9 +14,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use mailsleuth::analysis::AuthResult;
 use mailsleuth::analysis::arc::check_arc;
 use mailsleuth::analysis::headers::split_headers;
-use mailsleuth::analysis::{ArcCheck, AuthResult};
 use mailsleuth::dns::Dns;
 use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::Snapshot;
@@ -49,15 +49,6 @@ fn expected(cv: Option<&str>) -> AuthResult {
         // `Fail`, or empty: the suite writes an empty cv for chains that must fail.
         _ => AuthResult::Fail,
     }
-}
-
-fn describe(check: &ArcCheck) -> String {
-    let steps: Vec<String> = check
-        .steps
-        .iter()
-        .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
-        .collect();
-    steps.join("\n")
 }
 
 #[tokio::test]
@@ -98,7 +89,7 @@ async fn arc_validation_suite() {
                     "{} (expected {want}): {}\n{}",
                     check.result,
                     check.reason.as_deref().unwrap_or(""),
-                    describe(&check)
+                    common::steps_text(&check.steps)
                 )
             });
             tally.record(id, failure);

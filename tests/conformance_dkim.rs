@@ -50,16 +50,11 @@ async fn run(message: &str, snapshot: Snapshot, now: i64) -> Vec<DkimCheck> {
 }
 
 fn describe(check: &DkimCheck) -> String {
-    let steps: Vec<String> = check
-        .steps
-        .iter()
-        .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
-        .collect();
     format!(
         "{} ({})\n{}",
         check.result,
         check.reason.as_deref().unwrap_or(""),
-        steps.join("\n")
+        common::steps_text(&check.steps)
     )
 }
 

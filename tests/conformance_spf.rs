@@ -299,14 +299,7 @@ async fn rfc7208_suite() {
         if show.as_deref().is_some_and(|s| s == "all" || s == case.id) {
             print_case(case, &check);
         }
-        let failure = failure.map(|why| {
-            let steps: Vec<String> = check
-                .steps
-                .iter()
-                .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
-                .collect();
-            format!("{why}\n{}", steps.join("\n"))
-        });
+        let failure = failure.map(|why| format!("{why}\n{}", common::steps_text(&check.steps)));
         tally.record(&case.id, failure);
 
         // mail-auth on the same answers, for information.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use mailsleuth::analysis::step::Step;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Record, RecordType};
 
@@ -169,4 +170,13 @@ pub fn insert_txt(snapshot: &mut Snapshot, owner: &str, value: &str) {
         RecordType::TXT,
         SnapshotEntry::Records(vec![Record::Txt { strings }]),
     );
+}
+
+/// The steps of a check, one indented line each, for a failing case's message.
+pub fn steps_text(steps: &[Step]) -> String {
+    let lines: Vec<String> = steps
+        .iter()
+        .map(|s| format!("    [{:?}] {}: {}", s.outcome, s.title, s.explanation))
+        .collect();
+    lines.join("\n")
 }
