@@ -312,8 +312,7 @@ fn seal_verdict(seals: &BTreeMap<u32, SignatureOutcome>) -> (AuthResult, Option<
     };
     let reason = if definite.len() > 1 {
         format!(
-            "the seals {} fail. Each seal covers every set up to its own, so a change to one set \
-             breaks its seal and all later ones: the chain is broken {where_} ({own})",
+            "seals {} fail: the chain is broken {where_} ({own})",
             list(&definite)
         )
     } else {
@@ -1186,9 +1185,11 @@ fn verdict_step(
             "arc=temperror: {reason}. A DNS failure left the chain undecided; try again later."
         ),
         // The seal verdict words where the chain broke itself (it is not always one instance).
-        _ if reason.contains("the chain is broken") => {
-            format!("arc=fail: {reason}. None of the results the chain records can be relied on.")
-        }
+        _ if reason.contains("the chain is broken") => format!(
+            "arc=fail: {reason}. Each seal covers every set up to its own, so a change to one \
+             set breaks its seal and every later one: the oldest failing seal shows where the \
+             chain broke. None of the results the chain records can be relied on."
+        ),
         _ => format!(
             "arc=fail: the chain is broken{} — {reason}. None of the results it records can \
              be relied on.",
@@ -1601,7 +1602,7 @@ mod tests {
         assert_eq!(c.broken_instance, Some(1), "the altered set is i=1");
         let reason = c.reason.as_deref().unwrap();
         assert!(
-            reason.contains("i=2, i=1") && reason.contains("at or below instance 1"),
+            reason.starts_with("seals i=2, i=1 fail") && reason.contains("at or below instance 1"),
             "{reason}"
         );
         let verdict = c.steps.iter().find(|s| s.title == "Verdict").unwrap();
