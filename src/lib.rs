@@ -8,3 +8,6 @@ pub mod dns;
 pub mod input;
 pub mod report;
 pub mod tui;
+
+#[cfg(test)]
+mod test_support;

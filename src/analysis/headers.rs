@@ -800,18 +800,9 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic_and_spans_stay_exact() {
+        use crate::test_support::random_sequences;
         let alphabet: &[u8] = b"From: a@b.example\r\n \t:\xff\xc3(\"<>,;@";
-        let mut seed = 0xdead_beef_cafe_f00du64;
-        for _ in 0..2000 {
-            let len = (seed % 80) as usize;
-            let raw: Vec<u8> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
-                .collect();
+        for raw in random_sequences(alphabet, 0xdead_beef_cafe_f00d, 2000, 80) {
             let p = split_headers(&raw);
             for h in &p.headers {
                 let span = &raw[h.offset..h.offset + h.length];

@@ -2043,20 +2043,8 @@ body
 
     #[test]
     fn random_received_text_never_panics() {
-        let alphabet: Vec<char> = "afromby withidfor[]()<>;:.=@ \t1é\\\"IPv6"
-            .chars()
-            .collect();
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..3000 {
-            let len = (seed % 60) as usize;
-            let text: String = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
-                .collect();
+        let alphabet = "afromby withidfor[]()<>;:.=@ \t1é\\\"IPv6";
+        for text in crate::test_support::random_texts(alphabet, 0x9e37_79b9_7f4a_7c15, 3000, 60) {
             let _ = parse_received(0, &text);
             let _ = parse_ip_literal(&text);
             let _ = same_server(&text, "mx.example.org");
