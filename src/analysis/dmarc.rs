@@ -1177,6 +1177,27 @@ fn strictest_of(
         check.steps.extend(d.steps.iter().map(prefix));
         alignment.steps.extend(a.steps.iter().map(prefix));
     }
+    check.steps.push(
+        Step::new(
+            format!(
+                "Result: {} (the strictest of {} author domains: {worst_domain})",
+                check.result,
+                per.len()
+            ),
+            match check.result {
+                AuthResult::Pass => Outcome::Pass,
+                AuthResult::Fail => Outcome::Fail,
+                AuthResult::None => Outcome::Skipped,
+                _ => Outcome::Error,
+            },
+            format!(
+                "The message gets {worst_domain}'s DMARC outcome: {}, disposition {}.",
+                check.result,
+                check.disposition.as_deref().unwrap_or("none")
+            ),
+        )
+        .fact("applied", worst_domain.clone()),
+    );
     (alignment, check)
 }
 
@@ -2529,6 +2550,12 @@ mod tests {
         assert_eq!(d.mail_auth_result, Some(AuthResult::None));
         assert!(!d.disagreement);
         assert!(d.steps.last().unwrap().explanation.contains("exempts"));
+        let n = d.steps.len();
+        assert!(
+            d.steps[n - 2]
+                .title
+                .starts_with("Result: fail (the strictest of 2 author domains: bank.example)")
+        );
 
         // One author domain: the plain evaluation, no author list.
         let raw = b"From: a@bank.example, b@bank.example\r\n\r\nbody\r\n";
