@@ -15,7 +15,7 @@ use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator};
 
 use super::dkim::{
     BodyHashCache, KeyLookup, MIN_RSA_BITS, MessageView, RawTag, SignatureCore, algorithm_name,
-    base64_encode, canon_name, display_value, format_unix, hash_of, join_all, key_accepts,
+    base64_encode, canon_name, display_value, fetch_keys, format_unix, hash_of, key_accepts,
     lenient_tags, parse_algorithm, parse_base64_tag, parse_domain, parse_number, parse_tag_list,
     shorten, strip_b_value, tag, to_crlf, verify_header_signature, verify_signature_header,
 };
@@ -65,17 +65,8 @@ pub async fn check_arc(
             key_names.push(name);
         }
     }
-    let (answers, theirs) = tokio::join!(
-        join_all(
-            key_names
-                .iter()
-                .map(|name| dns.query(name, RecordType::TXT))
-                .collect()
-        ),
-        run_mail_auth_arc(&crlf, auth)
-    );
-    let answers: HashMap<&str, DnsAnswer> =
-        key_names.iter().map(String::as_str).zip(answers).collect();
+    let (answers, theirs) =
+        tokio::join!(fetch_keys(dns, &key_names), run_mail_auth_arc(&crlf, auth));
 
     let mut check = ArcCheck::default();
     check.steps.push(Step::new(

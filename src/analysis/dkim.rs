@@ -69,17 +69,8 @@ pub async fn check_dkim(
         }
     }
     let crlf = to_crlf(raw);
-    let (answers, mail_auth_outputs) = tokio::join!(
-        join_all(
-            key_names
-                .iter()
-                .map(|name| dns.query(name, RecordType::TXT))
-                .collect()
-        ),
-        run_mail_auth_dkim(&crlf, auth)
-    );
-    let answers: HashMap<&str, DnsAnswer> =
-        key_names.iter().map(String::as_str).zip(answers).collect();
+    let (answers, mail_auth_outputs) =
+        tokio::join!(fetch_keys(dns, &key_names), run_mail_auth_dkim(&crlf, auth));
 
     let mut bodies = BodyHashCache::default();
     let mut evaluated: Vec<EvaluatedDkim> = parsed
@@ -999,9 +990,24 @@ pub(crate) fn key_accepts(key: &KeyRecord, algorithm: Algorithm) -> Result<(), S
     Ok(())
 }
 
+/// The TXT answer at each key name (`selector._domainkey.domain`), all asked at once.
+pub(crate) async fn fetch_keys<'k>(
+    dns: &Dns,
+    key_names: &'k [String],
+) -> HashMap<&'k str, DnsAnswer> {
+    let answers = join_all(
+        key_names
+            .iter()
+            .map(|name| dns.query(name, RecordType::TXT))
+            .collect(),
+    )
+    .await;
+    key_names.iter().map(String::as_str).zip(answers).collect()
+}
+
 /// Polls futures together and returns their outputs in order (lookups that do not depend on each
 /// other run at the same time).
-pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
