@@ -219,37 +219,12 @@ fn parse_directive(term: &str) -> Result<Directive, String> {
             }
         }
         "ip4" => {
-            let Some(value) = arg.strip_prefix(':') else {
-                return Err("`ip4` needs `:` and an address (RFC 7208 §5.6)".to_string());
-            };
-            let (addr, cidr) = match value.split_once('/') {
-                Some((addr, cidr)) => (addr, Some(cidr)),
-                None => (value, None),
-            };
-            let network = addr
-                .parse::<Ipv4Addr>()
-                .map_err(|_| format!("`{addr}` is not an IPv4 address in dotted-quad form"))?;
-            let prefix = match cidr {
-                Some(c) => cidr_length(c, 32)?,
-                None => 32,
-            };
+            let (network, prefix) =
+                network_arg::<Ipv4Addr>("ip4", arg, 32, "an IPv4 address in dotted-quad form")?;
             Mechanism::Ip4 { network, prefix }
         }
         "ip6" => {
-            let Some(value) = arg.strip_prefix(':') else {
-                return Err("`ip6` needs `:` and an address (RFC 7208 §5.6)".to_string());
-            };
-            let (addr, cidr) = match value.split_once('/') {
-                Some((addr, cidr)) => (addr, Some(cidr)),
-                None => (value, None),
-            };
-            let network = addr
-                .parse::<Ipv6Addr>()
-                .map_err(|_| format!("`{addr}` is not an IPv6 address"))?;
-            let prefix = match cidr {
-                Some(c) => cidr_length(c, 128)?,
-                None => 128,
-            };
+            let (network, prefix) = network_arg::<Ipv6Addr>("ip6", arg, 128, "an IPv6 address")?;
             Mechanism::Ip6 { network, prefix }
         }
         _ => {
@@ -320,6 +295,33 @@ fn trailing_cidr(s: &str) -> Option<(&str, &str)> {
 }
 
 /// A CIDR length: decimal, no leading zeros, at most `max` (§5.6).
+/// The `:address[/length]` of `ip4` or `ip6` (RFC 7208 §5.6): the network and its prefix length,
+/// `max` when none is given. `what` names the address form in the error.
+fn network_arg<A: std::str::FromStr>(
+    mechanism: &str,
+    arg: &str,
+    max: u8,
+    what: &str,
+) -> Result<(A, u8), String> {
+    let Some(value) = arg.strip_prefix(':') else {
+        return Err(format!(
+            "`{mechanism}` needs `:` and an address (RFC 7208 §5.6)"
+        ));
+    };
+    let (addr, cidr) = match value.split_once('/') {
+        Some((addr, cidr)) => (addr, Some(cidr)),
+        None => (value, None),
+    };
+    let network = addr
+        .parse::<A>()
+        .map_err(|_| format!("`{addr}` is not {what}"))?;
+    let prefix = match cidr {
+        Some(c) => cidr_length(c, max)?,
+        None => max,
+    };
+    Ok((network, prefix))
+}
+
 fn cidr_length(digits: &str, max: u8) -> Result<u8, String> {
     let valid = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
