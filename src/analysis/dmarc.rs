@@ -9,9 +9,7 @@
 
 use mail_auth::MessageAuthenticator;
 
-// Declared here until src/analysis/mod.rs (not this module's file) declares `pub mod authors;`.
-#[path = "authors.rs"]
-pub mod authors;
+use super::authors;
 
 use crate::dns::{Dns, DnsOutcome, QueryKey, RecordType};
 

@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod arc;
+pub mod authors;
 pub mod compare;
 pub mod dkim;
 pub mod dmarc;
@@ -96,20 +97,18 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
             }
         }
     );
-    let (mut alignment, mut dmarc_check) = dmarc::evaluate(
+    // Every author domain is evaluated (RFC 7489 §6.6.1); the strictest outcome applies.
+    let (alignment, dmarc_check) = dmarc::evaluate_with_headers(
         dns,
         &auth,
         raw,
-        from.domain.as_deref(),
+        &header_list,
         dmarc_lookup,
         &spf_checks,
         &dkim_checks,
     )
     .await;
     drop(responder);
-    if let Some(i) = from.header_index {
-        dmarc::attach_from_header(&mut alignment, &mut dmarc_check, i);
-    }
 
     let mut recorded = compare::recorded_results(&header_list, &envelope);
     compare::compare(

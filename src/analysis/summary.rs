@@ -171,11 +171,13 @@ fn findings(a: &Analysis) -> Vec<String> {
         }
     }
     if a.arc.result != AuthResult::None || !a.arc.sets.is_empty() {
-        let broke = a
-            .arc
-            .broken_instance
-            .map(|i| format!(" (broke at i={i})"))
-            .unwrap_or_default();
+        // The reason says where the chain broke ("at or below instance N") in full.
+        let broke = match (&a.arc.reason, a.arc.result) {
+            (Some(r), AuthResult::Fail | AuthResult::PermError | AuthResult::TempError) => {
+                format!(": {r}")
+            }
+            _ => String::new(),
+        };
         f.push(format!(
             "ARC chain {} with {} set(s){}",
             a.arc.result,
