@@ -5,6 +5,13 @@
 //! exactly), so the parser is a tolerant tokenizer: clauses start at the keywords
 //! `from by via with id for`, comments are kept and mined for the client IP, HELO name, reverse DNS
 //! name and TLS details in the forms Postfix, Sendmail, Exim, qmail, Microsoft and Google write.
+//!
+//! Wording used throughout: the trust boundary is the Received header the receiving server wrote
+//! when the message came in from outside. Headers *above* it in the file were added later, by
+//! servers after the receiver (or by the receiver itself). Headers *below* it were written before
+//! the receiver got the message, by the sender or intermediaries, and can be forged by the sender.
+//! Only what the receiver itself recorded (a private client address, the reverse DNS name it
+//! looked up) can move the boundary down past one of its own relays; the HELO never can.
 
 use std::net::IpAddr;
 
