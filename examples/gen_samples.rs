@@ -297,7 +297,8 @@ fn crlf(text: &str) -> String {
 
 /// One header field from source text (continuation lines start with a tab or spaces).
 fn field(text: &str) -> String {
-    let mut f = crlf(text.trim_end_matches('\n'));
+    // Signed fields arrive with their own CRLF: trim both, or the CR doubles (`\r\r\n`).
+    let mut f = crlf(text.trim_end_matches(['\r', '\n']));
     f.push_str("\r\n");
     f
 }

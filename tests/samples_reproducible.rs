@@ -188,3 +188,29 @@ async fn signatures_verify_with_mail_auth_against_each_snapshot() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(checked > scenarios.len(), "too few checks ran ({checked})");
 }
+
+#[test]
+fn every_sample_has_clean_crlf_line_ends() {
+    // A stray CR (`\r\r\n`) once slipped in after signed fields; real MTAs never send that,
+    // and a terminal paste of such a sample splits its header there.
+    for f in gen_samples::generate(&keys_dir()).expect("generate") {
+        let bytes = &f.bytes;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\r' {
+                assert_eq!(
+                    bytes.get(i + 1),
+                    Some(&b'\n'),
+                    "{}: bare CR at byte {i}",
+                    f.name
+                );
+            }
+            if b == b'\n' && f.name.ends_with(".eml") {
+                assert!(
+                    i > 0 && bytes[i - 1] == b'\r',
+                    "{}: bare LF at byte {i}",
+                    f.name
+                );
+            }
+        }
+    }
+}
