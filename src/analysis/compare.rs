@@ -401,7 +401,20 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                 continue;
             }
         };
-        let (trusted, trust_note) = trust(h, &lname, &authserv_id, receiver, envelope);
+        let (mut trusted, mut trust_note) = trust(h, &lname, &authserv_id, receiver, envelope);
+        if !trusted
+            && lname == "authentication-results"
+            && receiver.is_some_and(|r| !authserv_id.is_empty() && same_server(&authserv_id, r))
+            && let Some(b) = envelope.boundary_header
+            && receivers_arc_results_agree(headers, h, b)
+        {
+            trusted = true;
+            trust_note = Some(format!(
+                "sits below the receiver's Received header (as Gmail writes it), and the \
+                 receiver's own ARC-Authentication-Results above it ({authserv_id}) records the \
+                 same results"
+            ));
+        }
         for mr in results {
             let signature = (mr.method == "dkim")
                 .then(|| dkim_signature_words(&mr.properties))
@@ -485,6 +498,7 @@ fn merge_repeated_arc_results(rows: Vec<RecordedResult>) -> Vec<RecordedResult> 
     for row in rows {
         let same = |a: &RecordedResult| {
             a.authserv_id.is_some()
+                && a.trusted == row.trusted
                 && a.authserv_id == row.authserv_id
                 && a.method == row.method
                 && a.result == row.result
@@ -533,6 +547,39 @@ fn props_without_instance(r: &RecordedResult) -> Vec<(String, String)> {
         .collect();
     p.sort();
     p
+}
+
+/// Whether an ARC-Authentication-Results above the boundary Received header `boundary_header`,
+/// by the same authserv-id as the Authentication-Results `ar`, records exactly the same
+/// `method=result` set. Gmail writes its A-R just below its own Received and the same results in
+/// its ARC-A-R above it: that A-R says nothing the receiver did not, whoever wrote it.
+pub fn receivers_arc_results_agree(
+    headers: &[Header],
+    ar: &Header,
+    boundary_header: usize,
+) -> bool {
+    let set = |id: &str, results: &[MethodResult]| {
+        let mut v: Vec<(String, String)> = results
+            .iter()
+            .map(|m| (m.method.clone(), m.result.clone()))
+            .collect();
+        v.sort();
+        (id.to_string(), v)
+    };
+    let Ok(parsed) = parse_authentication_results(&ar.value) else {
+        return false;
+    };
+    if parsed.authserv_id.is_empty() || parsed.results.is_empty() {
+        return false;
+    }
+    let mine = set(&parsed.authserv_id, &parsed.results);
+    headers
+        .iter()
+        .filter(|h| {
+            h.index < boundary_header && h.name.eq_ignore_ascii_case("arc-authentication-results")
+        })
+        .filter_map(|h| parse_authentication_results(split_arc_instance(&h.value).1).ok())
+        .any(|aar| set(&aar.authserv_id, &aar.results) == mine)
 }
 
 /// `i=N; rest` of an ARC-Authentication-Results.
@@ -1548,6 +1595,51 @@ body
         ));
         // Different results are both kept.
         assert_eq!(r.iter().filter(|x| x.method == "spf").count(), 2);
+    }
+
+    const GMAIL: &str = "Received: by 2002:a05:7300:1234:b0:1::1 with SMTP id x; Mon, 13 Nov 2023 10:00:07 +0000
+ARC-Authentication-Results: i=1; mx.google.com; dkim=pass header.i=@example.com header.s=s1; spf=pass smtp.mailfrom=a@example.com; dmarc=pass header.from=example.com
+Return-Path: <a@example.com>
+Received: from mail.example.com (mail.example.com. [198.51.100.5]) by mx.google.com with ESMTPS id y; Mon, 13 Nov 2023 10:00:05 +0000
+Received-SPF: pass (google.com: domain of a@example.com designates 198.51.100.5 as permitted sender) client-ip=198.51.100.5;
+Authentication-Results: mx.google.com; dkim=pass header.i=@example.com header.s=s1; spf=pass smtp.mailfrom=a@example.com; dmarc=pass header.from=example.com
+From: a@example.com
+
+body
+";
+
+    #[test]
+    fn gmails_auth_results_below_its_received_is_trusted_when_its_arc_results_agree() {
+        let hs = split_headers(GMAIL.replace('\n', "\r\n").as_bytes()).headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let opts = Options {
+            now: 1_700_000_000,
+            ..Default::default()
+        };
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts);
+        assert_eq!(env.boundary_header, Some(3));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
+        assert!(!warnings.iter().any(|w| w.code == "forged-auth-results"));
+        let r = recorded_results(&hs, &env);
+        // Trusted, and the same as the ARC-A-R rows: one row each, naming both headers.
+        assert!(!r.iter().any(|x| x.header_index == 5), "{r:?}");
+        let aar: Vec<_> = r.iter().filter(|x| x.header_index == 1).collect();
+        assert_eq!(aar.len(), 3);
+        assert!(
+            aar.iter().all(|x| x.trusted && x.also_in_headers == [5]),
+            "{aar:?}"
+        );
+        // A different claim below the receiver's Received is not vouched for.
+        let forged = GMAIL.replace(
+            "Authentication-Results: mx.google.com; dkim=pass header.i=@example.com header.s=s1; spf=pass",
+            "Authentication-Results: mx.google.com; dkim=pass header.i=@example.com header.s=s1; spf=fail",
+        );
+        let hs = split_headers(forged.replace('\n', "\r\n").as_bytes()).headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts);
+        assert!(warnings.iter().any(|w| w.code == "forged-auth-results"));
+        let r = recorded_results(&hs, &env);
+        assert!(r.iter().filter(|x| x.header_index == 5).all(|x| !x.trusted));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use mail_parser::DateTime;
 use super::Options;
 use super::compare::{
     AuthResultsHeader, authserv_id_of, parse_authentication_results, parse_received_spf,
-    recorded_client_ip,
+    receivers_arc_results_agree, recorded_client_ip,
 };
 use super::model::{Envelope, Header, Hop, Severity, Source, Warning};
 
@@ -889,6 +889,7 @@ fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &st
     }) {
         if let Some(id) = authserv_id_of(&h.value)
             && same_server(&id, receiver)
+            && !receivers_arc_results_agree(headers, h, boundary_header)
         {
             warnings.push(Warning::new(
                 Severity::Warning,
