@@ -922,7 +922,7 @@ fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &st
 }
 
 /// Decides the trust boundary and reconstructs the SMTP envelope the receiving server saw.
-/// Sets `is_boundary` / `above_boundary` on the hops, flags hop dates in the future of
+/// Sets `is_boundary` / `below_boundary` on the hops, flags hop dates in the future of
 /// `opts.now`, and records where every value came from.
 pub fn reconstruct_envelope(
     headers: &[Header],
@@ -1094,7 +1094,7 @@ pub fn reconstruct_envelope(
         hop.is_boundary = Some(i) == boundary;
         // Hops older than the boundary (below it in the file) were written before the receiver
         // got the message.
-        hop.above_boundary = boundary.is_some_and(|b| i > b);
+        hop.below_boundary = boundary.is_some_and(|b| i > b);
     }
     if let (Some(b), Some(receiver)) = (boundary, env.receiver.clone()) {
         warnings.extend(boundary_checks(headers, hops, b, &receiver));
@@ -1582,8 +1582,8 @@ body
         assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
         assert_eq!(env.helo.as_deref(), Some("mail.sender.example"));
         assert!(!warnings.iter().any(|w| w.code == "client-ip-private"));
-        assert!(hops[2].is_boundary && !hops[2].above_boundary);
-        assert!(hops[3].above_boundary && !hops[1].above_boundary && !hops[0].above_boundary);
+        assert!(hops[2].is_boundary && !hops[2].below_boundary);
+        assert!(hops[3].below_boundary && !hops[1].below_boundary && !hops[0].below_boundary);
     }
 
     #[test]
@@ -1629,7 +1629,7 @@ body
         assert_eq!(env.spf_mail_from.as_deref(), Some("a@sender.example"));
         let src = env.sources.iter().find(|s| s.field == "mail_from").unwrap();
         assert_eq!(src.header_index, Some(2));
-        assert!(!hops[0].above_boundary && hops[1].above_boundary);
+        assert!(!hops[0].below_boundary && hops[1].below_boundary);
     }
 
     #[test]

@@ -152,8 +152,8 @@ pub struct Hop {
     pub is_boundary: bool,
     /// True for hops older than the boundary hop, i.e. *below* it in the file: written before
     /// the receiver got the message, by servers it cannot vouch for (their text could be forged
-    /// by the sender). (The field name predates that wording; it is kept for JSON readers.)
-    pub above_boundary: bool,
+    /// by the sender).
+    pub below_boundary: bool,
 }
 
 /// SPF for one identity.

@@ -218,7 +218,7 @@ fn findings(a: &Analysis) -> Vec<String> {
     let untrusted = a.recorded.iter().filter(|r| !r.trusted).count();
     if untrusted > 0 {
         f.push(format!(
-            "{untrusted} recorded result(s) above the trust boundary were ignored (could be forged)"
+            "{untrusted} recorded result(s) not written by the receiver were not trusted (see Recorded vs now)"
         ));
     }
     for (name, c) in [

@@ -116,7 +116,7 @@ pub fn markdown(a: &Analysis) -> String {
         let _ = writeln!(o, "\n## Hops (oldest first)\n");
         let _ = writeln!(
             o,
-            "| # | from | IP | by | delay | notes |\n|---|---|---|---|---|---|"
+            "| # | from (rDNS [IP] HELO) | by | delay | notes |\n|---|---|---|---|---|"
         );
         for (i, h) in a.hops.iter().enumerate().rev() {
             let mut notes = h.anomalies.iter().map(|s| md(s)).collect::<Vec<_>>();
@@ -125,14 +125,11 @@ pub fn markdown(a: &Analysis) -> String {
             }
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 a.hops.len() - i,
-                md(h.helo.as_deref().or(h.from_host.as_deref()).unwrap_or("?")),
-                md(h.from_ip.as_deref().unwrap_or("?")),
+                md(&super::hop_client(h)),
                 md(h.by_host.as_deref().unwrap_or("?")),
-                h.delay_seconds
-                    .map(|d| format!("{d}s"))
-                    .unwrap_or_else(|| "—".into()),
+                super::hop_delay(h),
                 notes.join("; ")
             );
         }
@@ -187,8 +184,14 @@ pub fn markdown(a: &Analysis) -> String {
                 md(&r.header_name),
                 md(r.authserv_id.as_deref().unwrap_or("?")),
                 if r.trusted { "yes" } else { "no" },
-                md(&r.method),
-                md(&r.result),
+                match &r.signature {
+                    Some(sig) => format!("{} ({})", md(&r.method), md(sig)),
+                    None => md(&r.method),
+                },
+                match &r.disposition {
+                    Some(d) => format!("{} (applied {})", md(&r.result), md(d)),
+                    None => md(&r.result),
+                },
                 r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
                 match r.agreement {
                     Agreement::Agree => "agree",

@@ -98,6 +98,34 @@ pub fn risk_digest(risks: &[String]) -> String {
         .join("; ")
 }
 
+/// Who a hop's client was, as the receiving server recorded it: its reverse-DNS name (when the
+/// server looked one up), the IP, and the HELO name the client chose — labelled, since a HELO is
+/// the client's own claim.
+pub fn hop_client(h: &crate::analysis::Hop) -> String {
+    let name = h.from_rdns.as_deref().or(h.from_host.as_deref());
+    let mut out = match (name, h.from_ip.as_deref()) {
+        (Some(n), Some(ip)) => format!("{n} [{ip}]"),
+        (Some(n), None) => n.to_string(),
+        (None, Some(ip)) => format!("[{ip}]"),
+        (None, None) => "?".to_string(),
+    };
+    if let Some(helo) = h.helo.as_deref()
+        && Some(helo) != name
+    {
+        out.push_str(&format!(" HELO {helo}"));
+    }
+    out
+}
+
+/// A hop's delay after the previous one, in human units (`+1 min 30 s`), or `—`.
+pub fn hop_delay(h: &crate::analysis::Hop) -> String {
+    match h.delay_seconds {
+        Some(d) if d >= 0 => format!("+{}", crate::analysis::hops::human_duration(d)),
+        Some(d) => crate::analysis::hops::human_duration(d),
+        None => "—".into(),
+    }
+}
+
 /// The author-side headers a ticket needs, in this order, when present.
 pub const MESSAGE_FIELDS: [&str; 7] = [
     "From",

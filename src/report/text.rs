@@ -84,17 +84,12 @@ pub fn text(a: &Analysis) -> String {
         section(&mut o, "HOPS (oldest first)");
         for (i, h) in a.hops.iter().enumerate().rev() {
             let mark = if h.is_boundary { "▶" } else { " " };
-            let delay = h
-                .delay_seconds
-                .map(|d| format!("{d:+}s"))
-                .unwrap_or_else(|| "—".into());
             let _ = writeln!(
                 o,
-                " {mark}{:>2}. {:>7}  from {} [{}] by {}{}",
+                " {mark}{:>2}. {:>12}  from {} by {}{}",
                 a.hops.len() - i,
-                delay,
-                visible(h.helo.as_deref().or(h.from_host.as_deref()).unwrap_or("?")),
-                visible(h.from_ip.as_deref().unwrap_or("?")),
+                super::hop_delay(h),
+                visible(&super::hop_client(h)),
                 visible(h.by_host.as_deref().unwrap_or("?")),
                 h.tls
                     .as_deref()
@@ -102,7 +97,7 @@ pub fn text(a: &Analysis) -> String {
                     .unwrap_or_default()
             );
             for an in &h.anomalies {
-                let _ = writeln!(o, "          ! {}", visible(an));
+                let _ = writeln!(o, "                   ! {}", visible(an));
             }
         }
         let _ = writeln!(
@@ -144,6 +139,16 @@ pub fn text(a: &Analysis) -> String {
                 visible(r.authserv_id.as_deref().unwrap_or("?")),
                 if r.trusted { "" } else { " (untrusted)" }
             );
+            let mut detail = Vec::new();
+            if let Some(sig) = &r.signature {
+                detail.push(format!("signature {}", visible(sig)));
+            }
+            if let Some(d) = &r.disposition {
+                detail.push(format!("receiver applied {}", visible(d)));
+            }
+            if !detail.is_empty() {
+                let _ = writeln!(o, "         {}", detail.join("; "));
+            }
             if let Some(n) = &r.note {
                 let _ = writeln!(o, "         {}", visible(n));
             }

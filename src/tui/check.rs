@@ -296,7 +296,7 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
             let trust = if r.trusted {
                 "written by the receiver (trusted)"
             } else {
-                "written above the trust boundary (untrusted)"
+                "not written by the receiver (untrusted: see the note)"
             };
             let mut explanation = format!(
                 "{} {}={} by {by}, {trust}; ours: {ours} — {verdict}.",

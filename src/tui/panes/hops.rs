@@ -61,7 +61,7 @@ fn hop_lines(app: &App, i: usize, hop: &Hop) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let marker = if hop.is_boundary {
         Span::styled("◆ boundary ", theme.key())
-    } else if hop.above_boundary {
+    } else if hop.below_boundary {
         Span::styled("  untrusted ", theme.dim())
     } else {
         Span::raw("            ")
