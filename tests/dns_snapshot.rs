@@ -1,4 +1,4 @@
-//! The snapshot format and its answering rules (notes/dns-snapshot.md).
+//! The snapshot format and its answering rules (README.md, "DNS snapshots").
 
 use std::net::Ipv4Addr;
 
@@ -465,10 +465,13 @@ fn from_evidence_rebuilds_records_from_a_json_report() {
 /// The example in the user documentation is a valid snapshot that answers as documented.
 #[test]
 fn documented_example_parses_and_answers_as_described() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("notes/dns-snapshot.md"),
-    )
-    .expect("notes/dns-snapshot.md");
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let section = readme
+        .find("## DNS snapshots")
+        .expect("the DNS snapshots section");
+    let doc = &readme[section..];
     let start = doc.find("```json\n").expect("a json example") + "```json\n".len();
     let end = start + doc[start..].find("```").expect("end of the example");
     let s = Snapshot::parse(&doc[start..end]).expect("documented example parses");
