@@ -108,14 +108,21 @@ pub fn text(a: &Analysis) -> String {
 
     section(&mut o, "CHECKS");
     for c in checks(a) {
+        if c.title == "ARC" && a.dkim.is_empty() {
+            // DKIM has no check entry without a signature; say so where it would stand.
+            let none = crate::analysis::AuthResult::None;
+            let _ = writeln!(
+                o,
+                "  {:<42} {} none (no DKIM-Signature)",
+                "DKIM",
+                result_glyph(none)
+            );
+        }
         let verdict = match c.result {
             Some(r) => format!("{} {}", result_glyph(r), r),
             None => alignment_word(a),
         };
         let _ = writeln!(o, "  {:<42} {}", c.title, verdict);
-    }
-    if a.dkim.is_empty() {
-        let _ = writeln!(o, "  {:<42} · none (no DKIM-Signature)", "DKIM");
     }
     let _ = writeln!(o, "  {:<42} {}", "DMARC policy", dmarc_policy_line(a));
 
@@ -143,9 +150,7 @@ pub fn text(a: &Analysis) -> String {
             if let Some(sig) = &r.signature {
                 detail.push(format!("signature {}", visible(sig)));
             }
-            if let Some(d) = &r.disposition {
-                detail.push(format!("receiver applied {}", visible(d)));
-            }
+            // The disposition the receiver applied is in the note when it matters.
             if !detail.is_empty() {
                 let _ = writeln!(o, "         {}", detail.join("; "));
             }
@@ -193,7 +198,7 @@ pub fn text(a: &Analysis) -> String {
                     o,
                     "       {}: {}",
                     visible(&f.name),
-                    visible(&super::clip(&f.value, 160))
+                    visible(&super::clip(&f.value.replace('\t', " "), 160))
                 );
             }
             for id in &s.evidence {

@@ -257,12 +257,14 @@ impl Check {
     }
 }
 
-/// The Summary's rows: the findings, then the warnings.
+/// The Summary's rows: the findings, then the warnings (a warning already listed as a finding
+/// takes the finding's place, with its severity and header).
 fn summary_steps(a: &Analysis) -> Vec<Step> {
     let mut steps: Vec<Step> = a
         .summary
         .findings
         .iter()
+        .filter(|f| !a.warnings.iter().any(|w| &w.message == *f))
         .map(|f| Step::new(f.clone(), Outcome::Info, f.clone()))
         .collect();
     for w in &a.warnings {
