@@ -597,11 +597,12 @@ async fn authheaders_end_to_end() {
                 Some(d) => Some(dmarc::fetch_dmarc_policy(&dns, d).await),
                 None => None,
             };
-            let (alignment, check) = dmarc::evaluate(
+            // The path `analyze` takes: every author domain is evaluated.
+            let (alignment, check) = dmarc::evaluate_with_headers(
                 &dns,
                 &auth,
                 &raw,
-                from.as_deref(),
+                &parsed.headers,
                 lookup,
                 &SpfChecks::default(),
                 &dkim,
