@@ -420,8 +420,9 @@ fn no_color_theme_shows_the_selection_reversed_without_colour() {
     app.theme = Theme::MONO;
     let terminal = terminal(&mut app, 100, 30);
     let buffer = terminal.backend().buffer();
-    // Row 2 is the navigator's first entry (Summary), selected and focused.
-    let cell = &buffer[(2, 2)];
+    // Row 3 (under the two-line banner and the pane border) is the navigator's first entry
+    // (Summary), selected and focused.
+    let cell = &buffer[(2, 3)];
     assert!(cell.modifier.contains(Modifier::REVERSED));
     for y in 0..30 {
         for x in 0..100 {
@@ -518,4 +519,103 @@ fn a_failing_analysis_is_reported_and_the_ui_stays_usable() {
     assert_eq!(app.selected_check(), Check::Envelope);
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
+}
+
+#[test]
+fn the_banner_wraps_the_verdict_instead_of_cutting_it() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let verdict = app.analysis.as_ref().unwrap().summary.verdict.clone();
+    assert!(verdict.chars().count() > 78, "a verdict longer than a line");
+    let lines = screen(&mut app, 80, 24);
+    // Both banner lines together say the whole verdict, word for word.
+    let banner = format!("{} {}", lines[0].trim_end(), lines[1].trim_end());
+    assert!(banner.contains(&verdict), "{lines:#?}");
+    assert!(
+        lines[2].starts_with('┌'),
+        "the panes start below: {lines:#?}"
+    );
+}
+
+#[test]
+fn the_banner_names_the_most_serious_warning_when_the_verdict_fits() {
+    let (mut app, _, _) = loaded("forged-authentication-results");
+    let a = app.analysis.as_ref().unwrap();
+    let warning = a
+        .warnings
+        .iter()
+        .find(|w| w.severity != mailsleuth::analysis::Severity::Info)
+        .expect("a warning")
+        .message
+        .clone();
+    let verdict = a.summary.verdict.clone();
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[0].contains(&verdict), "{lines:#?}");
+    let start: String = warning.chars().take(60).collect();
+    assert!(lines[1].starts_with(&format!("▲ {start}")), "{lines:#?}");
+}
+
+#[test]
+fn a_cut_step_title_ends_in_an_ellipsis() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    let lines = screen(&mut app, 80, 24);
+    let row = line_with(&lines, " 4 ▲ warning").expect("the warning row");
+    assert!(row.ends_with("…│"), "{row}");
+}
+
+#[test]
+fn a_message_gives_way_to_the_key_hints_on_the_next_key() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].starts_with("analysed in"), "{}", lines[29]);
+    key(&mut app, KeyCode::Char('j'));
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].starts_with("n step  tab pane"), "{}", lines[29]);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(screen(&mut app, 100, 30)[29].starts_with("copied to the"));
+}
+
+#[test]
+fn a_query_left_pending_by_a_finished_run_does_not_spin() {
+    let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
+    let a = app.analysis.as_mut().unwrap();
+    a.dns[0].outcome = DnsOutcome::Pending;
+    let name = a.dns[0].name.clone();
+    app.go_to_check(Check::DnsLog);
+    for frame in 0..3 {
+        app.frame = frame;
+        let lines = screen(&mut app, 100, 30);
+        let row = line_with(&lines, &format!(" {name} ")).expect("the query row");
+        assert!(row.contains("unanswered"), "{row}");
+        let text = lines.join("\n");
+        assert!(!text.contains("pending"), "{text}");
+        assert!(
+            !mailsleuth::tui::theme::SPINNER
+                .iter()
+                .any(|g| text.contains(g)),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_no_spinner_in_the_panes() {
+    let s = sample("spoofed-from-dmarc-reject");
+    let mut app = app_with(
+        Arc::new(PanickingBackend),
+        MemoryClipboard::default(),
+        s.now,
+    );
+    app.load(s.raw.clone(), "boom.eml");
+    wait_idle(&mut app);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('k'));
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains("No analysis: the analysis"), "{text}");
+    assert!(!text.contains("analysing"), "{text}");
+    assert!(
+        !mailsleuth::tui::theme::SPINNER
+            .iter()
+            .any(|g| text.contains(g)),
+        "{text}"
+    );
 }

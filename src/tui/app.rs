@@ -85,6 +85,8 @@ pub struct App {
     pub help: bool,
     pub help_scroll: u16,
     pub status: Option<String>,
+    /// Why the last run produced no analysis (shown in the panes, which would otherwise wait).
+    pub failure: Option<String>,
     pub quit: bool,
     /// Spinner frame, advanced by `tick`.
     pub frame: usize,
@@ -127,6 +129,7 @@ impl App {
             help: false,
             help_scroll: 0,
             status: None,
+            failure: None,
             quit: false,
             frame: 0,
             area: Rect::new(0, 0, 100, 30),
@@ -155,7 +158,7 @@ impl App {
         let dns = match (self.dns_factory)() {
             Ok(dns) => dns,
             Err(e) => {
-                self.status = Some(format!("DNS: {e}"));
+                self.fail(format!("DNS: {e}"));
                 return;
             }
         };
@@ -167,10 +170,16 @@ impl App {
         ) {
             Ok(run) => {
                 self.live_dns.clear();
+                self.failure = None;
                 self.run = Some(run);
             }
-            Err(e) => self.status = Some(e),
+            Err(e) => self.fail(e),
         }
+    }
+
+    fn fail(&mut self, why: String) {
+        self.failure = Some(why.clone());
+        self.status = Some(why);
     }
 
     pub fn is_running(&self) -> bool {
@@ -194,7 +203,8 @@ impl App {
             }
             Poll::Failed(e) => {
                 self.run = None;
-                self.status = Some(e);
+                self.live_dns.clear();
+                self.fail(e);
             }
         }
         true

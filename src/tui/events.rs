@@ -37,6 +37,8 @@ impl App {
             return;
         }
         if let Some(action) = self.keymap.action_for(key) {
+            // A message stays until the next key, then the key hints come back.
+            self.status = None;
             self.apply(action);
         }
     }

@@ -1,17 +1,25 @@
-//! The one-line verdict banner: what matters, in words.
+//! The verdict banner (two lines): what matters, in words. The verdict wraps onto the second line
+//! rather than being cut; when it fits on one, the second line names the most serious warning
+//! (a lookalike From domain, a forged Authentication-Results …), so the point is never hidden.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::{truncate, wrap_words};
+use crate::analysis::{Analysis, Severity};
 use crate::tui::app::App;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
 
+/// Rows the banner takes.
+pub const HEIGHT: u16 = 2;
+
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let mut spans = Vec::new();
+    let width = area.width as usize;
+    let mut lines = Vec::new();
     if app.is_running() {
         let pending = app.pending_queries();
         let doing = if app.analysis.is_some() {
@@ -19,15 +27,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             "Analysing"
         };
-        spans.push(Span::styled(
-            format!(
-                "{} {doing} {} — {pending} DNS quer{} pending ",
-                spinner(app.frame),
-                sanitize(&app.options.source),
-                if pending == 1 { "y" } else { "ies" }
-            ),
-            theme.pending(),
-        ));
+        let text = format!(
+            "{} {doing} {} — {pending} DNS quer{} pending",
+            spinner(app.frame),
+            sanitize(&app.options.source),
+            if pending == 1 { "y" } else { "ies" }
+        );
+        lines.push(Line::styled(truncate(&text, width), theme.pending()));
     }
     if let Some(a) = &app.analysis {
         let (glyph, style) = theme.result(a.dmarc.result);
@@ -36,7 +42,41 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             sanitize(&a.summary.verdict).into_owned()
         };
-        spans.push(Span::styled(format!("{glyph} {verdict}"), style));
+        let room = usize::from(HEIGHT) - lines.len();
+        let wrapped = wrap_words(&format!("{glyph} {verdict}"), width, room);
+        lines.extend(wrapped.into_iter().map(|l| Line::styled(l, style)));
+        if lines.len() < usize::from(HEIGHT)
+            && let Some(line) = warning_line(a, width)
+        {
+            lines.push(Line::styled(line, theme.warning()));
+        }
+    } else if let Some(failure) = &app.failure {
+        lines.push(Line::styled(
+            truncate(&format!("No analysis: {}", sanitize(failure)), width),
+            theme.error(),
+        ));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// The most serious warning, with how many more the Summary lists.
+fn warning_line(a: &Analysis, width: usize) -> Option<String> {
+    let serious: Vec<_> = a
+        .warnings
+        .iter()
+        .filter(|w| w.severity != Severity::Info)
+        .collect();
+    let first = serious
+        .iter()
+        .find(|w| w.severity == Severity::Error)
+        .or_else(|| serious.first())?;
+    let more = match serious.len() - 1 {
+        0 => String::new(),
+        n => format!(" (+{n} more in Summary)"),
+    };
+    let room = width.saturating_sub(2 + more.chars().count());
+    Some(format!(
+        "▲ {}{more}",
+        truncate(&sanitize(&first.message), room)
+    ))
 }

@@ -5,17 +5,20 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{note_line, pane_block, render_list};
+use super::{note_line, outcome_text, pane_block, render_list};
 use crate::dns::{DnsOutcome, DnsSource};
 use crate::tui::app::App;
 use crate::tui::check::pending_count;
 use crate::tui::sanitize::sanitize;
-use crate::tui::theme::spinner;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
     let log = app.dns_log();
-    let pending = pending_count(log);
+    let pending = if app.is_running() {
+        pending_count(log)
+    } else {
+        0
+    };
     let title = if pending > 0 {
         format!("DNS log — {} queries, {pending} pending", log.len())
     } else {
@@ -31,11 +34,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let items = log
         .iter()
         .map(|e| {
-            let outcome = if e.outcome == DnsOutcome::Pending {
-                format!("{} pending", spinner(app.frame))
-            } else {
-                e.outcome.as_str().to_string()
-            };
+            let outcome = outcome_text(app, e);
             let detail = match (e.answers.first(), e.answers.len()) {
                 (Some(first), 1) => sanitize(first).into_owned(),
                 (Some(first), n) => format!("{} (+{} more)", sanitize(first), n - 1),

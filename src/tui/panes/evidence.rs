@@ -7,13 +7,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{hops, note_line, pane_block};
+use super::{hops, no_analysis_note, note_line, outcome_text, pane_block};
 use crate::analysis::{Analysis, Step};
-use crate::dns::{DnsEvidence, DnsOutcome, DnsSource};
+use crate::dns::{DnsEvidence, DnsSource};
 use crate::tui::app::App;
 use crate::tui::check::{MainView, step_evidence};
 use crate::tui::sanitize::{sanitize, sanitize_lines};
-use crate::tui::theme::{Theme, outcome_word, spinner};
+use crate::tui::theme::{Theme, outcome_word};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
@@ -23,7 +23,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
             "Query",
             app.dns_log()
                 .get(app.dns_entry)
-                .map(|e| dns_lines(e, theme, app.frame))
+                .map(|e| dns_lines(e, app))
                 .unwrap_or_else(|| vec![note_line("No DNS queries.", theme)]),
         ),
         (MainView::Steps, Some(a)) => (
@@ -35,10 +35,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
         ),
         _ => (
             "Evidence",
-            vec![note_line(
-                format!("{} waiting for the analysis…", spinner(app.frame)),
-                theme,
-            )],
+            vec![no_analysis_note(app, "waiting for the analysis…")],
         ),
     };
     Paragraph::new(lines)
@@ -73,7 +70,7 @@ fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
         lines.push(Line::default());
         lines.push(heading("DNS evidence", theme));
         for e in evidence {
-            lines.extend(dns_lines(e, theme, app.frame));
+            lines.extend(dns_lines(e, app));
         }
     }
     if !step.headers.is_empty() {
@@ -94,16 +91,13 @@ fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
 }
 
 /// One query with its answer or error, TTL and where the answer came from.
-pub fn dns_lines(e: &DnsEvidence, theme: &Theme, frame: usize) -> Vec<Line<'static>> {
+pub fn dns_lines(e: &DnsEvidence, app: &App) -> Vec<Line<'static>> {
+    let theme = &app.theme;
     let source = match e.source {
         DnsSource::Live => "live",
         DnsSource::Snapshot => "snapshot",
     };
-    let outcome = if e.outcome == DnsOutcome::Pending {
-        format!("{} pending", spinner(frame))
-    } else {
-        e.outcome.as_str().to_string()
-    };
+    let outcome = outcome_text(app, e);
     let ttl = e.ttl.map(|t| format!("  TTL {t}")).unwrap_or_default();
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{:<5} ", e.rtype.as_str()), theme.key()),

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{note_line, pane_block};
+use super::{no_analysis_note, note_line, pane_block};
 use crate::analysis::{Header, HeaderKind};
 use crate::tui::app::App;
 use crate::tui::sanitize::{sanitize, sanitize_lines};
@@ -41,7 +41,7 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(a) = &app.analysis else {
-        Paragraph::new(note_line("analysing…", theme)).render(inner, buf);
+        Paragraph::new(no_analysis_note(app, "analysing…")).render(inner, buf);
         return;
     };
     if indexes.is_empty() {

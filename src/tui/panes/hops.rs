@@ -6,12 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{note_line, pane_block, render_list};
+use super::{no_analysis_note, note_line, pane_block, render_list};
 use crate::analysis::{Analysis, Hop};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::sanitize::sanitize;
-use crate::tui::theme::spinner;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
@@ -20,11 +19,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
         let block = pane_block("Hops", focused, theme);
         let inner = block.inner(area);
         block.render(area, buf);
-        Paragraph::new(note_line(
-            format!("{} analysing…", spinner(app.frame)),
-            theme,
-        ))
-        .render(inner, buf);
+        Paragraph::new(no_analysis_note(app, "analysing…")).render(inner, buf);
         return;
     };
     let block = pane_block(

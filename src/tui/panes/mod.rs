@@ -85,3 +85,91 @@ pub fn truncate(text: &str, width: usize) -> String {
     out.push('…');
     out
 }
+
+/// What a pane shows while it has no analysis: a spinner with `waiting` while a run is in
+/// flight, else why there is none (a failed run never leaves a spinner behind).
+pub fn no_analysis_note(app: &crate::tui::app::App, waiting: &str) -> Line<'static> {
+    if app.is_running() {
+        note_line(
+            format!("{} {waiting}", super::theme::spinner(app.frame)),
+            &app.theme,
+        )
+    } else {
+        let why = app.failure.as_deref().unwrap_or("nothing was analysed");
+        Line::styled(
+            format!("No analysis: {}", super::sanitize::sanitize(why)),
+            app.theme.error(),
+        )
+    }
+}
+
+/// A query's outcome in words. A query still pending once the run is over was abandoned (the
+/// analysis stopped waiting for it): it says so instead of spinning forever.
+pub fn outcome_text(app: &crate::tui::app::App, e: &crate::dns::DnsEvidence) -> String {
+    match e.outcome {
+        crate::dns::DnsOutcome::Pending if app.is_running() => {
+            format!("{} pending", super::theme::spinner(app.frame))
+        }
+        crate::dns::DnsOutcome::Pending => "unanswered".into(),
+        other => other.as_str().to_string(),
+    }
+}
+
+/// Greedy word wrap to `width` columns in at most `max_lines` lines; a word wider than a line is
+/// split, and text that does not fit ends in `…`.
+pub fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let width = width.max(1);
+    let cols = |s: &str| Span::raw(s).width();
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let sep = usize::from(!current.is_empty());
+        if cols(&current) + sep + cols(word) <= width {
+            if sep == 1 {
+                current.push(' ');
+            }
+            current.push_str(word);
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        for c in word.chars() {
+            if cols(&current) + cols(c.encode_utf8(&mut [0; 4])) > width {
+                lines.push(std::mem::take(&mut current));
+            }
+            current.push(c);
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        if let Some(last) = lines.last_mut() {
+            let mut cut: String = last.clone();
+            while cols(&cut) + 1 > width {
+                cut.pop();
+            }
+            *last = format!("{}…", cut.trim_end());
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_words_wraps_splits_and_marks_what_does_not_fit() {
+        assert_eq!(wrap_words("a bb ccc", 4, 3), vec!["a bb", "ccc"]);
+        assert_eq!(wrap_words("abcdefgh", 3, 3), vec!["abc", "def", "gh"]);
+        assert_eq!(
+            wrap_words("one two three four", 8, 2),
+            vec!["one two", "three…"]
+        );
+        assert_eq!(wrap_words("", 5, 2), vec![""]);
+        assert_eq!(wrap_words("ü ✓ grüße", 5, 2), vec!["ü ✓", "grüße"]);
+    }
+}

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{note_line, pane_block, render_list};
+use super::{no_analysis_note, note_line, pane_block, render_list, truncate};
 use crate::tui::app::App;
 use crate::tui::sanitize::sanitize;
-use crate::tui::theme::{outcome_word, spinner};
+use crate::tui::theme::outcome_word;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
@@ -27,18 +27,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     );
     if steps.is_empty() {
         let note = if a.is_none() {
-            format!(
-                "{} analysing: the steps appear when DNS answers",
-                spinner(app.frame)
-            )
+            no_analysis_note(app, "analysing: the steps appear when DNS answers")
         } else {
-            "No steps: nothing to check here.".to_string()
+            note_line("No steps: nothing to check here.", theme)
         };
         let inner = block.inner(area);
         block.render(area, buf);
-        Paragraph::new(note_line(note, theme)).render(inner, buf);
+        Paragraph::new(note).render(inner, buf);
         return;
     }
+    // Number and outcome take 14 columns; a cut title ends in `…` (the evidence pane has it all).
+    let title_width = (area.width as usize).saturating_sub(2 + 14);
     let items = steps
         .iter()
         .enumerate()
@@ -47,7 +46,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
             vec![Line::from(vec![
                 Span::styled(format!("{:>2} ", i + 1), theme.dim()),
                 Span::styled(format!("{glyph} {:<8} ", outcome_word(step.outcome)), style),
-                Span::raw(sanitize(&step.title).into_owned()),
+                Span::raw(truncate(&sanitize(&step.title), title_width)),
             ])]
         })
         .collect();
