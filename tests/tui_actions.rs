@@ -619,3 +619,36 @@ fn a_failed_run_leaves_no_spinner_in_the_panes() {
         "{text}"
     );
 }
+
+#[test]
+fn evidence_scrolling_stops_at_the_end_of_its_content() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::Dkim(Some(1)));
+    let lines = screen(&mut app, 100, 30);
+    let title = line_with(&lines, "Evidence · 1–13 of ").expect("the pane says it scrolls");
+    let total: u16 = title
+        .split("of ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .expect("a line count");
+    app.focus = Pane::Evidence;
+    for _ in 0..10 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    assert_eq!(app.evidence_scroll, total - 13, "clamped to the content");
+    let lines = screen(&mut app, 100, 30);
+    let last_row = lines.iter().rposition(|l| l.contains("┘")).unwrap() - 1;
+    assert!(
+        line_with(&lines, &format!("{}–{total} of {total}", total - 12)).is_some(),
+        "{lines:#?}"
+    );
+    assert_ne!(lines[last_row].trim_matches(['│', ' ']), "", "{lines:#?}");
+    // One key back up moves the view at once.
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.evidence_scroll, total - 14);
+    key(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.evidence_scroll, total - 13);
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.evidence_scroll, 0);
+}

@@ -13,7 +13,7 @@ use super::clipboard::Clipboard;
 use super::input::LineInput;
 use super::keymap::Keymap;
 use super::theme::Theme;
-use super::ui::Pane;
+use super::ui::{Areas, Pane};
 use super::worker::{AfterRun, DnsFactory, Poll, Running};
 use crate::analysis::{Analysis, HeaderKind, Options, Step};
 use crate::dns::DnsEvidence;
@@ -472,8 +472,17 @@ impl App {
                 self.evidence_scroll = 0;
             }
             Pane::Evidence => {
+                // Clamped to the content in the pane's current size, so scrolling back up after
+                // overshooting responds at once.
+                let max = Areas::compute(self.area, self)
+                    .panes
+                    .iter()
+                    .find(|(p, _)| *p == Pane::Evidence)
+                    .map_or(0, |&(_, rect)| {
+                        super::panes::evidence::max_scroll(self, rect)
+                    });
                 let scrolled = (self.evidence_scroll as isize).saturating_add(delta);
-                self.evidence_scroll = scrolled.clamp(0, u16::MAX as isize) as u16;
+                self.evidence_scroll = scrolled.clamp(0, max as isize) as u16;
             }
             Pane::Trace | Pane::Message => {
                 let kind = if pane == Pane::Trace {

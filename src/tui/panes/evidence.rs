@@ -5,7 +5,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::{hops, no_analysis_note, note_line, outcome_text, pane_block};
 use crate::analysis::{Analysis, Step};
@@ -17,7 +17,41 @@ use crate::tui::theme::{Theme, outcome_word};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
-    let (title, lines) = match (app.selected_check().main_view(), &app.analysis) {
+    let (title, lines) = content(app);
+    let inner = Block::bordered().inner(area);
+    let total = wrapped_height(&lines, inner.width);
+    let visible = usize::from(inner.height);
+    // Clamped here too: a resize can leave the stored offset past the end.
+    let scroll = usize::from(app.evidence_scroll).min(total.saturating_sub(visible));
+    let title = if total > visible {
+        format!(
+            "{title} · {}–{} of {total}",
+            scroll + 1,
+            (scroll + visible).min(total)
+        )
+    } else {
+        title.to_string()
+    };
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll.min(u16::MAX as usize) as u16, 0))
+        .block(pane_block(title, focused, theme))
+        .render(area, buf);
+}
+
+/// How far the evidence can scroll in a pane of `area`: its wrapped height less what fits.
+pub fn max_scroll(app: &App, area: Rect) -> u16 {
+    let inner = Block::bordered().inner(area);
+    let total = wrapped_height(&content(app).1, inner.width);
+    total
+        .saturating_sub(usize::from(inner.height))
+        .min(u16::MAX as usize) as u16
+}
+
+/// The pane title and its lines for what is selected.
+fn content(app: &App) -> (&'static str, Vec<Line<'static>>) {
+    let theme = &app.theme;
+    match (app.selected_check().main_view(), &app.analysis) {
         (MainView::Hops, Some(a)) => ("Hop detail", hops::detail_lines(app, a)),
         (MainView::DnsLog, _) => (
             "Query",
@@ -37,12 +71,37 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
             "Evidence",
             vec![no_analysis_note(app, "waiting for the analysis…")],
         ),
-    };
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((app.evidence_scroll, 0))
-        .block(pane_block(title, focused, theme))
-        .render(area, buf);
+    }
+}
+
+/// Rows the lines take once word-wrapped to `width`, measured by rendering them (the same wrap
+/// as the pane; trailing blank rows do not count).
+fn wrapped_height(lines: &[Line<'static>], width: u16) -> usize {
+    if width == 0 || lines.is_empty() {
+        return 0;
+    }
+    let mut height: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(usize::from(width)).max(1))
+        .sum::<usize>()
+        .saturating_mul(2)
+        .saturating_add(2);
+    loop {
+        let h = height.min(u16::MAX as usize / 2) as u16;
+        let rect = Rect::new(0, 0, width, h);
+        let mut scratch = Buffer::empty(rect);
+        Paragraph::new(lines.to_vec())
+            .wrap(Wrap { trim: false })
+            .render(rect, &mut scratch);
+        let used = (0..h)
+            .rev()
+            .find(|&y| (0..width).any(|x| scratch[(x, y)].symbol() != " "))
+            .map_or(0, |y| usize::from(y) + 1);
+        if used < usize::from(h) || h == u16::MAX / 2 {
+            return used;
+        }
+        height = height.saturating_mul(2);
+    }
 }
 
 fn heading(text: &str, theme: &Theme) -> Line<'static> {
