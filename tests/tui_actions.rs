@@ -652,3 +652,60 @@ fn evidence_scrolling_stops_at_the_end_of_its_content() {
     key(&mut app, KeyCode::Char('g'));
     assert_eq!(app.evidence_scroll, 0);
 }
+
+#[test]
+fn w_asks_before_overwriting_and_offers_a_free_name() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    let dir = std::env::temp_dir().join(format!("mailsleuth-tui-w2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("report.md");
+    std::fs::write(&path, "keep me").unwrap();
+    let write_to = |app: &mut App, path: &str| {
+        key(app, KeyCode::Char('w'));
+        app.handle_event(&Event::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        )));
+        type_text(app, path);
+        key(app, KeyCode::Enter);
+    };
+    write_to(&mut app, &path.display().to_string());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    let lines = screen(&mut app, 100, 30);
+    let free = dir.join("report-2.md").display().to_string();
+    assert_eq!(
+        lines[29].trim_end(),
+        format!(
+            "{} exists: y overwrite  n write report-2.md instead  Esc cancel",
+            path.display()
+        ),
+        "{}",
+        lines[29]
+    );
+    // `n` offers the free name in the prompt; Enter writes there.
+    key(&mut app, KeyCode::Char('n'));
+    assert!(
+        screen(&mut app, 100, 30)[29].starts_with(&format!("Write report to: {free}")),
+        "the free name is offered"
+    );
+    key(&mut app, KeyCode::Enter);
+    let report = mailsleuth::report::markdown(app.analysis.as_ref().unwrap());
+    assert_eq!(std::fs::read_to_string(&free).unwrap(), report);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    // Esc keeps the file; `y` overwrites it.
+    write_to(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt.is_none());
+    assert!(app.status.as_deref().unwrap_or("").starts_with("kept "));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    write_to(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), report);
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("wrote the report to")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

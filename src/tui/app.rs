@@ -45,6 +45,11 @@ pub enum HeaderLayout {
 pub enum PromptKind {
     Search,
     WriteReport,
+    /// The report file named exists: `y` overwrites it, `n` offers a free name instead.
+    Overwrite {
+        path: String,
+        instead: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

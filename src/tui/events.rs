@@ -6,8 +6,9 @@ use crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::app::{App, PromptKind, Screen};
+use super::app::{App, Prompt, PromptKind, Screen};
 use super::input::{LineInput, complete_path};
+use super::sanitize::sanitize;
 use super::ui::{Areas, Pane, list_offset};
 
 impl App {
@@ -132,6 +133,27 @@ impl App {
         let Some(prompt) = &mut self.prompt else {
             return;
         };
+        if let PromptKind::Overwrite { path, instead } = &prompt.kind {
+            let (path, instead) = (path.clone(), instead.clone());
+            match key.code {
+                KeyCode::Char('y' | 'Y') => {
+                    self.prompt = None;
+                    self.save_report(&path, true);
+                }
+                KeyCode::Char('n' | 'N') | KeyCode::Enter => {
+                    self.prompt = Some(Prompt {
+                        kind: PromptKind::WriteReport,
+                        input: LineInput::with_text(instead),
+                    });
+                }
+                KeyCode::Esc => {
+                    self.prompt = None;
+                    self.status = Some(format!("kept {}: nothing written", sanitize(&path)));
+                }
+                _ => {}
+            }
+            return;
+        }
         match key.code {
             KeyCode::Esc => self.prompt = None,
             KeyCode::Enter => {
@@ -142,6 +164,7 @@ impl App {
                 match prompt.kind {
                     PromptKind::Search => self.set_search(text),
                     PromptKind::WriteReport => self.write_report(&text),
+                    PromptKind::Overwrite { .. } => {}
                 }
             }
             KeyCode::Tab if prompt.kind == PromptKind::WriteReport => {

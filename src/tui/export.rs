@@ -1,10 +1,11 @@
 //! Getting findings out: `y` copies the focused step (or hop, query, header) as Markdown, `Y` the
 //! whole report, `w` writes the report to a file. The Markdown comes from `crate::report`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::app::App;
+use super::app::{App, Prompt, PromptKind};
 use super::check::MainView;
+use super::input::LineInput;
 use super::ui::Pane;
 
 impl App {
@@ -87,17 +88,67 @@ impl App {
     }
 
     pub(crate) fn write_report(&mut self, path: &str) {
-        let Some(a) = &self.analysis else {
-            return;
-        };
         if path.is_empty() {
             self.status = Some("no file name: nothing written".into());
             return;
         }
-        let text = crate::report::markdown(a);
-        self.status = Some(match std::fs::write(path, &text) {
-            Ok(()) => format!("wrote the report to {path} ({} bytes)", text.len()),
-            Err(e) => format!("cannot write {path}: {e}"),
-        });
+        self.save_report(path, false);
     }
+
+    /// Writes the report; an existing file is replaced only when `overwrite` (else the user is
+    /// asked, with a free name offered instead). `create_new` makes the check and the write one
+    /// step, so a file that appears meanwhile is not clobbered either.
+    pub(crate) fn save_report(&mut self, path: &str, overwrite: bool) {
+        let Some(a) = &self.analysis else {
+            return;
+        };
+        let text = crate::report::markdown(a);
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true);
+        if overwrite {
+            open.create(true).truncate(true);
+        } else {
+            open.create_new(true);
+        }
+        let written = open
+            .open(path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+        let shown = super::sanitize::sanitize(path);
+        self.status = match written {
+            Ok(()) => Some(format!(
+                "wrote the report to {shown} ({} bytes)",
+                text.len()
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Overwrite {
+                        path: path.to_string(),
+                        instead: free_name(path),
+                    },
+                    input: LineInput::default(),
+                });
+                None
+            }
+            Err(e) => Some(format!("cannot write {shown}: {e}")),
+        };
+    }
+}
+
+/// `path` with `-2`, `-3` … before its extension: the first name not taken.
+pub fn free_name(path: &str) -> String {
+    let p = Path::new(path);
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = p
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..10_000)
+        .map(|n| p.with_file_name(format!("{stem}-{n}{ext}")))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| p.with_file_name(format!("{stem}-new{ext}")))
+        .to_string_lossy()
+        .into_owned()
 }

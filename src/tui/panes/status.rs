@@ -8,22 +8,46 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::analysis::DnsMode;
 use crate::tui::action::Action;
-use crate::tui::app::{App, PromptKind};
+use crate::tui::app::{App, Prompt, PromptKind};
 use crate::tui::check::MainView;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let right = dns_state(app);
+    // An open prompt gets the whole line (a path can be long).
+    let right = if app.prompt.is_some() {
+        String::new()
+    } else {
+        dns_state(app)
+    };
     let [left_area, right_area] = area.layout(&Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(right.chars().count() as u16 + 1),
     ]));
-    let left = if let Some(prompt) = &app.prompt {
+    let left = if let Some(Prompt {
+        kind: PromptKind::Overwrite { path, instead },
+        ..
+    }) = &app.prompt
+    {
+        // The offered name is in the same directory: its file name says enough.
+        let instead = std::path::Path::new(instead)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| instead.clone());
+        Line::from(vec![
+            Span::styled(format!("{} exists:", sanitize(path)), theme.warning()),
+            Span::styled(" y", theme.key()),
+            Span::raw(" overwrite  "),
+            Span::styled("n", theme.key()),
+            Span::raw(format!(" write {} instead  ", sanitize(&instead))),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" cancel"),
+        ])
+    } else if let Some(prompt) = &app.prompt {
         let label = match prompt.kind {
             PromptKind::Search => "/",
-            PromptKind::WriteReport => "Write report to: ",
+            PromptKind::WriteReport | PromptKind::Overwrite { .. } => "Write report to: ",
         };
         let text = sanitize(&prompt.input.text).into_owned();
         let (before, after): (String, String) = {
