@@ -709,3 +709,43 @@ fn w_asks_before_overwriting_and_offers_a_free_name() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn eight_bit_headers_are_marked_with_their_errors() {
+    let mut message = b"Received: from a.example (a.example [192.0.2.7])\r\n\tby mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\nSubject: caf".to_vec();
+    message.extend_from_slice(b"\xe9 cr\xe8me\r\n\r\nbody\r\n");
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(Snapshot::new())),
+        MemoryClipboard::default(),
+        1_793_613_600,
+    );
+    app.load(message, "latin1.eml");
+    wait_idle(&mut app);
+    let subject = app
+        .analysis
+        .as_ref()
+        .unwrap()
+        .headers
+        .iter()
+        .find(|h| h.name == "Subject")
+        .cloned()
+        .expect("the Subject header");
+    assert!(subject.invalid_utf8);
+    app.go_to_check(Check::Headers);
+    let lines = screen(&mut app, 100, 30);
+    let row = line_with(&lines, "Subject:").expect("the Subject row");
+    assert!(
+        row.contains("[8-bit] Subject: caf\u{FFFD} cr\u{FFFD}me"),
+        "{row}"
+    );
+    let from = line_with(&lines, "From:").expect("the From row");
+    assert!(!from.contains("[8-bit]"), "{from}");
+    let at = lines.iter().position(|l| l == row).unwrap();
+    for (i, error) in subject.errors.iter().enumerate() {
+        let start: String = error.chars().take(25).collect();
+        assert!(
+            lines[at + 1 + i].contains(&format!("! {start}")),
+            "{lines:#?}"
+        );
+    }
+}

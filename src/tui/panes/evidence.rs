@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{hops, no_analysis_note, note_line, outcome_text, pane_block};
+use super::{headers, hops, no_analysis_note, note_line, outcome_text, pane_block};
 use crate::analysis::{Analysis, Step};
 use crate::dns::{DnsEvidence, DnsSource};
 use crate::tui::app::App;
@@ -137,11 +137,16 @@ fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
         lines.push(heading("Header lines used (▶ in Headers)", theme));
         for &index in &step.headers {
             match a.headers.get(index) {
-                Some(h) => lines.extend(
-                    sanitize_lines(&h.raw)
-                        .into_iter()
-                        .map(|l| Line::styled(format!("▶ {l}"), theme.used_line())),
-                ),
+                Some(h) => lines.extend(sanitize_lines(&h.raw).into_iter().enumerate().map(
+                    |(n, l)| {
+                        let tag = if n == 0 && h.invalid_utf8 {
+                            headers::EIGHT_BIT_TAG
+                        } else {
+                            ""
+                        };
+                        Line::styled(format!("▶ {tag}{l}"), theme.used_line())
+                    },
+                )),
                 None => lines.push(note_line(format!("header #{index} (not found)"), theme)),
             }
         }

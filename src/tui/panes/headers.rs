@@ -15,6 +15,9 @@ use crate::tui::sanitize::{sanitize, sanitize_lines};
 use crate::tui::theme::Theme;
 use crate::tui::ui::{Pane, list_offset};
 
+/// Marks a header whose bytes were not UTF-8 (shown lossily).
+pub const EIGHT_BIT_TAG: &str = "[8-bit] ";
+
 pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
     let kind = if pane == Pane::Trace {
@@ -73,6 +76,10 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
             .enumerate()
         {
             let mut spans = vec![Span::styled(if n == 0 { marker.0 } else { " " }, marker.1)];
+            if n == 0 && header.invalid_utf8 {
+                // Lossy text (U+FFFD) must not pass for what was sent: say so up front.
+                spans.push(Span::styled(EIGHT_BIT_TAG, theme.warning()));
+            }
             spans.extend(highlight(&text, app.search.as_deref(), base, theme));
             let mut line = Line::from(spans);
             if selected {
@@ -82,7 +89,7 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
             }
             lines.push(line);
         }
-        if let Some(error) = header.errors.first() {
+        for error in &header.errors {
             lines.push(Line::styled(
                 format!("  ! {}", sanitize(error)),
                 theme.error(),
