@@ -89,11 +89,12 @@ pub fn alignment_words(side: &crate::analysis::AlignmentSide, what: &str) -> Str
     format!("{what} not aligned ({})", others.join(", "))
 }
 
-/// One finding line per DKIM signature's risks: the first clause of each risk.
+/// One finding line per DKIM signature's risks: the first clause of each risk (up to the first
+/// `": "`, so times like `10:05` inside it stay whole).
 pub fn risk_digest(risks: &[String]) -> String {
     risks
         .iter()
-        .map(|r| r.split(':').next().unwrap_or(r).trim().to_string())
+        .map(|r| r.split(": ").next().unwrap_or(r).trim().to_string())
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -324,7 +325,11 @@ mod tests {
         let risks = vec![
             "l=268: only the first 268 bytes are signed".to_string(),
             "rsa-sha1".to_string(),
+            "t=1795688922 (2026-11-26 10:28:42 UTC) is in the future: clock skew".to_string(),
         ];
-        assert_eq!(risk_digest(&risks), "l=268; rsa-sha1");
+        assert_eq!(
+            risk_digest(&risks),
+            "l=268; rsa-sha1; t=1795688922 (2026-11-26 10:28:42 UTC) is in the future"
+        );
     }
 }
