@@ -44,7 +44,10 @@ fn n_and_p_step_through_and_the_evidence_follows() {
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(app.step, 1);
     let text = screen_text(&mut app, 100, 30);
-    assert!(text.contains(&format!("[2/{}]", steps.len())), "{text}");
+    assert!(
+        text.contains(&format!("Steps 2/{} — ", steps.len())),
+        "{text}"
+    );
     // The evidence pane shows the second step's title.
     let title: String = steps[1].title.chars().take(40).collect();
     let evidence_part = text.split("Evidence").nth(1).unwrap_or("");
@@ -748,4 +751,24 @@ fn eight_bit_headers_are_marked_with_their_errors() {
             "{lines:#?}"
         );
     }
+}
+
+#[test]
+fn key_hints_show_whole_and_always_include_help() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.status = None;
+    let lines = screen(&mut app, 80, 24);
+    let left = lines[23].split("DNS snapshot").next().unwrap().trim_end();
+    assert_eq!(
+        left, "n step  tab pane  y copy  Y copy all  / search  ? help",
+        "{}",
+        lines[23]
+    );
+    let lines = screen(&mut app, 120, 30);
+    assert!(
+        lines[29]
+            .starts_with("n step  tab pane  y copy  Y copy all  / search  w write  ? help  q quit"),
+        "{}",
+        lines[29]
+    );
 }

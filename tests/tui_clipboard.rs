@@ -100,7 +100,7 @@ fn y_puts_the_step_on_the_x_clipboard() {
     tmux.send_keys(&["j", "j", "j", "j"]);
     tmux.wait_text("Steps — DKIM signature 1");
     tmux.send_keys(&["Tab", "n"]);
-    tmux.wait_text("[2/");
+    tmux.wait_text("Steps 2/");
     tmux.send_keys(&["y"]);
     tmux.wait_text("copied to the system clipboard: step");
     // Read while the app still runs: it owns the selection.

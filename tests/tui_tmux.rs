@@ -22,7 +22,7 @@ fn go_to_second_dkim_step(tmux: &Tmux) -> String {
     tmux.send_keys(&["j", "j", "j", "j"]);
     tmux.wait_text("Steps — DKIM signature 1");
     tmux.send_keys(&["Tab", "n"]);
-    tmux.wait_for("the second DKIM step", 30, |s| s.contains("[2/"))
+    tmux.wait_for("the second DKIM step", 30, |s| s.contains("Steps 2/"))
 }
 
 #[test]

@@ -68,7 +68,7 @@ impl App {
             Ok(path) => format!(
                 "copied to the {}: {} ({} lines of Markdown)",
                 path.describe(),
-                super::sanitize::sanitize(what),
+                super::panes::truncate(&super::sanitize::sanitize(what), 48),
                 text.lines().count()
             ),
             Err(e) => format!("copy failed: {e}"),

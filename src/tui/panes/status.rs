@@ -70,14 +70,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else if let Some(status) = &app.status {
         Line::from(sanitize(status).into_owned())
     } else {
-        hints(app)
+        hints(app, usize::from(left_area.width))
     };
     Paragraph::new(left).render(left_area, buf);
     Paragraph::new(Line::styled(right, theme.dim()).right_aligned()).render(right_area, buf);
 }
 
-/// Key hints from the same command list and keymap as the help overlay.
-pub fn hints(app: &App) -> Line<'static> {
+/// Key hints from the same command list and keymap as the help overlay, as many whole hints as
+/// fit in `width` columns; the help key is always among them.
+pub fn hints(app: &App, width: usize) -> Line<'static> {
     let theme = &app.theme;
     let mut actions = vec![Action::NextStep, Action::FocusNext];
     if app.selected_check().main_view() == MainView::Hops {
@@ -91,12 +92,28 @@ pub fn hints(app: &App) -> Line<'static> {
         Action::Help,
         Action::Quit,
     ]);
+    let hint = |action: Action| {
+        app.keymap
+            .first_key(action)
+            .map(|key| (key.to_string(), format!(" {}  ", action.hint())))
+    };
+    let cols =
+        |(key, text): &(String, String)| key.chars().count() + text.trim_end().chars().count();
+    let help = hint(Action::Help);
+    let mut room = width.saturating_sub(help.as_ref().map_or(0, |h| cols(h) + 2));
     let mut spans = Vec::new();
     for action in actions {
-        if let Some(key) = app.keymap.first_key(action) {
-            spans.push(Span::styled(key.to_string(), theme.key()));
-            spans.push(Span::raw(format!(" {}  ", action.hint())));
+        let Some(h) = hint(action) else {
+            continue;
+        };
+        if action != Action::Help {
+            if cols(&h) > room {
+                continue;
+            }
+            room = room.saturating_sub(cols(&h) + 2);
         }
+        spans.push(Span::styled(h.0, theme.key()));
+        spans.push(Span::raw(h.1));
     }
     Line::from(spans)
 }

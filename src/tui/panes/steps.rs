@@ -18,10 +18,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let position = if steps.is_empty() {
         String::new()
     } else {
-        format!(" [{}/{}]", app.step + 1, steps.len())
+        format!(" {}/{}", app.step + 1, steps.len())
     };
+    // The position first: a long check title is what gets cut.
     let block = pane_block(
-        format!("Steps — {}{position}", check.title(a)),
+        format!("Steps{position} — {}", check.title(a)),
         focused,
         theme,
     );
