@@ -1365,6 +1365,17 @@ fn evaluate(
                         String::new()
                     }
                 )
+            } else if l_too_long {
+                // Nothing can have been appended: the body is shorter than what was signed.
+                format!(
+                    "The body, canonicalized ({}), is {} bytes, shorter than the l={} bytes the \
+                     signer declared (RFC 6376 §3.5): the body was truncated after signing (or \
+                     l= was wrong when it was signed), so it does not hash to the value in bh=. \
+                     The header signature is still checked below.",
+                    canon_name(core.body_canon),
+                    digest.canonical_len,
+                    core.length.unwrap_or(0)
+                )
             } else {
                 format!(
                     "The body, canonicalized ({}), does not hash to the value in bh=: the body \
@@ -1593,7 +1604,8 @@ fn evaluate(
 
     // Risks a reader should know about, even when the signature passes.
     let mut risks: Vec<String> = Vec::new();
-    if let Some(l) = core.length {
+    // A body shorter than l= was truncated: that is the failure reason, not an appending risk.
+    if let Some(l) = core.length.filter(|_| !l_too_long) {
         let unsigned = digest.canonical_len.saturating_sub(l);
         risks.push(if unsigned > 0 {
             format!(
@@ -1696,6 +1708,17 @@ fn evaluate(
         }
         if let Some((r, e)) = &key_problem {
             return (*r, e.clone());
+        }
+        if !bh_matches && l_too_long {
+            return (
+                AuthResult::Fail,
+                format!(
+                    "body hash did not verify: the body ({} bytes) is shorter than l={}, \
+                     truncated after signing",
+                    digest.canonical_len,
+                    core.length.unwrap_or(0)
+                ),
+            );
         }
         if !bh_matches {
             return (AuthResult::Fail, "body hash did not verify".into());
@@ -2268,6 +2291,32 @@ mod tests {
         let risk = c.risks.iter().find(|r| r.starts_with("l=12")).unwrap();
         assert!(risk.contains("first 12 of 47"), "{risk}");
         assert!(risk.contains("last 35 bytes"), "{risk}");
+    }
+
+    #[tokio::test]
+    async fn body_shorter_than_l_is_reported_as_truncated_not_appended() {
+        let key = ed25519_key();
+        // Signed over the whole 30-byte body, then cut to "Hello Bob,\r\n" (12 bytes).
+        let tags = format!("{ED_TAGS}; l=30");
+        let raw = sign(MESSAGE, &tags, &key).replace("see you at noon.\r\n", "");
+        let c = &verify(&raw, &[("ed._domainkey.example.com", &key.record)], NOW).await[0];
+        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.body_hash_matches, Some(false));
+        let reason = c.reason.as_deref().unwrap();
+        assert!(reason.contains("shorter than l=30"), "{reason}");
+        let step = c.steps.iter().find(|s| s.title == "Body hash").unwrap();
+        assert!(
+            step.explanation.contains("12 bytes, shorter than the l=30")
+                && step.explanation.contains("truncated"),
+            "{}",
+            step.explanation
+        );
+        assert!(!step.explanation.contains("footer"), "{}", step.explanation);
+        assert!(
+            c.risks.iter().all(|r| !r.contains("append")),
+            "{:?}",
+            c.risks
+        );
     }
 
     #[tokio::test]
