@@ -1679,10 +1679,24 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
             }
             e.push('.');
             if pct < 100 {
+                // `disposition` is RFC 9989's reading; RFC 7489's sampled one goes beside it.
                 let rest = effective.one_level_down();
+                let rfc7489 = match pct {
+                    0 => format!(
+                        "with pct=0 no failing message is sampled, so an RFC 7489 receiver \
+                         applies {} to this one",
+                        rest.as_str()
+                    ),
+                    _ => format!(
+                        "an RFC 7489 receiver applies {} to {pct}% of failing messages and {} to \
+                         the rest, so this one gets either",
+                        effective.as_str(),
+                        rest.as_str()
+                    ),
+                };
                 e.push_str(&format!(
-                    " pct={pct}: an RFC 7489 receiver applies {} to {pct}% of failing messages and \
-                     {} to the rest (RFC 9989 made pct historic and applies the policy to all).",
+                    " The disposition {} follows RFC 9989, which made pct historic and applies \
+                     the policy to all failing mail; {rfc7489} (disposition_unsampled: {}).",
                     effective.as_str(),
                     rest.as_str()
                 ));
@@ -1698,9 +1712,21 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
         ),
     };
     check.disposition = Some(disposition.as_str().into());
+    let title = match &check.disposition_unsampled {
+        Some(rest) if pct == 0 => format!(
+            "Disposition: {} (RFC 9989; an RFC 7489 receiver: {rest}, pct=0)",
+            disposition.as_str()
+        ),
+        Some(rest) => format!(
+            "Disposition: {} (RFC 9989; an RFC 7489 receiver: {} or {rest}, pct={pct})",
+            disposition.as_str(),
+            disposition.as_str()
+        ),
+        None => format!("Disposition: {}", disposition.as_str()),
+    };
     steps.push(
         Step::new(
-            format!("Disposition: {}", disposition.as_str()),
+            title,
             match disposition {
                 Policy::None => Outcome::Info,
                 _ => Outcome::Warning,
@@ -2381,6 +2407,38 @@ mod tests {
         let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.disposition.as_deref(), Some("reject"));
         assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
+    }
+
+    #[tokio::test]
+    async fn pct0_disposition_field_and_step_say_the_same() {
+        let dns = MemDns::new()
+            .txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=0")
+            .dns();
+        let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        // The field is RFC 9989's reading (pct historic); RFC 7489's is beside it.
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
+        let step = d
+            .steps
+            .iter()
+            .find(|s| s.title.starts_with("Disposition:"))
+            .unwrap();
+        assert!(
+            step.title.starts_with("Disposition: reject (RFC 9989")
+                && step.title.contains("RFC 7489 receiver: quarantine"),
+            "{}",
+            step.title
+        );
+        assert!(
+            step.explanation
+                .contains("The disposition reject follows RFC 9989")
+                && step
+                    .explanation
+                    .contains("an RFC 7489 receiver applies quarantine to this one"),
+            "{}",
+            step.explanation
+        );
     }
 
     #[tokio::test]

@@ -345,10 +345,14 @@ pub struct DmarcCheck {
     pub policy: Option<String>,
     /// Which tag the policy came from (`p`, `sp` or `np`) and why.
     pub policy_source: Option<String>,
-    /// What a receiver following the record would do: `none`, `quarantine`, `reject`.
+    /// What a receiver following the record would do: `none`, `quarantine`, `reject`. This is
+    /// RFC 9989's reading: pct is historic, so the policy (one level less with t=y) applies to
+    /// every failing message whatever pct says. RFC 7489's sampled reading is
+    /// `disposition_unsampled`.
     pub disposition: Option<String>,
     /// With pct below 100 on a failing message: what an RFC 7489 receiver does with the messages
-    /// pct= leaves out (one level less than `disposition`).
+    /// pct= leaves out (one level less than `disposition`). With pct=0 that is every failing
+    /// message, so it is what an RFC 7489 receiver does with this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition_unsampled: Option<String>,
     /// The tag whose bad value made the record unusable (permerror).
