@@ -98,7 +98,7 @@ fn y_puts_the_step_on_the_x_clipboard() {
     let tmux = on_sample("xclip", &s, &[("DISPLAY", xvfb.display.as_str())]);
     tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
     tmux.send_keys(&["j", "j", "j", "j"]);
-    tmux.wait_text("Steps — DKIM signature 1");
+    tmux.wait_text("— DKIM signature 1 (d=");
     tmux.send_keys(&["Tab", "n"]);
     tmux.wait_text("Steps 2/");
     tmux.send_keys(&["y"]);

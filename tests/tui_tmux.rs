@@ -20,7 +20,7 @@ fn expected_dkim_step_markdown(name: &str) -> String {
 /// Summary → Envelope → SPF MAIL FROM → SPF HELO → DKIM, then into its steps and one step on.
 fn go_to_second_dkim_step(tmux: &Tmux) -> String {
     tmux.send_keys(&["j", "j", "j", "j"]);
-    tmux.wait_text("Steps — DKIM signature 1");
+    tmux.wait_text("— DKIM signature 1 (d=");
     tmux.send_keys(&["Tab", "n"]);
     tmux.wait_for("the second DKIM step", 30, |s| s.contains("Steps 2/"))
 }
@@ -39,7 +39,11 @@ fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
     assert_eq!(tmux.pane_format("#{mouse_any_flag}"), "1", "mouse on");
 
     let screen = go_to_second_dkim_step(&tmux);
-    assert!(screen.contains("▸ Steps — DKIM signature 1"), "{screen}");
+    let title = screen
+        .lines()
+        .find(|l| l.contains("▸ Steps 2/"))
+        .unwrap_or_default();
+    assert!(title.contains(" — DKIM signature 1 (d="), "{screen}");
 
     tmux.send_keys(&["?"]);
     let help = tmux.wait_text("Help — ? or Esc closes");
