@@ -157,56 +157,82 @@ fn looks_like_hostname(t: &str) -> bool {
         && t.chars().any(|c| c.is_ascii_alphabetic())
 }
 
-/// What the from-clause says about the client: (HELO, reverse DNS name, IP).
-fn read_from_clause(clause: &ClauseText) -> (Option<String>, Option<String>, Option<IpAddr>) {
+/// What the from-clause says about the client: (HELO, reverse DNS name, IP, address-like
+/// comments that are not the server's own TCP-info).
+///
+/// RFC 5321 §4.4: the TCP-info comment is the server's, and it is the last comment before `by`;
+/// anything before it that looks like `(name [address])` came in the HELO, which the client
+/// chooses (`EHLO mail.bank.example (mail.bank.example [192.0.2.10])`).
+fn read_from_clause(
+    clause: &ClauseText,
+) -> (Option<String>, Option<String>, Option<IpAddr>, Vec<String>) {
     let from_word = clause.words.first().cloned();
     let mut helo_kv: Option<String> = None;
     let mut rdns: Option<String> = None;
     let mut ip: Option<IpAddr> = None;
-    let mut from_is_literal = false;
+    let mut injected: Vec<String> = Vec::new();
     if let Some(w) = &from_word
         && w.starts_with('[')
     {
-        from_is_literal = true;
         ip = parse_ip_literal(w);
     }
-    // Only the comment that names the client (the one holding its IP or HELO) gives the reverse
-    // DNS name; later comments are TLS details and the like.
-    let mut client_comment_seen = false;
-    for comment in &clause.comments {
-        let flat: String = comment
+    let tokens_of = |comment: &str| -> Vec<String> {
+        comment
             .chars()
             .map(|c| if matches!(c, '(' | ')' | ',') { ' ' } else { c })
-            .collect();
-        let tokens: Vec<&str> = flat.split_whitespace().collect();
-        let names_client = tokens.iter().enumerate().any(|(i, t)| {
-            parse_ip_literal(t).is_some()
-                || t.to_ascii_lowercase().starts_with("helo=")
+            .collect::<String>()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let has_ip = |tokens: &[String]| tokens.iter().any(|t| parse_ip_literal(t).is_some());
+    let names_helo = |tokens: &[String]| {
+        tokens.iter().enumerate().any(|(i, t)| {
+            t.to_ascii_lowercase().starts_with("helo=")
                 || (i > 0
                     && (tokens[i - 1].eq_ignore_ascii_case("helo")
                         || tokens[i - 1].eq_ignore_ascii_case("ehlo")))
-        });
-        if !names_client {
-            continue;
+        })
+    };
+    let comments: Vec<Vec<String>> = clause.comments.iter().map(|c| tokens_of(c)).collect();
+    // The server's TCP-info: the last comment with an address; failing that, the last one that
+    // names the HELO (Exim's `from [ip] (helo=x)`).
+    let tcp_info = comments
+        .iter()
+        .rposition(|t| has_ip(t))
+        .or_else(|| comments.iter().rposition(|t| names_helo(t)));
+    for (ci, tokens) in comments.iter().enumerate() {
+        if Some(ci) != tcp_info {
+            if has_ip(tokens) && tcp_info.is_some_and(|t| ci < t) {
+                injected.push(clause.comments[ci].clone());
+                continue;
+            }
+            // qmail writes the HELO in a comment of its own: `(HELO x) (ip)`.
+            if !names_helo(tokens) {
+                continue;
+            }
         }
-        let first_client_comment = !client_comment_seen;
-        client_comment_seen = true;
+        let server_record = Some(ci) == tcp_info;
         let mut prev: Option<&str> = None;
-        for &tok in &tokens {
+        let mut comment_ip_seen = false;
+        for tok in tokens {
+            let tok = tok.as_str();
             let lower = tok.to_ascii_lowercase();
             if lower.starts_with("helo=") {
                 helo_kv = Some(tok[5..].to_string());
             } else if matches!(prev, Some(p) if p.eq_ignore_ascii_case("helo") || p.eq_ignore_ascii_case("ehlo"))
             {
                 helo_kv = Some(tok.to_string());
+            } else if !server_record {
+                // Outside the TCP-info only the HELO is read.
             } else if let Some(addr) = parse_ip_literal(tok) {
-                // A comment IP is what the server saw; it wins over a literal HELO.
-                if ip.is_none() || from_is_literal {
+                // The comment IP is what the server saw; it wins over a literal HELO. Within the
+                // TCP-info only the first address is the client's.
+                if !comment_ip_seen {
                     ip = Some(addr);
-                    from_is_literal = false;
+                    comment_ip_seen = true;
                 }
-            } else if first_client_comment
-                && rdns.is_none()
+            } else if rdns.is_none()
                 && !tok.contains('=')
                 && !lower.eq_ignore_ascii_case("helo")
                 && !lower.eq_ignore_ascii_case("ehlo")
@@ -233,7 +259,7 @@ fn read_from_clause(clause: &ClauseText) -> (Option<String>, Option<String>, Opt
         // Postfix, Sendmail, Google, Microsoft: the from word is the HELO name as given.
         None => clause.words.first().cloned(),
     };
-    (helo, rdns, ip)
+    (helo, rdns, ip, injected)
 }
 
 /// TLS details from the comments and `with` words, in the forms servers write them.
@@ -420,7 +446,14 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         ..Default::default()
     };
     if let Some(from) = find(Clause::From) {
-        let (helo, rdns, ip) = read_from_clause(from);
+        let (helo, rdns, ip, injected) = read_from_clause(from);
+        for comment in &injected {
+            hop.anomalies.push(format!(
+                "the HELO contained an address-like comment ({comment}): only the last comment \
+                 before `by` is the server's record of the client (RFC 5321 §4.4), so this one \
+                 came from the client"
+            ));
+        }
         hop.helo = helo;
         // Only a name the receiving server looked up is shown as the client's host: the HELO
         // (Postfix's from word) is whatever the client said.
@@ -1731,6 +1764,46 @@ body
         assert!(!same_server("receiver.example", "sender.example"));
         assert!(!same_server("10.0.0.1", "10.0.0.2"));
         assert!(!same_server("", "x.example"));
+    }
+
+    #[test]
+    fn an_address_in_the_helo_is_not_the_client() {
+        // c18: the client said `EHLO mail.bank.example (mail.bank.example [192.0.2.10])`;
+        // Postfix's own TCP-info is the last comment before `by`.
+        let text = "Authentication-Results: mx.example.net; spf=fail smtp.mailfrom=bank.example\n\
+                    Received: from mail.bank.example (mail.bank.example [192.0.2.10]) (unknown \
+                    [198.51.100.200]) by mx.example.net (Postfix) with ESMTP id 4QTm7k1Zbdz2xFh \
+                    for <bob@example.net>; Wed, 04 Nov 2026 10:05:36 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.200"));
+        assert_eq!(hops[0].from_rdns, None);
+        assert!(
+            hops[0]
+                .anomalies
+                .iter()
+                .any(|a| a.contains("address-like comment (mail.bank.example [192.0.2.10])")),
+            "{:?}",
+            hops[0].anomalies
+        );
+        // c07: a loopback or private literal in the HELO does not make the hop internal.
+        for from in [
+            "x (localhost [127.0.0.1]) (unknown [198.51.100.200])",
+            "x([10.0.0.5]) (unknown [198.51.100.200])",
+        ] {
+            let text = format!(
+                "Received: from {from} by mx.example.net (Postfix) with ESMTP id B; Wed, 04 Nov \
+                 2026 10:05:36 +0000\nReceived: from mail.bank.example (mail.bank.example \
+                 [192.0.2.10]) by mx.example.net (Postfix) with ESMTPS id A; Wed, 04 Nov 2026 \
+                 10:05:30 +0000\n\n"
+            );
+            let hs = message(&text);
+            let (mut hops, _) = parse_hops(&hs);
+            let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+            assert_eq!(env.boundary_hop, Some(0), "{from}");
+            assert_eq!(env.client_ip.as_deref(), Some("198.51.100.200"), "{from}");
+        }
     }
 
     #[test]
