@@ -772,3 +772,58 @@ fn key_hints_show_whole_and_always_include_help() {
         lines[29]
     );
 }
+
+#[test]
+fn esc_clears_a_header_search_before_it_quits() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "dkim");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.search.is_some());
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit, "the first Esc leaves the search");
+    assert_eq!(app.search, None);
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].starts_with("search cleared (Esc again quits)"));
+    assert!(!lines.iter().any(|l| l.contains("/dkim")), "{lines:#?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.quit);
+}
+
+#[test]
+fn long_headers_wrap_in_their_column_instead_of_being_cut() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    app.go_to_check(Check::Headers);
+    let a = app.analysis.as_ref().unwrap();
+    let from = a
+        .headers
+        .iter()
+        .find(|h| h.name == "Reply-To")
+        .expect("a Reply-To")
+        .raw
+        .trim_end()
+        .to_string();
+    let lines = screen(&mut app, 100, 30);
+    // The message column, each row without its borders, continuation indent removed.
+    let column: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.split("││").nth(2))
+        .map(|c| c.trim_end_matches('│').trim_end().to_string())
+        .collect();
+    let at = column
+        .iter()
+        .position(|c| c.starts_with(" Reply-To:"))
+        .expect("the Reply-To row");
+    let mut joined = column[at][1..].to_string();
+    for c in &column[at + 1..] {
+        let Some(rest) = c.strip_prefix("   ") else {
+            break;
+        };
+        joined.push_str(rest);
+    }
+    assert_eq!(
+        joined.replace("\r\n", ""),
+        from.replace("\r\n", ""),
+        "{lines:#?}"
+    );
+}

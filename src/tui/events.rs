@@ -37,6 +37,12 @@ impl App {
             self.prompt_key(key);
             return;
         }
+        if key.code == KeyCode::Esc && self.search.is_some() && !self.help && self.in_headers() {
+            // Esc is how one leaves a search everywhere else: it must not quit with it.
+            self.search = None;
+            self.status = Some("search cleared (Esc again quits)".into());
+            return;
+        }
         if let Some(action) = self.keymap.action_for(key) {
             // A message stays until the next key, then the key hints come back.
             self.status = None;

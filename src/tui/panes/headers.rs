@@ -5,10 +5,10 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{no_analysis_note, note_line, pane_block};
+use super::{no_analysis_note, note_line, pane_block, wrap_spans};
 use crate::analysis::{Header, HeaderKind};
 use crate::tui::app::App;
 use crate::tui::sanitize::{sanitize, sanitize_lines};
@@ -81,18 +81,24 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
                 spans.push(Span::styled(EIGHT_BIT_TAG, theme.warning()));
             }
             spans.extend(highlight(&text, app.search.as_deref(), base, theme));
-            let mut line = Line::from(spans);
-            if selected {
-                let missing = (inner.width as usize).saturating_sub(line.width());
-                line.spans.push(Span::raw(" ".repeat(missing)));
-                line = line.patch_style(theme.selection(focused));
+            // Wrapped under the text (past the marker column and the folding indent).
+            for mut line in wrap_spans(spans, usize::from(inner.width), 3) {
+                if selected {
+                    let missing = (inner.width as usize).saturating_sub(line.width());
+                    line.spans.push(Span::raw(" ".repeat(missing)));
+                    line = line.patch_style(theme.selection(focused));
+                }
+                lines.push(line);
             }
-            lines.push(line);
         }
         for error in &header.errors {
-            lines.push(Line::styled(
-                format!("  ! {}", sanitize(error)),
-                theme.error(),
+            lines.extend(wrap_spans(
+                vec![Span::styled(
+                    format!("  ! {}", sanitize(error)),
+                    theme.error(),
+                )],
+                usize::from(inner.width),
+                4,
             ));
         }
     }

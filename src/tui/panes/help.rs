@@ -24,6 +24,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     lines.push(Line::default());
     lines.push(Line::styled(
+        " Esc first closes this help, cancels a prompt or clears a header search",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
         " mouse: click focuses a pane and selects a row; the wheel scrolls",
         theme.dim(),
     ));

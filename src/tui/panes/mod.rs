@@ -173,3 +173,33 @@ mod tests {
         assert_eq!(wrap_words("ü ✓ grüße", 5, 2), vec!["ü ✓", "grüße"]);
     }
 }
+
+/// Hard-wraps styled text at `width` columns, continuation lines indented by `indent` spaces (so
+/// a long header stays readable in a narrow column instead of being cut).
+pub fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let indent = indent.min(width.saturating_sub(1));
+    let mut lines = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+            if used + w > width && used > indent {
+                if !piece.is_empty() {
+                    current.push(Span::styled(std::mem::take(&mut piece), span.style));
+                }
+                lines.push(Line::from(std::mem::take(&mut current)));
+                current.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            piece.push(c);
+            used += w;
+        }
+        if !piece.is_empty() {
+            current.push(Span::styled(piece, span.style));
+        }
+    }
+    lines.push(Line::from(current));
+    lines
+}
