@@ -157,23 +157,6 @@ pub fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrap_words_wraps_splits_and_marks_what_does_not_fit() {
-        assert_eq!(wrap_words("a bb ccc", 4, 3), vec!["a bb", "ccc"]);
-        assert_eq!(wrap_words("abcdefgh", 3, 3), vec!["abc", "def", "gh"]);
-        assert_eq!(
-            wrap_words("one two three four", 8, 2),
-            vec!["one two", "three…"]
-        );
-        assert_eq!(wrap_words("", 5, 2), vec![""]);
-        assert_eq!(wrap_words("ü ✓ grüße", 5, 2), vec!["ü ✓", "grüße"]);
-    }
-}
-
 /// Hard-wraps styled text at `width` columns, continuation lines indented by `indent` spaces (so
 /// a long header stays readable in a narrow column instead of being cut).
 pub fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
@@ -202,4 +185,34 @@ pub fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec
     }
     lines.push(Line::from(current));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_words_wraps_splits_and_marks_what_does_not_fit() {
+        assert_eq!(wrap_words("a bb ccc", 4, 3), vec!["a bb", "ccc"]);
+        assert_eq!(wrap_words("abcdefgh", 3, 3), vec!["abc", "def", "gh"]);
+        assert_eq!(
+            wrap_words("one two three four", 8, 2),
+            vec!["one two", "three…"]
+        );
+        assert_eq!(wrap_words("", 5, 2), vec![""]);
+        assert_eq!(wrap_words("ü ✓ grüße", 5, 2), vec!["ü ✓", "grüße"]);
+    }
+
+    #[test]
+    fn wrap_spans_keeps_styles_and_indents_continuations() {
+        use ratatui::style::Style;
+        let bold = Style::new().bold();
+        let lines = wrap_spans(vec![Span::raw("ab"), Span::styled("cdéf", bold)], 4, 1);
+        let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(texts, vec!["abcd", " éf"]);
+        assert_eq!(lines[1].spans[1].style, bold);
+        assert_eq!(wrap_spans(vec![Span::raw("")], 4, 1).len(), 1);
+        // A zero-width column never loops forever.
+        assert_eq!(wrap_spans(vec![Span::raw("abc")], 0, 3).len(), 3);
+    }
 }
