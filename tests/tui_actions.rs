@@ -827,3 +827,18 @@ fn long_headers_wrap_in_their_column_instead_of_being_cut() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn navigator_labels_and_error_badges_fit_from_100_columns() {
+    let (mut app, _, _) = loaded("dns-timeout-temperror");
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        line_with(&lines, "│SPF MAIL FROM ! temperror│").is_some(),
+        "{lines:#?}"
+    );
+    let lines = screen(&mut app, 120, 40);
+    assert!(
+        line_with(&lines, "│DKIM initech.example ! temperror│").is_some(),
+        "{lines:#?}"
+    );
+}

@@ -41,7 +41,13 @@ impl Areas {
             Constraint::Fill(1),
             Constraint::Length(1),
         ]));
-        let nav_width = if area.width >= 100 { 26 } else { 24 };
+        // Wide enough for "SPF MAIL FROM ! temperror" from 100 columns on; the DKIM labels
+        // (which carry the signing domain) get more room on wider terminals.
+        let nav_width = match area.width {
+            ..100 => 24,
+            100..120 => 27,
+            _ => 34,
+        };
         let [nav, main] = body.layout(&Layout::horizontal([
             Constraint::Length(nav_width),
             Constraint::Fill(1),
