@@ -2,29 +2,33 @@
 //!
 //! RFC 7489 §6.6.1: a message with several From headers, or a From with mailboxes of different
 //! domains, is typically rejected; a receiver that goes on evaluates DMARC for each author domain
-//! and applies the strictest result. `headers::from_domain` reads the first mailbox only (the
-//! one DMARC normally uses); this reads them all.
+//! and applies the strictest result. `headers::from_domain` reads the first usable domain only
+//! (the one DMARC normally uses); this reads them all: every From header (an empty or broken one
+//! does not hide the next), every mailbox, and every angle address of a mailbox written with
+//! several (`Name <a@x> <b@y>`, invalid, and ambiguous about the author).
 
 use mail_parser::MessageParser;
 
 // Absolute paths: this module is declared from dmarc.rs until mod.rs declares it.
 use crate::analysis::align::normalize_domain;
-use crate::analysis::headers::from_domain;
+use crate::analysis::headers::from_header_domains;
 use crate::analysis::model::Header;
 
 /// The distinct author domains, in header order, each with the index of the first From header
 /// it appears in. Domains are lower-case A-labels; mailboxes without a usable domain are left
-/// out (`headers::from_domain` reports those). The first entry is the domain
-/// `headers::from_domain` returns, when it returns one.
+/// out (`headers::from_domain` reports those, and an empty list means DMARC has no author
+/// domain at all). The first entry is the domain `headers::from_domain` returns, when it
+/// returns one.
 pub fn from_domains(headers: &[Header]) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
     for header in headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("from"))
     {
-        // The first mailbox as the headers module reads it, so both agree on the main domain.
-        let first = from_domain(std::slice::from_ref(header)).domain;
-        for domain in first.into_iter().chain(mailbox_domains(&header.value)) {
+        // The headers module's reading first, so both agree on the main domain; then
+        // mail-parser's (what mail-auth reads), in case it finds one ours does not.
+        let ours = from_header_domains(header);
+        for domain in ours.into_iter().chain(mailbox_domains(&header.value)) {
             let Some(domain) = normalize_domain(&domain) else {
                 continue;
             };
@@ -55,7 +59,7 @@ fn mailbox_domains(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::headers::split_headers;
+    use crate::analysis::headers::{from_domain, split_headers};
 
     fn domains(raw: &str) -> Vec<(usize, String)> {
         from_domains(&split_headers(raw.as_bytes()).headers)
@@ -92,6 +96,52 @@ mod tests {
                 (0, "example.com".to_string()),
                 (0, "other.example".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn an_empty_from_does_not_hide_the_next_one() {
+        // The reviewer's fr-empty-then-bank.
+        let raw = "From:\r\nFrom: ceo@bank.example\r\nTo: bob@example.net\r\n\r\nPay.";
+        assert_eq!(domains(raw), [(1, "bank.example".to_string())]);
+        let f = from_domain(&split_headers(raw.as_bytes()).headers);
+        assert_eq!(f.domain.as_deref(), Some("bank.example"));
+        assert_eq!(f.header_index, Some(1));
+        let e = f.error.unwrap();
+        assert!(
+            e.contains("From header 0 is empty") && e.contains("using header 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn obs_from_with_space_before_colon_is_an_author() {
+        // The reviewer's c01: `From : ` is a From header (RFC 5322 §4.5.2), not an mbox line.
+        let raw = "Received: x\r\nFrom : CEO <ceo@bank.example>\r\nDKIM-Signature: v=1\r\n\
+                   From: Billing <billing@evil.example>\r\n\r\nPay.";
+        assert_eq!(
+            domains(raw),
+            [
+                (1, "bank.example".to_string()),
+                (3, "evil.example".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn two_angle_addresses_give_every_domain_and_an_error() {
+        // The reviewer's fr-two-angle: invalid per RFC 5322 §3.6.2, ambiguous about the author.
+        let raw = "From: CEO <ceo@bank.example> <x@evil.example>\r\n\r\nPay.";
+        let d: Vec<String> = domains(raw).into_iter().map(|(_, d)| d).collect();
+        assert!(
+            d.contains(&"bank.example".to_string()) && d.contains(&"evil.example".to_string()),
+            "{d:?}"
+        );
+        let f = from_domain(&split_headers(raw.as_bytes()).headers);
+        let e = f.error.unwrap();
+        assert!(
+            e.contains("From header 0") && e.contains("2 angle addresses"),
+            "{e}"
         );
     }
 

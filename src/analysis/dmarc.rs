@@ -1014,11 +1014,18 @@ pub async fn evaluate_with_headers(
 ) -> (Alignment, DmarcCheck) {
     let authors = authors::from_domains(headers);
     if authors.len() < 2 {
+        // One author domain, or none at all (then permerror). from_domain reads every From
+        // header, so an empty or broken one above the real one does not hide it.
         let from = super::headers::from_domain(headers);
         let (mut alignment, mut check) =
             evaluate(dns, auth, raw, from.domain.as_deref(), lookup, spf, dkim).await;
         if let Some(i) = from.header_index {
             attach_from_header(&mut alignment, &mut check, i);
+        }
+        if let (Some(error), Some(_)) = (&from.error, &from.domain) {
+            check
+                .steps
+                .insert(0, from_problem_step(error, &from, headers));
         }
         return (alignment, check);
     }
@@ -1044,6 +1051,28 @@ pub async fn evaluate_with_headers(
     let (alignment, mut check) = strictest_of(per, headers);
     compare_several_authors(&mut check, theirs, authors.len());
     (alignment, check)
+}
+
+/// The From header problems found on the way to the one author domain (an empty From above the
+/// real one, several mailboxes of one domain, obsolete syntax...): a warning step at the top, so
+/// the verdict below is read knowing them. Points at every From header.
+fn from_problem_step(error: &str, from: &super::headers::FromDomain, headers: &[Header]) -> Step {
+    let mut step = Step::new(
+        "From header problems",
+        Outcome::Warning,
+        format!(
+            "{error}. RFC 7489 §6.6.1 expects one From header with one mailbox; receivers often \
+             reject such messages. DMARC is evaluated below for the author domain {}.",
+            from.domain.as_deref().unwrap_or("(none)")
+        ),
+    );
+    for h in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("from"))
+    {
+        step = step.header(h.index);
+    }
+    step
 }
 
 /// Higher is stricter: the disposition first (what happens to the message), then the result.
@@ -1084,13 +1113,26 @@ fn strictest_of(
         .map(|(i, d, _, _)| format!("{d} (From header {i})"))
         .collect();
     let (_, worst_domain, worst_alignment, worst_check) = &per[worst];
-    let why = if from_headers.len() > 1 {
-        format!(
+    let why = match from_headers.as_slice() {
+        [one] => {
+            let problems = headers
+                .iter()
+                .find(|h| h.index == *one)
+                .map(super::headers::from_header_problems)
+                .unwrap_or_default();
+            if problems.is_empty() {
+                "The From header names addresses of different domains.".to_string()
+            } else {
+                format!(
+                    "The From header names addresses of different domains: {}.",
+                    problems.join("; ")
+                )
+            }
+        }
+        many => format!(
             "The message has {} From headers; RFC 5322 allows exactly one.",
-            from_headers.len()
-        )
-    } else {
-        "The From header holds mailboxes of different domains.".to_string()
+            many.len()
+        ),
     };
     let mut top = Step::new(
         format!("Several author domains: {}", per.len()),
@@ -1207,20 +1249,36 @@ fn compare_several_authors(
     count: usize,
 ) {
     match theirs {
-        Ok(t) if t.result == AuthResult::None => {
+        Ok(t) if t.result == AuthResult::None && t.record_domain_hint.is_empty() => {
             check.mail_auth_result = Some(t.result);
             check.steps.push(Step::new(
                 "mail-auth does not evaluate several author domains",
                 Outcome::Info,
                 format!(
                     "mail-auth's verify_dmarc returns none for this message without evaluating \
-                     it: it exempts a From with several domains from DMARC (here {count}). That \
-                     is a different reading of RFC 7489 §6.6.1, not a disagreement about any \
-                     domain's result; the steps above evaluate each author domain."
+                     it ({}; we found {count} author domains). That is a different reading of RFC \
+                     7489 §6.6.1, not a disagreement about any domain's result; the steps above \
+                     evaluate each author domain.",
+                    t.no_domain_reason()
                 ),
             ));
         }
-        other => compare_with_mail_auth(check, other),
+        Ok(t) => {
+            let (result, froms, domain) =
+                (t.result, t.quoted_froms(), t.record_domain_hint.clone());
+            compare_with_mail_auth(check, Ok(t));
+            // mail-auth read one domain where we found several: say so beside its verdict.
+            if result != check.result
+                && !domain.is_empty()
+                && let Some(step) = check.steps.last_mut()
+            {
+                step.explanation.push_str(&format!(
+                    " mail-auth read only {froms} from the From header, so it evaluated {domain} \
+                     alone; this evaluation applies the strictest of the {count} author domains."
+                ));
+            }
+        }
+        Err(e) => compare_with_mail_auth(check, Err(e)),
     }
 }
 
@@ -1777,6 +1835,56 @@ struct MailAuthVerdict {
     /// Its policy after the t=y downgrade, when it used a record.
     policy: Option<String>,
     record_domain_hint: String,
+    /// The From addresses mail-auth's own header parser read (lower case), to say what it saw
+    /// when it found no single From domain.
+    froms: Vec<String>,
+}
+
+impl MailAuthVerdict {
+    /// What mail-auth evaluated, for the cross-check's wording: its From domain, or what it read
+    /// instead.
+    fn from_words(&self) -> String {
+        if self.record_domain_hint.is_empty() {
+            format!("the From header ({})", self.no_domain_reason())
+        } else {
+            format!("From domain {}", self.record_domain_hint)
+        }
+    }
+
+    /// The From addresses as mail-auth read them, quoted: its parser can glue malformed ones
+    /// together (`<a@x> <b@y>` reads as "a@xb@y").
+    fn quoted_froms(&self) -> String {
+        let quoted: Vec<String> = self.froms.iter().map(|f| format!("{f:?}")).collect();
+        quoted.join(", ")
+    }
+
+    /// Why mail-auth had no From domain: verify_dmarc returns none without one when it reads no
+    /// From address with a domain, or addresses of several domains.
+    fn no_domain_reason(&self) -> String {
+        let mut domains: Vec<&str> = self
+            .froms
+            .iter()
+            .filter_map(|f| f.rsplit_once('@').map(|(_, d)| d))
+            .collect();
+        domains.sort_unstable();
+        domains.dedup();
+        let read = self.quoted_froms();
+        match (self.froms.is_empty(), domains.len()) {
+            (true, _) => "mail-auth's parser read no From address, so it had no From domain to \
+                          evaluate"
+                .to_string(),
+            (false, 0) => {
+                format!(
+                    "mail-auth read {read}, without a domain, so it had no From domain to evaluate"
+                )
+            }
+            (false, 1) => format!("mail-auth read {read} but reported no From domain"),
+            (false, n) => format!(
+                "mail-auth read {read}: {n} From domains, and it exempts a From with several \
+                 domains from DMARC"
+            ),
+        }
+    }
 }
 
 async fn mail_auth_dmarc(
@@ -1848,6 +1956,7 @@ async fn mail_auth_dmarc(
         result,
         policy,
         record_domain_hint: output.domain().to_string(),
+        froms: message.froms().to_vec(),
     })
 }
 
@@ -1901,14 +2010,10 @@ fn compare_with_mail_auth(check: &mut DmarcCheck, theirs: Result<MailAuthVerdict
             ),
             Outcome::Warning,
             format!(
-                "Given the same SPF and DKIM results for From domain {}, mail-auth's verify_dmarc \
-                 returns {} with policy {}, while this evaluation returns {} with policy {}. Both \
-                 are shown; the steps above explain ours.{}",
-                if theirs.record_domain_hint.is_empty() {
-                    "(none found)"
-                } else {
-                    &theirs.record_domain_hint
-                },
+                "Given the same SPF and DKIM results for {}, mail-auth's verify_dmarc returns {} \
+                 with policy {}, while this evaluation returns {} with policy {}. Both are shown; \
+                 the steps above explain ours.{}",
+                theirs.from_words(),
                 theirs.result,
                 theirs.policy.as_deref().unwrap_or("(no record)"),
                 check.result,

@@ -60,9 +60,17 @@ fn is_blank_line(line: &[u8]) -> bool {
     line == b"\n" || line == b"\r\n"
 }
 
-/// mbox separator (`From sender date`), left at the top of messages saved from mbox files.
-fn is_mbox_from_line(line: &[u8]) -> bool {
-    line.starts_with(b"From ")
+/// mbox separator (`From sender date`), left at the top of messages saved from mbox files. Only
+/// the input's first line can be one, and `From` followed by whitespace and a colon is not: that
+/// is a From header field in obsolete syntax (RFC 5322 §4.5.2 allows WSP before the colon), and
+/// dropping it would hide an author from DMARC.
+fn is_mbox_from_line(line: &[u8], offset: usize) -> bool {
+    offset == 0
+        && line.starts_with(b"From ")
+        && line[4..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b != b':')
 }
 
 /// RFC 5322 field name: printable US-ASCII except colon.
@@ -122,7 +130,7 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         } else {
             if first_line
                 && !continuation
-                && !is_mbox_from_line(line)
+                && !is_mbox_from_line(line, pos)
                 && !line.contains(&b':')
                 && !header_field_follows(raw, end)
             {
@@ -223,7 +231,7 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
     }
 
     let (name, value) = match bytes.iter().position(|&b| b == b':') {
-        Some(colon) if !is_mbox_from_line(bytes) || valid_field_name(&bytes[..colon]) => {
+        Some(colon) if !is_mbox_from_line(bytes, offset) || valid_field_name(&bytes[..colon]) => {
             let name_bytes = &bytes[..colon];
             // obs-optional allows whitespace between the name and the colon.
             let trimmed = trim_ascii_ws_end(name_bytes);
@@ -241,7 +249,7 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
             (name, value)
         }
         _ => {
-            if is_mbox_from_line(bytes) {
+            if is_mbox_from_line(bytes, offset) {
                 errors.push("mbox \"From \" separator line, not a header field".to_string());
             } else {
                 errors.push("no colon: not a header field".to_string());
@@ -364,7 +372,9 @@ pub struct FromDomain {
 
 /// The RFC 5322 From domain for DMARC: exactly one From header holding exactly one mailbox is
 /// expected (RFC 7489 §6.6.1). Anything else is an error naming the header; a domain is still
-/// returned when one can be read (the first mailbox's), so the rest of the analysis can go on.
+/// returned when one can be read (the first usable one, in header order), so the rest of the
+/// analysis can go on: an empty or broken From above a real one does not hide the real one.
+/// Every From header is read and each one's problems are reported.
 pub fn from_domain(headers: &[Header]) -> FromDomain {
     let froms: Vec<&Header> = headers
         .iter()
@@ -376,45 +386,33 @@ pub fn from_domain(headers: &[Header]) -> FromDomain {
             ..Default::default()
         };
     };
+    let readings: Vec<(usize, FromReading)> =
+        froms.iter().map(|h| (h.index, read_from(h))).collect();
+    let chosen = readings
+        .iter()
+        .find_map(|(i, r)| r.domains.first().map(|d| (*i, d.clone())));
     let mut errors = Vec::new();
     if froms.len() > 1 {
         let list: Vec<String> = froms.iter().map(|h| h.index.to_string()).collect();
+        let using = match &chosen {
+            Some((i, _)) if *i != first.index => {
+                format!("using header {i}, the first with a usable domain")
+            }
+            Some((i, _)) => format!("using header {i}"),
+            None => "none has a usable domain".to_string(),
+        };
         errors.push(format!(
-            "{} From headers (headers {}): RFC 5322 allows one; using header {}",
+            "{} From headers (headers {}): RFC 5322 allows one; {using}",
             froms.len(),
             list.join(", "),
-            first.index
         ));
     }
-    let who = format!("From header {}", first.index);
-    let list = parse_mailbox_list(&first.value);
-    if list.group {
-        errors.push(format!(
-            "{who} uses group syntax, which RFC 5322 does not allow in From"
-        ));
-    }
-    let mut domain = None;
-    match list.mailboxes.as_slice() {
-        [] => errors.push(format!("{who} holds no mailbox")),
-        [_] => {}
-        many => {
-            let addrs: Vec<&str> = many.iter().map(|m| m.addr.as_str()).collect();
-            errors.push(format!(
-                "{who} holds {} mailboxes ({}); DMARC expects exactly one — using the first",
-                many.len(),
-                addrs.join(", ")
-            ));
-        }
-    }
-    if let Some(mb) = list.mailboxes.first() {
-        match &mb.domain {
-            Ok(d) => domain = Some(d.clone()),
-            Err(e) => errors.push(format!("{who}: {e}")),
-        }
+    for (_, r) in &readings {
+        errors.extend(r.errors.iter().cloned());
     }
     FromDomain {
-        domain,
-        header_index: Some(first.index),
+        header_index: Some(chosen.as_ref().map_or(first.index, |(i, _)| *i)),
+        domain: chosen.map(|(_, d)| d),
         error: if errors.is_empty() {
             None
         } else {
@@ -423,10 +421,91 @@ pub fn from_domain(headers: &[Header]) -> FromDomain {
     }
 }
 
+/// Every domain one From header names, in order and without repeats: each mailbox's, and, for a
+/// mailbox written with several angle addresses (invalid, but a reader's client may show any of
+/// them), each one's. Lower case; only usable domains (see [`from_domain`] for the errors).
+pub fn from_header_domains(header: &Header) -> Vec<String> {
+    read_from(header).domains
+}
+
+/// The problems of one From header, each naming it (empty, no mailbox, several mailboxes or
+/// angle addresses, unusable domains).
+pub fn from_header_problems(header: &Header) -> Vec<String> {
+    read_from(header).errors
+}
+
+/// One From header read for DMARC.
+struct FromReading {
+    /// Usable domains, in order, without repeats.
+    domains: Vec<String>,
+    /// Problems, each naming the header.
+    errors: Vec<String>,
+}
+
+fn read_from(header: &Header) -> FromReading {
+    let who = format!("From header {}", header.index);
+    let list = parse_mailbox_list(&header.value);
+    let mut errors = Vec::new();
+    if list.group {
+        errors.push(format!(
+            "{who} uses group syntax, which RFC 5322 does not allow in From"
+        ));
+    }
+    match list.mailboxes.as_slice() {
+        [] if header.value.trim().is_empty() => errors.push(format!("{who} is empty")),
+        [] => errors.push(format!("{who} holds no mailbox")),
+        [_] => {}
+        many => {
+            let addrs: Vec<&str> = many.iter().map(|m| m.addr.as_str()).collect();
+            errors.push(format!(
+                "{who} holds {} mailboxes ({}); DMARC expects exactly one — using the first \
+                 with a domain",
+                many.len(),
+                addrs.join(", ")
+            ));
+        }
+    }
+    let mut domains: Vec<String> = Vec::new();
+    for mb in &list.mailboxes {
+        if !mb.other_addrs.is_empty() {
+            let all: Vec<String> = mb
+                .other_addrs
+                .iter()
+                .map(|(a, _)| a)
+                .chain(std::iter::once(&mb.addr))
+                .map(|a| format!("<{a}>"))
+                .collect();
+            errors.push(format!(
+                "{who} holds one mailbox written with {} angle addresses ({}); RFC 5322 §3.6.2 \
+                 allows one, so which is the author is ambiguous — every domain is evaluated",
+                all.len(),
+                all.join(", ")
+            ));
+        }
+        // In written order: the one a reader sees first comes first.
+        for domain in mb
+            .other_addrs
+            .iter()
+            .map(|(_, d)| d)
+            .chain(std::iter::once(&mb.domain))
+        {
+            match domain {
+                Ok(d) if !domains.contains(d) => domains.push(d.clone()),
+                Ok(_) => {}
+                Err(e) => errors.push(format!("{who}: {e}")),
+            }
+        }
+    }
+    FromReading { domains, errors }
+}
+
 struct Mailbox {
     /// The addr-spec with comments removed.
     addr: String,
     domain: Result<String, String>,
+    /// Earlier angle addresses written in the same mailbox (`Name <a@x> <b@y>`, invalid), in
+    /// order: each addr-spec and its domain. `addr` is the last one, the one most parsers take.
+    other_addrs: Vec<(String, Result<String, String>)>,
 }
 
 struct MailboxList {
@@ -527,15 +606,40 @@ fn positions_outside_quotes(s: &str, target: char) -> Vec<usize> {
 }
 
 fn read_mailbox(item: &str) -> Mailbox {
-    // name-addr: the addr-spec is inside the (last) angle brackets.
-    let addr = match positions_outside_quotes(item, '<').last() {
-        Some(&lt) => {
+    // name-addr: the addr-spec is inside angle brackets. Only innermost, non-empty ones count
+    // (`<>` is no address); more than one is invalid, and each is kept.
+    let mut angles: Vec<&str> = positions_outside_quotes(item, '<')
+        .into_iter()
+        .filter_map(|lt| {
             let inner = &item[lt + 1..];
             let end = inner.find('>').unwrap_or(inner.len());
-            inner[..end].trim()
-        }
-        None => item.trim(),
+            let addr = inner[..end].trim();
+            (!addr.is_empty() && !addr.contains('<')).then_some(addr)
+        })
+        .collect();
+    let addr = match angles.pop() {
+        Some(a) => a,
+        None => match positions_outside_quotes(item, '<').last() {
+            // Only empty or nested brackets: what follows the last `<`, as before.
+            Some(&lt) => {
+                let inner = &item[lt + 1..];
+                let end = inner.find('>').unwrap_or(inner.len());
+                inner[..end].trim()
+            }
+            None => item.trim(),
+        },
     };
+    let (addr, domain) = read_addr(addr);
+    let other_addrs = angles.into_iter().map(read_addr).collect();
+    Mailbox {
+        addr,
+        domain,
+        other_addrs,
+    }
+}
+
+/// One addr-spec (comments already removed): the addr-spec as read and its domain.
+fn read_addr(addr: &str) -> (String, Result<String, String>) {
     // obs-route (`@a,@b:user@d`) — the mailbox follows the last colon.
     let addr = match positions_outside_quotes(addr, ':').last() {
         Some(&colon) => addr[colon + 1..].trim(),
@@ -566,10 +670,7 @@ fn read_mailbox(item: &str) -> Mailbox {
             }
         }
     };
-    Mailbox {
-        addr: addr.to_string(),
-        domain,
-    }
+    (addr.to_string(), domain)
 }
 
 #[cfg(test)]
@@ -687,6 +788,30 @@ mod tests {
         assert_eq!(p.headers[0].name, "");
         assert!(p.headers[0].errors[0].contains("mbox"));
         assert_eq!(p.headers[1].name, "From");
+    }
+
+    #[test]
+    fn obs_from_with_space_before_colon_is_a_header_not_an_mbox_line() {
+        // The reviewer's c01: `From : CEO <...>` above a signed From.
+        let raw = b"Received: x\r\nFrom : CEO <ceo@bank.example>\r\nDKIM-Signature: v=1\r\n\
+                    From: Billing <billing@evil.example>\r\n\r\nPay.";
+        let p = split_headers(raw);
+        assert_eq!(p.headers[1].name, "From");
+        assert_eq!(p.headers[1].value, "CEO <ceo@bank.example>");
+        assert!(p.headers[1].errors[0].contains("obsolete"));
+        assert!(
+            p.headers
+                .iter()
+                .all(|h| !h.errors.iter().any(|e| e.contains("mbox")))
+        );
+        // Also on the first line, and with a tab.
+        let p = split_headers(b"From\t: a@bank.example\nTo: b@x.example\n\n");
+        assert_eq!(p.headers[0].name, "From");
+        assert_eq!(p.headers[0].value, "a@bank.example");
+        // A real separator further down is not one: only the first line can be.
+        let p = split_headers(b"To: b@x.example\nFrom a@b.example Mon Jan  1 00:00:00 2024\n\n");
+        assert!(p.headers[1].errors.iter().all(|e| !e.contains("mbox")));
+        assert_ne!(p.headers[1].name, "From");
     }
 
     #[test]
