@@ -127,6 +127,13 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
                 Span::raw(or_q(value)),
             ])
         };
+        // Anomalies first: they are why one looks at a hop, and the pane may not show it all.
+        for anomaly in &hop.anomalies {
+            lines.push(Line::styled(
+                format!("▲ {}", sanitize(anomaly)),
+                theme.warning(),
+            ));
+        }
         lines.push(field("by", &hop.by_host));
         lines.push(field("from", &hop.from_host));
         lines.push(field("rDNS", &hop.from_rdns));
@@ -137,12 +144,6 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
         lines.push(field("id", &hop.id));
         lines.push(field("for", &hop.for_addr));
         lines.push(field("date", &hop.date));
-        for anomaly in &hop.anomalies {
-            lines.push(Line::styled(
-                format!("▲ {}", sanitize(anomaly)),
-                theme.warning(),
-            ));
-        }
         lines.push(Line::default());
     }
     let env = &a.envelope;
