@@ -1843,7 +1843,7 @@ struct MailAuthVerdict {
 impl MailAuthVerdict {
     /// What mail-auth evaluated, for the cross-check's wording: its From domain, or what it read
     /// instead.
-    fn from_words(&self) -> String {
+    fn what_it_read(&self) -> String {
         if self.record_domain_hint.is_empty() {
             format!("the From header ({})", self.no_domain_reason())
         } else {
@@ -2013,7 +2013,7 @@ fn compare_with_mail_auth(check: &mut DmarcCheck, theirs: Result<MailAuthVerdict
                 "Given the same SPF and DKIM results for {}, mail-auth's verify_dmarc returns {} \
                  with policy {}, while this evaluation returns {} with policy {}. Both are shown; \
                  the steps above explain ours.{}",
-                theirs.from_words(),
+                theirs.what_it_read(),
                 theirs.result,
                 theirs.policy.as_deref().unwrap_or("(no record)"),
                 check.result,
@@ -2734,6 +2734,134 @@ mod tests {
         assert_eq!(d.result, AuthResult::Pass);
         assert!(d.author_domains.is_empty());
         assert!(d.steps[0].headers.contains(&0));
+    }
+
+    /// evaluate_with_headers on `raw` with bank.example at p=reject and evil.example at p=none,
+    /// SPF passing for evil.example and the given DKIM results (the reviewer's spoofs).
+    async fn spoof(raw: &[u8], dkim: &[DkimCheck]) -> (Alignment, DmarcCheck) {
+        use crate::analysis::headers::split_headers;
+        use crate::dns::responder::Responder;
+        let headers = split_headers(raw).headers;
+        let dns = MemDns::new()
+            .txt("_dmarc.evil.example", "v=DMARC1; p=none")
+            .txt("_dmarc.bank.example", "v=DMARC1; p=reject")
+            .dns();
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        evaluate_with_headers(
+            &dns,
+            &responder.authenticator(),
+            raw,
+            &headers,
+            None,
+            &spf_pass("evil.example"),
+            dkim,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn obs_from_above_a_signed_from_is_evaluated_too() {
+        // Reviewer's c01: `From : ` (WSP before the colon, RFC 5322 §4.5.2) is a From header.
+        let raw = b"Received: from x by mx.example.net; Wed, 04 Nov 2026 10:05:36 +0000\r\n\
+                    From : CEO <ceo@bank.example>\r\n\
+                    DKIM-Signature: v=1; d=evil.example; s=s1; h=from; bh=; b=\r\n\
+                    From: Billing <billing@evil.example>\r\n\r\nPlease pay.\r\n";
+        let (_, d) = spoof(raw, &[dkim_pass("evil.example")]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(d.record_domain.as_deref(), Some("bank.example"));
+        let applied: Vec<(&str, bool)> = d
+            .author_domains
+            .iter()
+            .map(|a| (a.domain.as_str(), a.applied))
+            .collect();
+        assert_eq!(applied, [("bank.example", true), ("evil.example", false)]);
+        // mail-auth reads both too, and exempts the message: its reading is quoted.
+        let last = d.steps.last().unwrap();
+        assert!(
+            last.explanation
+                .contains("\"ceo@bank.example\", \"billing@evil.example\""),
+            "{}",
+            last.explanation
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_from_above_the_real_one_is_a_warning_not_the_verdict() {
+        // Reviewer's fr-empty-then-bank: was permerror ("no usable From domain").
+        let raw = b"From:\r\nFrom: ceo@bank.example\r\nTo: bob@example.net\r\n\r\nPay.\r\n";
+        let (a, d) = spoof(raw, &[]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(a.from_domain.as_deref(), Some("bank.example"));
+        let first = &d.steps[0];
+        assert_eq!(first.title, "From header problems");
+        assert_eq!(first.outcome, Outcome::Warning);
+        assert!(
+            first.explanation.contains("From header 0 is empty"),
+            "{}",
+            first.explanation
+        );
+        assert_eq!(first.headers, [0, 1]);
+        // The steps that read the domain point at the From header it came from.
+        assert!(d.steps[1].headers.contains(&1));
+
+        // No From domain at all stays permerror.
+        for raw in [
+            &b"From:\r\nTo: b@x.example\r\n\r\nx"[..],
+            b"To: b@x.example\r\n\r\nx",
+        ] {
+            let (_, d) = spoof(raw, &[]).await;
+            assert_eq!(d.result, AuthResult::PermError);
+        }
+    }
+
+    #[tokio::test]
+    async fn two_angle_addresses_evaluate_every_domain() {
+        // Reviewer's fr-two-angle: was read as evil.example alone, with no warning.
+        let raw = b"From: CEO <ceo@bank.example> <x@evil.example>\r\nTo: bob@example.net\r\n\r\n\
+                    Pay.\r\n";
+        let (_, d) = spoof(raw, &[]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.disposition.as_deref(), Some("reject"));
+        assert_eq!(d.record_domain.as_deref(), Some("bank.example"));
+        assert_eq!(d.author_domains.len(), 2);
+        assert!(
+            d.steps[0].explanation.contains("2 angle addresses"),
+            "{}",
+            d.steps[0].explanation
+        );
+        // mail-auth's parser glues the two together and evaluates evil.example: explained.
+        assert!(d.disagreement);
+        let last = d.steps.last().unwrap();
+        assert!(
+            last.explanation.contains("mail-auth read only"),
+            "{}",
+            last.explanation
+        );
+    }
+
+    #[test]
+    fn mail_auth_without_a_from_domain_says_what_it_read() {
+        let verdict = |froms: &[&str]| MailAuthVerdict {
+            result: AuthResult::None,
+            policy: None,
+            record_domain_hint: String::new(),
+            froms: froms.iter().map(|f| f.to_string()).collect(),
+        };
+        let w = verdict(&[]).what_it_read();
+        assert!(w.contains("read no From address"), "{w}");
+        let w = verdict(&["ceo@bank.example", "b@evil.example"]).what_it_read();
+        assert!(
+            w.contains("\"ceo@bank.example\", \"b@evil.example\"") && w.contains("2 From domains"),
+            "{w}"
+        );
+        let w = verdict(&["undisclosed"]).what_it_read();
+        assert!(w.contains("without a domain"), "{w}");
+        assert!(!w.contains("none found"));
+        let mut v = verdict(&["a@bank.example"]);
+        v.record_domain_hint = "bank.example".into();
+        assert_eq!(v.what_it_read(), "From domain bank.example");
     }
 
     #[test]
