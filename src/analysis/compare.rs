@@ -7,7 +7,7 @@
 //! headers stray from the grammar (Microsoft writes no authserv-id, Yahoo puts key=value pairs in
 //! the authserv-id part), so it reads tolerantly and reports what it could not read.
 
-use super::hops::same_server;
+use super::hops::{received_by_host, same_server};
 use super::model::{
     Agreement, ArcCheck, AuthResult, DkimCheck, DmarcCheck, Envelope, Header, RecordedResult,
     SpfCheck, SpfChecks,
@@ -401,7 +401,8 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                 continue;
             }
         };
-        let (mut trusted, mut trust_note) = trust(h, &lname, &authserv_id, receiver, envelope);
+        let (mut trusted, mut trust_note) =
+            trust(headers, h, &lname, &authserv_id, receiver, envelope);
         if !trusted
             && lname == "authentication-results"
             && receiver.is_some_and(|r| !authserv_id.is_empty() && same_server(&authserv_id, r))
@@ -597,7 +598,37 @@ fn split_arc_instance(value: &str) -> (Option<String>, &str) {
     (None, value)
 }
 
+/// An authserv-id that is not a host name (no dot): a local filter's label.
+fn authserv_id_is_local_name(id: &str) -> bool {
+    !id.is_empty() && !id.contains('.') && !id.eq_ignore_ascii_case("localhost")
+}
+
+/// Whether header `h` sits above every Received header, and every Received header from the top
+/// down to the boundary was written by the receiver (its `by` host is the receiver's, or
+/// `localhost`): nobody but the receiver handled the message after it got it.
+fn above_receivers_hops(
+    headers: &[Header],
+    h: &Header,
+    receiver: &str,
+    envelope: &Envelope,
+) -> bool {
+    let Some(boundary) = envelope.boundary_header else {
+        return false;
+    };
+    let mut received = headers
+        .iter()
+        .filter(|r| r.name.eq_ignore_ascii_case("received") && r.index <= boundary)
+        .peekable();
+    received.peek().is_some_and(|top| h.index < top.index)
+        && received.all(|r| {
+            received_by_host(&r.value).is_some_and(|by| {
+                by.eq_ignore_ascii_case("localhost") || same_server(&by, receiver)
+            })
+        })
+}
+
 fn trust(
+    headers: &[Header],
     h: &Header,
     lname: &str,
     authserv_id: &str,
@@ -636,6 +667,21 @@ fn trust(
                 ),
             )
         };
+    }
+    if !below_boundary
+        && authserv_id_is_local_name(authserv_id)
+        && above_receivers_hops(headers, h, receiver, envelope)
+    {
+        // RFC 8601 §2.5 lets the authserv-id be any name the receiver chooses (`mailfilter`);
+        // one that names no host can only be placed by where it sits.
+        return (
+            true,
+            Some(format!(
+                "authserv-id {authserv_id:?} names no host; trusted because it sits above every \
+                 Received header, and those from the top down to the boundary were written by \
+                 the receiver ({receiver})"
+            )),
+        );
     }
     if same_server(authserv_id, receiver) {
         if below_boundary {
@@ -1446,6 +1492,40 @@ body
         };
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts);
         recorded_results(&hs, &env)
+    }
+
+    #[test]
+    fn a_local_authserv_id_above_every_received_is_the_receivers() {
+        // c17: `mailfilter` names no host; it sits above the receiver's topmost Received, and
+        // the forged Received-SPF below that Received is not the receiver's.
+        let text = "Authentication-Results: mailfilter; spf=fail smtp.mailfrom=bank.example; \
+                    dkim=none; dmarc=fail header.from=bank.example\n\
+                    Received: from smtp.evil.example (smtp.evil.example [198.51.100.200]) by \
+                    mx.example.net (Postfix) with ESMTPS id 4QTm7k1Zbdz2xFh; Wed, 04 Nov 2026 \
+                    10:05:36 +0000\n\
+                    Received-SPF: pass (mx.example.net: domain of ceo@bank.example designates \
+                    192.0.2.10 as permitted sender) client-ip=192.0.2.10;\n\
+                    Received: from mail.bank.example (mail.bank.example [192.0.2.10]) by \
+                    mx.example.net (Postfix) with ESMTPS id 4QTm000000; Wed, 04 Nov 2026 \
+                    10:05:30 +0000\n\n";
+        let r = recorded_for(text);
+        let top: Vec<_> = r.iter().filter(|x| x.header_index == 0).collect();
+        assert_eq!(top.len(), 3);
+        assert!(top.iter().all(|x| x.trusted), "{top:?}");
+        let spf = r.iter().find(|x| x.header_index == 2).unwrap();
+        assert!(!spf.trusted, "{spf:?}");
+        // Below the topmost Received it is somebody else's label.
+        let lower = text.replacen("Authentication-Results: mailfilter", "X-A: b", 1).replacen(
+            "Received-SPF:",
+            "Authentication-Results: mailfilter; spf=pass smtp.mailfrom=bank.example\nReceived-SPF:",
+            1,
+        );
+        let r = recorded_for(&lower);
+        assert!(
+            r.iter()
+                .filter(|x| x.authserv_id.as_deref() == Some("mailfilter"))
+                .all(|x| !x.trusted)
+        );
     }
 
     #[test]

@@ -464,6 +464,14 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
             .extend(client_identity_anomalies(&hop, from, ip));
     }
     hop.by_host = first_word(Clause::By).map(|h| h.trim_end_matches('.').to_string());
+    // The server's own address, in the comment after its name (Microsoft, amavis).
+    hop.by_ip = find(Clause::By)
+        .and_then(|t| t.comments.first())
+        .and_then(|c| {
+            c.split(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | ','))
+                .find_map(parse_ip_literal)
+        })
+        .map(|ip| ip.to_string());
     let with_words: Vec<String> = find(Clause::With)
         .map(|t| t.words.clone())
         .unwrap_or_default();
@@ -527,6 +535,11 @@ fn parse_received(header_index: usize, value: &str) -> Hop {
         hop.anomalies.push(format!("client IP {ip} is {words}"));
     }
     hop
+}
+
+/// The `by` host of one Received value, as the hop timeline reads it.
+pub fn received_by_host(value: &str) -> Option<String> {
+    parse_received(0, value).by_host
 }
 
 /// Parses every Received header into the hop timeline (`hops[0]` = topmost) with per-hop delays
@@ -644,6 +657,8 @@ enum HostMatch {
     Exact,
     Subdomain,
     RegistrableDomain,
+    /// Different registrable domains of one operator ([`MULTI_DOMAIN_OPERATORS`]).
+    SameOperator,
 }
 
 impl HostMatch {
@@ -652,6 +667,7 @@ impl HostMatch {
             HostMatch::Exact => "is exactly",
             HostMatch::Subdomain => "is a subdomain (or parent) of",
             HostMatch::RegistrableDomain => "shares the registrable domain of",
+            HostMatch::SameOperator => "belongs to the same mail operator as",
         }
     }
 }
@@ -672,12 +688,57 @@ fn host_match(a: &str, b: &str) -> Option<HostMatch> {
     }
     match (psl::domain_str(&a), psl::domain_str(&b)) {
         (Some(x), Some(y)) if x == y => Some(HostMatch::RegistrableDomain),
+        (Some(x), Some(y)) if operator_of(x).is_some() && operator_of(x) == operator_of(y) => {
+            Some(HostMatch::SameOperator)
+        }
         _ => None,
     }
 }
 
+/// Mail operators that name their own servers under several registrable domains: a message
+/// handed between them stays with one operator (Microsoft 365 passes mail from
+/// `*.mail.protection.outlook.com` to `*.outlook.office365.com` to `*.prod.outlook.com`).
+const MULTI_DOMAIN_OPERATORS: &[(&str, &[&str])] = &[
+    ("Microsoft", &["outlook.com", "office365.com"]),
+    ("Google", &["google.com", "gmail.com", "googlemail.com"]),
+];
+
+/// IPv6 /32 networks an operator's servers use between themselves only: Exchange Online's
+/// internal hops (`from X.namprd12.prod.outlook.com (2603:10b6:…)`). Its internet-facing outbound
+/// uses other networks, so an outside sender is never in these.
+const OPERATOR_INTERNAL_V6_32: &[(&str, [u16; 2])] = &[
+    ("Microsoft", [0x2603, 0x10a6]),
+    ("Microsoft", [0x2603, 0x10b6]),
+    ("Microsoft", [0x2603, 0x1096]),
+];
+
+/// The operator a registrable domain belongs to, per [`MULTI_DOMAIN_OPERATORS`].
+fn operator_of(registrable_domain: &str) -> Option<&'static str> {
+    MULTI_DOMAIN_OPERATORS
+        .iter()
+        .find(|(_, domains)| {
+            domains
+                .iter()
+                .any(|d| registrable_domain.eq_ignore_ascii_case(d))
+        })
+        .map(|(name, _)| *name)
+}
+
+/// The operator running `host`, per [`MULTI_DOMAIN_OPERATORS`].
+fn operator_of_host(host: &str) -> Option<&'static str> {
+    operator_of(psl::domain_str(&normalize_host(host))?)
+}
+
+fn same_v6_32(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..2] == b.segments()[..2],
+        _ => false,
+    }
+}
+
 /// Whether two names denote the same receiving organisation's server: equal, one a subdomain of
-/// the other, or the same registrable domain (Public Suffix List). IP literals only match equal.
+/// the other, the same registrable domain (Public Suffix List), or two domains of one operator
+/// ([`MULTI_DOMAIN_OPERATORS`]). IP literals only match equal.
 pub fn same_server(a: &str, b: &str) -> bool {
     host_match(a, b).is_some()
 }
@@ -727,10 +788,22 @@ fn topmost_auth_results(headers: &[Header]) -> Option<(usize, AuthResultsHeader)
 }
 
 /// The client IP the topmost A-R or Received-SPF recorded (for receivers, like Microsoft's, whose
-/// A-R carries no authserv-id to match a `by` host against).
-fn recorded_ip(headers: &[Header], ar: Option<&AuthResultsHeader>) -> Option<(IpAddr, String)> {
-    if let Some(ip) = ar.and_then(|ar| ar.results.iter().find_map(recorded_client_ip)) {
-        return Some((ip, "Authentication-Results".into()));
+/// A-R carries no authserv-id to match a `by` host against), with the header it came from.
+fn recorded_ip(
+    headers: &[Header],
+    ar: Option<(usize, &AuthResultsHeader)>,
+) -> Option<(IpAddr, String, usize)> {
+    if let Some((index, ip)) = ar.and_then(|(i, ar)| {
+        ar.results
+            .iter()
+            .find_map(recorded_client_ip)
+            .map(|ip| (i, ip))
+    }) {
+        return Some((
+            ip,
+            format!("Authentication-Results (header {index})"),
+            index,
+        ));
     }
     let spf = headers
         .iter()
@@ -738,7 +811,11 @@ fn recorded_ip(headers: &[Header], ar: Option<&AuthResultsHeader>) -> Option<(Ip
     let ip = parse_received_spf(&spf.value)
         .ok()
         .and_then(|mr| recorded_client_ip(&mr))?;
-    Some((ip, format!("Received-SPF (header {})", spf.index)))
+    Some((
+        ip,
+        format!("Received-SPF (header {})", spf.index),
+        spf.index,
+    ))
 }
 
 /// The hop a receiver name points at, and how it was reached.
@@ -789,7 +866,7 @@ fn receiver_hop(hops: &[Hop], receiver: &str, best_level_only: bool) -> Option<R
     let level = if best_level_only {
         hops.iter().filter_map(level_of).min()?
     } else {
-        HostMatch::RegistrableDomain
+        HostMatch::SameOperator
     };
     let owned = |h: &Hop| level_of(h).is_some_and(|l| l <= level);
     let topmost = hops.iter().position(owned)?;
@@ -805,7 +882,9 @@ fn receiver_hop(hops: &[Hop], receiver: &str, best_level_only: bool) -> Option<R
     };
     // Only walk past a hop whose client the receiver itself recorded as its own: a public client
     // is the boundary, whatever Received lines (forgeable) lie below it.
-    while hops.get(pick.chosen + 1).is_some_and(owned)
+    while hops
+        .get(pick.chosen + 1)
+        .is_some_and(|next| owned(next) || loopback_step(&hops[pick.chosen], next))
         && let Some(why) = internal_client(&hops[pick.chosen], receiver)
     {
         pick.walked.push((hops[pick.chosen].header_index, why));
@@ -825,18 +904,32 @@ fn internal_ip(ip: IpAddr) -> Option<&'static str> {
     .then_some(words)
 }
 
+/// Whether `next` (the older hop) is a step on the same machine as `hop`: `hop` took the message
+/// from a loopback client, and `next` was written `by localhost` or by a loopback address (a
+/// content filter such as amavis re-injecting into Postfix).
+fn loopback_step(hop: &Hop, next: &Hop) -> bool {
+    let loopback = |ip: Option<&str>| {
+        ip.and_then(|s| s.parse::<IpAddr>().ok())
+            .is_some_and(|ip| internal_ip(ip) == Some("loopback"))
+    };
+    loopback(hop.from_ip.as_deref())
+        && (next
+            .by_host
+            .as_deref()
+            .is_some_and(|b| b.eq_ignore_ascii_case("localhost"))
+            || loopback(next.by_host.as_deref().map(normalize_host).as_deref())
+            || loopback(next.by_ip.as_deref()))
+}
+
 /// Why a hop's client is the receiver's own relay, if the receiver itself recorded evidence of
-/// it: a private/loopback/link-local client address, or the client's reverse DNS name (as the
-/// receiving server looked it up, not the HELO, which the client chooses) under the receiver's
-/// domain. Nothing the sender wrote can prove a hop is internal.
+/// it: a private/loopback/link-local client address; an IPv6 client in the same /32 as the
+/// address the receiving server recorded for itself; a client in the internal relay network of
+/// the operator running the `by` host ([`OPERATOR_INTERNAL_V6_32`]); or the client's reverse DNS
+/// name (as the receiving server looked it up, not the HELO, which the client chooses) under the
+/// receiver's domain. Nothing the sender wrote can prove a hop is internal.
 fn internal_client(hop: &Hop, receiver: &str) -> Option<String> {
-    if let Some(ip) = hop
-        .from_ip
-        .as_deref()
-        .and_then(|s| s.parse::<IpAddr>().ok())
-        && let Some(words) = internal_ip(ip)
-    {
-        return Some(format!("its client {ip} is {words}"));
+    if let Some(why) = internal_network_client(hop) {
+        return Some(why);
     }
     let forged_rdns = hop.anomalies.iter().any(|a| a.contains("may be forged"));
     match hop.from_rdns.as_deref() {
@@ -846,6 +939,43 @@ fn internal_client(hop: &Hop, receiver: &str) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// The address evidence of [`internal_client`]: the client is inside the network of the server
+/// that wrote the hop (whoever that server is).
+fn internal_network_client(hop: &Hop) -> Option<String> {
+    let client = hop
+        .from_ip
+        .as_deref()
+        .and_then(|s| s.parse::<IpAddr>().ok());
+    if let Some(ip) = client
+        && let Some(words) = internal_ip(ip)
+    {
+        return Some(format!("its client {ip} is {words}"));
+    }
+    if let Some(ip) = client
+        && let Some(own) = hop.by_ip.as_deref().and_then(|s| s.parse::<IpAddr>().ok())
+        && same_v6_32(ip, own)
+    {
+        return Some(format!(
+            "its client {ip} is in the same /32 as the address the receiving server recorded \
+             for itself ({own})"
+        ));
+    }
+    if let Some(IpAddr::V6(v6)) = client
+        && let Some(op) = hop.by_host.as_deref().and_then(operator_of_host)
+        && let Some((_, net)) = OPERATOR_INTERNAL_V6_32
+            .iter()
+            .find(|(o, net)| *o == op && v6.segments()[..2] == net[..])
+    {
+        return Some(format!(
+            "its client {ip} is in {op}'s internal relay network {:x}:{:x}::/32",
+            net[0],
+            net[1],
+            ip = v6
+        ));
+    }
+    None
 }
 
 /// Hops above hop `b` (written later) that the receiver's own servers did not write: a `by` host
@@ -861,7 +991,7 @@ fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str) -> Vec<usize> {
                 .is_some_and(|by| same_server(by, receiver));
             let no_outside_client = match h.from_ip.as_deref() {
                 None => h.from_rdns.is_none() && h.helo.is_none(),
-                Some(ip) => ip.parse::<IpAddr>().ok().and_then(internal_ip).is_some(),
+                Some(_) => internal_network_client(h).is_some(),
             };
             !ours && !no_outside_client
         })
@@ -952,6 +1082,51 @@ fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &st
         }
     }
     warnings
+}
+
+/// The hop a recorded client IP (from the header at `recorded_index`) points at: the topmost
+/// Received below that header from that IP. A recorded result only speaks for hops written
+/// before it (below it), and never moves the boundary below a receiver hop whose client is
+/// public, whatever it says: `Err(Some(why))` when it points at such a hop, `Err(None)` when no
+/// hop matches.
+fn recorded_ip_hop(
+    hops: &[Hop],
+    ip: IpAddr,
+    recorded_index: usize,
+) -> Result<usize, Option<String>> {
+    let ip_text = ip.to_string();
+    let i = hops
+        .iter()
+        .position(|h| h.header_index > recorded_index && h.from_ip.as_deref() == Some(&ip_text))
+        .ok_or(None)?;
+    let Some(by) = hops[i].by_host.as_deref() else {
+        return Err(None);
+    };
+    let foreign = foreign_hops_above(hops, i, by);
+    if !foreign.is_empty() {
+        return Err(Some(format!(
+            "{} above the Received header from it (header {}) {} the message arriving at other \
+             servers later",
+            hop_list_words(hops, &foreign),
+            hops[i].header_index,
+            if foreign.len() == 1 { "shows" } else { "show" }
+        )));
+    }
+    match receiver_hop(hops, by, false) {
+        Some(pick) if pick.chosen < i => {
+            let stop = &hops[pick.chosen];
+            Err(Some(format!(
+                "Received header {} above it (by {}) took the message from {}, which the \
+                 receiver did not record as its own: Received header {} from that IP lies below \
+                 the receiver's edge, where the sender could have written it",
+                stop.header_index,
+                stop.by_host.as_deref().unwrap_or(""),
+                stop.from_ip.as_deref().unwrap_or("an outside client"),
+                hops[i].header_index
+            )))
+        }
+        _ => Ok(i),
+    }
 }
 
 /// Decides the trust boundary and reconstructs the SMTP envelope the receiving server saw.
@@ -1075,33 +1250,35 @@ pub fn reconstruct_envelope(
                 )),
             }
         }
-        let ar_for_ip = ar.as_ref().filter(|_| ar_usable).map(|(_, ar)| ar);
+        let ar_for_ip = ar.as_ref().filter(|_| ar_usable).map(|(i, ar)| (*i, ar));
         if boundary.is_none()
-            && let Some((ip, from)) = recorded_ip(headers, ar_for_ip)
+            && let Some((ip, from, recorded_index)) = recorded_ip(headers, ar_for_ip)
         {
-            let ip_text = ip.to_string();
-            let candidate = hops
-                .iter()
-                .position(|h| h.from_ip.as_deref() == Some(ip_text.as_str()))
-                .filter(|&i| {
-                    hops[i]
-                        .by_host
-                        .as_deref()
-                        .is_some_and(|by| foreign_hops_above(hops, i, by).is_empty())
-                });
-            if let Some(i) = candidate {
-                boundary = Some(i);
-                env.receiver = hops[i].by_host.clone();
-                env.sources.push(Source {
-                    field: "receiver".into(),
-                    header_index: Some(hops[i].header_index),
-                    text: hops[i].by_host.clone().unwrap_or_default(),
-                    how: format!(
-                        "the {from} records client IP {ip}; the topmost Received from that IP \
-                         (header {}) is the boundary",
-                        hops[i].header_index
+            match recorded_ip_hop(hops, ip, recorded_index) {
+                Ok(i) => {
+                    boundary = Some(i);
+                    env.receiver = hops[i].by_host.clone();
+                    env.sources.push(Source {
+                        field: "receiver".into(),
+                        header_index: Some(hops[i].header_index),
+                        text: hops[i].by_host.clone().unwrap_or_default(),
+                        how: format!(
+                            "the {from} records client IP {ip}; the topmost Received from that \
+                             IP below it (header {}) is the boundary",
+                            hops[i].header_index
+                        ),
+                    });
+                }
+                Err(Some(why)) => warnings.push(Warning::new(
+                    Severity::Warning,
+                    "recorded-ip-ignored",
+                    format!(
+                        "The {from} records client IP {ip}, but {why}; so it is not used to find \
+                         the trust boundary."
                     ),
-                });
+                    Some(recorded_index),
+                )),
+                Err(None) => {}
             }
         }
     }
@@ -1764,6 +1941,143 @@ body
         assert!(!same_server("receiver.example", "sender.example"));
         assert!(!same_server("10.0.0.1", "10.0.0.2"));
         assert!(!same_server("", "x.example"));
+    }
+
+    #[test]
+    fn a_recorded_ip_below_a_public_receiver_hop_does_not_move_the_boundary() {
+        // c15 (Received-SPF), c13 (A-R by an unknown authserv-id), c17 (the receiver's own A-R
+        // names no host): the forged header and the forged hop sit below the receiver's edge.
+        let forged = "Received: from mail.bank.example (mail.bank.example [192.0.2.10]) by \
+                      mx.example.net (Postfix) with ESMTPS id 4QTm000000 for <bob@example.net>; \
+                      Wed, 04 Nov 2026 10:05:30 +0000\n\n";
+        let edge = "Received: from smtp.evil.example (smtp.evil.example [198.51.100.200]) by \
+                    mx.example.net (Postfix) with ESMTPS id 4QTm7k1Zbdz2xFh for \
+                    <bob@example.net>; Wed, 04 Nov 2026 10:05:36 +0000\n";
+        let rspf = "Received-SPF: pass (mx.example.net: domain of ceo@bank.example designates \
+                    192.0.2.10 as permitted sender) client-ip=192.0.2.10;\n";
+        let ar = "Authentication-Results: spf.checker.invalid; spf=pass \
+                  smtp.mailfrom=bank.example (sender IP is 192.0.2.10)\n";
+        let top = "Authentication-Results: mailfilter; spf=fail smtp.mailfrom=bank.example; \
+                   dkim=none; dmarc=fail header.from=bank.example\n";
+        for (case, text) in [
+            ("c15", format!("{edge}{rspf}{forged}")),
+            ("c13", format!("{edge}{ar}{forged}")),
+            ("c17", format!("{top}{edge}{rspf}{forged}")),
+        ] {
+            let hs = message(&text);
+            let (mut hops, _) = parse_hops(&hs);
+            let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+            assert_eq!(env.boundary_hop, Some(0), "{case}");
+            assert_eq!(env.client_ip.as_deref(), Some("198.51.100.200"), "{case}");
+            assert!(
+                warnings.iter().any(|w| w.code == "recorded-ip-ignored"),
+                "{case}: {warnings:?}"
+            );
+        }
+        // A recorded result below the hop it names says nothing about it.
+        let text = format!("{edge}{}", rspf.replace("192.0.2.10", "198.51.100.200")) + "\n";
+        let hs = message(&text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        let how = &env
+            .sources
+            .iter()
+            .find(|s| s.field == "receiver")
+            .unwrap()
+            .how;
+        assert!(
+            how.starts_with("`by` host of the topmost Received"),
+            "{how}"
+        );
+    }
+
+    #[test]
+    fn amavis_reinjection_is_the_receivers_own_step() {
+        // c11: Debian's Postfix + amavis layout.
+        let text = "Received: from localhost (localhost [127.0.0.1])\n\tby mx.example.net \
+                    (Postfix) with ESMTP id 4QTm8A0000z2xFh\n\tfor <bob@example.net>; Wed, 04 Nov \
+                    2026 10:05:38 +0000 (UTC)\n\
+                    X-Virus-Scanned: Debian amavis at mx.example.net\n\
+                    Authentication-Results: mx.example.net (amavis); dkim=pass (2048-bit key)\n\
+                    \theader.d=evil.example header.s=s1; spf=pass smtp.mailfrom=evil.example\n\
+                    Received: from mx.example.net ([127.0.0.1])\n\tby localhost (mx.example.net \
+                    [127.0.0.1]) (amavis, port 10024) with ESMTP\n\tid AbCdEf123; Wed,  4 Nov 2026 \
+                    10:05:37 +0000 (UTC)\n\
+                    Received: from smtp.evil.example (smtp.evil.example [198.51.100.200])\n\
+                    \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\
+                    \tby mx.example.net (Postfix) with ESMTPS id 4QTm7k1Zbdz2xFh\n\
+                    \tfor <bob@example.net>; Wed, 04 Nov 2026 10:05:36 +0000 (UTC)\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        assert_eq!(hops[1].by_ip.as_deref(), Some("127.0.0.1"));
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(2));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.200"));
+        assert!(
+            !warnings.iter().any(|w| w.code == "forged-auth-results"),
+            "{warnings:?}"
+        );
+        // A public client at the top is not walked past, `by localhost` or not.
+        let text = text.replacen(
+            "localhost (localhost [127.0.0.1])",
+            "x (unknown [198.51.100.7])",
+            1,
+        );
+        let hs = message(&text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+    }
+
+    #[test]
+    fn microsoft_365_hops_across_its_domains_are_one_operator() {
+        // c09: *.prod.outlook.com, *.outlook.office365.com, *.mail.protection.outlook.com.
+        let text = "Received: from SA1PR12MB1234.namprd12.prod.outlook.com (2603:10b6:806:1::10) \
+                    by BN8PR12MB5678.namprd12.prod.outlook.com with HTTPS; Wed, 4 Nov 2026 \
+                    10:05:38 +0000\n\
+                    Received: from DM6PR02CA0001.namprd02.prod.outlook.com (2603:10b6:5:1c0::14) \
+                    by SA1PR12MB1234.namprd12.prod.outlook.com (2603:10b6:806:1::10) with \
+                    Microsoft SMTP Server id 15.20.8901.12; Wed, 4 Nov 2026 10:05:37 +0000\n\
+                    Received: from DS1PEPF00017092.namprd03.prod.outlook.com \
+                    (2603:10b6:5:1c0:cafe::1) by DM6PR02CA0001.outlook.office365.com \
+                    (2603:10b6:5:1c0::14) with Microsoft SMTP Server id 15.20.8901.12 via \
+                    Frontend Transport; Wed, 4 Nov 2026 10:05:37 +0000\n\
+                    Authentication-Results: spf=pass (sender IP is 198.51.100.200) \
+                    smtp.mailfrom=evil.example; dkim=pass (signature was verified) \
+                    header.d=evil.example;dmarc=pass action=none header.from=evil.example\n\
+                    Received: from smtp.evil.example (198.51.100.200) by \
+                    DS1PEPF00017092.mail.protection.outlook.com (10.167.18.196) with Microsoft \
+                    SMTP Server id 15.20.8901.12 via Frontend Transport; Wed, 4 Nov 2026 \
+                    10:05:36 +0000\n\
+                    Received: from mail.bank.example (192.0.2.10) by \
+                    DS1PEPF00017092.mail.protection.outlook.com (10.167.18.196) with Microsoft \
+                    SMTP Server id 15.20.8901.12; Wed, 4 Nov 2026 10:05:30 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(3));
+        assert_eq!(env.client_ip.as_deref(), Some("198.51.100.200"));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.code == "hops-above-boundary" && w.severity == Severity::Info),
+            "{warnings:?}"
+        );
+        assert!(same_server(
+            "x.outlook.office365.com",
+            "y.mail.protection.outlook.com"
+        ));
+        assert!(!same_server("x.outlook.office365.com", "mx.example.net"));
+        // The same chain with an outside (non-Microsoft) IPv6 client at the top is not walked.
+        let text = text.replacen(
+            "(2603:10b6:806:1::10) by BN8",
+            "(2001:db8:806:1::10) by BN8",
+            1,
+        );
+        let hs = message(&text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
     }
 
     #[test]

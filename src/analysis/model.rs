@@ -137,6 +137,9 @@ pub struct Hop {
     pub from_rdns: Option<String>,
     pub from_ip: Option<String>,
     pub by_host: Option<String>,
+    /// The address the `by` server recorded for itself (`by host (10.1.2.3)`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_ip: Option<String>,
     pub with: Option<String>,
     pub id: Option<String>,
     pub for_addr: Option<String>,
