@@ -756,6 +756,7 @@ fn eight_bit_headers_are_marked_with_their_errors() {
 #[test]
 fn key_hints_show_whole_and_always_include_help() {
     let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::Dmarc);
     app.status = None;
     let lines = screen(&mut app, 80, 24);
     let left = lines[23].split("DNS snapshot").next().unwrap().trim_end();
@@ -841,4 +842,65 @@ fn navigator_labels_and_error_badges_fit_from_100_columns() {
         line_with(&lines, "│DKIM initech.example ! temperror│").is_some(),
         "{lines:#?}"
     );
+}
+
+#[test]
+fn enter_on_a_summary_row_opens_the_check_it_is_about() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let a = app.analysis.clone().unwrap();
+    let row = app
+        .steps()
+        .iter()
+        .position(|s| s.title.starts_with("DKIM #2 "))
+        .expect("a finding about the second signature");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Steps);
+    for _ in 0..row {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected_check(), Check::Dkim(Some(1)));
+    assert_eq!(app.focus, Pane::Steps);
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        lines[29].starts_with(&format!("opened {}", Check::Dkim(Some(1)).title(Some(&a)))),
+        "{}",
+        lines[29]
+    );
+    // A warning about a header opens the headers view on it.
+    let (mut app, _, _) = loaded("lookalike-domain");
+    let a = app.analysis.clone().unwrap();
+    let lookalike = a
+        .warnings
+        .iter()
+        .find(|w| w.code == "from-lookalike")
+        .expect("the lookalike warning");
+    let row = app
+        .steps()
+        .iter()
+        .position(|s| s.title == lookalike.message)
+        .expect("its Summary row");
+    app.focus = Pane::Steps;
+    app.step = row;
+    app.status = None;
+    let lines = screen(&mut app, 100, 30);
+    assert!(lines[29].contains("enter open"), "{}", lines[29]);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected_check(), Check::Headers);
+    assert_eq!(Some(app.header), lookalike.header_index);
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains("▶From: PayPal"), "{text}");
+}
+
+#[test]
+fn enter_on_a_recorded_result_shows_its_header() {
+    let (mut app, _, _) = loaded("forged-authentication-results");
+    app.go_to_check(Check::Recorded);
+    app.focus = Pane::Steps;
+    key(&mut app, KeyCode::Char('j'));
+    let recorded = app.analysis.as_ref().unwrap().recorded[1].clone();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected_check(), Check::Headers);
+    assert_eq!(app.header, recorded.header_index);
+    assert_eq!(app.highlighted, vec![recorded.header_index]);
 }

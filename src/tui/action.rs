@@ -101,7 +101,7 @@ impl Action {
             Action::NextStep => "next step (headers: next search match)",
             Action::PrevStep => "previous step",
             Action::PrevMatch => "previous search match",
-            Action::Select => "open the selected check",
+            Action::Select => "open the check (or what a Summary row is about)",
             Action::Search => "search headers by name or value",
             Action::ToggleRaw => "headers: raw or unfolded",
             Action::ToggleSplit => "headers: side by side or one kind",
@@ -124,6 +124,7 @@ impl Action {
             Action::WriteReport => "write",
             Action::Search => "search",
             Action::MoveBoundary => "boundary",
+            Action::Select => "open",
             _ => self.name(),
         }
     }

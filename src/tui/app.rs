@@ -370,11 +370,11 @@ impl App {
             }
             Action::PrevStep => self.move_step(-1),
             Action::PrevMatch => self.jump_match(false),
-            Action::Select => {
-                if self.focus == Pane::Navigator {
-                    self.cycle_focus(1);
-                }
-            }
+            Action::Select => match self.focus {
+                Pane::Navigator => self.cycle_focus(1),
+                Pane::Steps => self.open_row(),
+                _ => {}
+            },
             Action::Search => {
                 self.go_to_check(Check::Headers);
                 self.prompt = Some(Prompt {
@@ -449,6 +449,30 @@ impl App {
             self.highlighted = used;
         }
         self.clamp_selection();
+    }
+
+    /// Enter on a Summary row opens the check it is about; on a recorded result, its header.
+    pub(crate) fn open_row(&mut self) {
+        let Some(a) = &self.analysis else {
+            return;
+        };
+        let from = self.selected_check();
+        let Some((check, header)) = super::check::jump_target(a, from, self.step) else {
+            if matches!(from, Check::Summary | Check::Recorded) {
+                self.status = Some("this row is not about one check: nothing to open".into());
+            }
+            return;
+        };
+        let title = check.title(Some(a));
+        self.go_to_check(check);
+        match header {
+            Some(h) => {
+                self.highlighted = vec![h];
+                self.select_header(h);
+            }
+            None => self.focus = Pane::Steps,
+        }
+        self.status = Some(format!("opened {}", super::sanitize::sanitize(&title)));
     }
 
     /// Moves the selection of a pane by `delta` rows (clamped).

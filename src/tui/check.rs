@@ -283,6 +283,65 @@ fn summary_steps(a: &Analysis) -> Vec<Step> {
     steps
 }
 
+/// Where a Summary row (or a recorded result) is explained: the check to open, and the header
+/// to select when that check is the headers view. The findings are sentences about one check
+/// each, named at their start ("SPF …", "DKIM #2 …"); the warnings carry a code and a header.
+pub fn jump_target(a: &Analysis, check: Check, row: usize) -> Option<(Check, Option<usize>)> {
+    match check {
+        Check::Recorded => a
+            .recorded
+            .get(row)
+            .map(|r| (Check::Headers, Some(r.header_index))),
+        Check::Summary => {
+            let findings: Vec<&String> = a
+                .summary
+                .findings
+                .iter()
+                .filter(|f| !a.warnings.iter().any(|w| &w.message == *f))
+                .collect();
+            if let Some(finding) = findings.get(row) {
+                return finding_check(a, finding).map(|c| (c, None));
+            }
+            let w = a.warnings.get(row - findings.len())?;
+            let code = w.code.as_str();
+            if code.starts_with("hop-") {
+                Some((Check::Envelope, None))
+            } else if code.contains("auth-results") {
+                Some((Check::Recorded, None))
+            } else {
+                w.header_index.map(|h| (Check::Headers, Some(h)))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn finding_check(a: &Analysis, finding: &str) -> Option<Check> {
+    let word = |w: &str| finding.starts_with(w);
+    if word("SPF HELO") {
+        Some(Check::SpfHelo)
+    } else if word("SPF ") {
+        Some(Check::SpfMailFrom)
+    } else if let Some(rest) = finding.strip_prefix("DKIM #") {
+        let n: usize = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()?;
+        (n >= 1 && n <= a.dkim.len()).then(|| Check::Dkim(Some(n - 1)))
+    } else if word("ARC ") {
+        Some(Check::Arc)
+    } else if word("DMARC ") {
+        Some(Check::Dmarc)
+    } else if word("Alignment") {
+        Some(Check::Alignment)
+    } else if word("Recorded ") || finding.contains("recorded result") {
+        Some(Check::Recorded)
+    } else {
+        None
+    }
+}
+
 /// Each recorded result next to ours.
 fn recorded_steps(a: &Analysis) -> Vec<Step> {
     a.recorded

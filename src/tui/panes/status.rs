@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::analysis::DnsMode;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Prompt, PromptKind};
-use crate::tui::check::MainView;
+use crate::tui::check::{Check, MainView};
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
 
@@ -83,6 +83,9 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
     let mut actions = vec![Action::NextStep, Action::FocusNext];
     if app.selected_check().main_view() == MainView::Hops {
         actions.push(Action::MoveBoundary);
+    }
+    if matches!(app.selected_check(), Check::Summary | Check::Recorded) {
+        actions.push(Action::Select);
     }
     actions.extend([
         Action::Copy,
