@@ -882,9 +882,18 @@ fn receiver_hop(hops: &[Hop], receiver: &str, best_level_only: bool) -> Option<R
     };
     // Only walk past a hop whose client the receiver itself recorded as its own: a public client
     // is the boundary, whatever Received lines (forgeable) lie below it.
+    // Into a hop of another domain of the same operator only on address evidence: Google's
+    // outbound (`mail-sor-f41.google.com`) hands Gmail-to-Gmail mail to `mx.google.com`, and the
+    // `smtp.gmail.com` submission below it is the sender's side, not a relay of the receiver.
+    let may_step = |hop: &Hop, next: &Hop| {
+        loopback_step(hop, next)
+            || (owned(next)
+                && (level_of(next) != Some(HostMatch::SameOperator)
+                    || internal_network_client(hop).is_some()))
+    };
     while hops
         .get(pick.chosen + 1)
-        .is_some_and(|next| owned(next) || loopback_step(&hops[pick.chosen], next))
+        .is_some_and(|next| may_step(&hops[pick.chosen], next))
         && let Some(why) = internal_client(&hops[pick.chosen], receiver)
     {
         pick.walked.push((hops[pick.chosen].header_index, why));
@@ -2078,6 +2087,28 @@ body
         let (mut hops, _) = parse_hops(&hs);
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
         assert_eq!(env.boundary_hop, Some(0));
+    }
+
+    #[test]
+    fn gmail_to_gmail_stops_at_googles_outbound() {
+        // c16: same operator (google.com, gmail.com), but the submission hop is the sender's.
+        let text = "Received: by 2002:a05:6a10:1234:b0:5ab:1234:abcd with SMTP id x1csp123456pxb; \
+                    Wed, 4 Nov 2026 02:05:37 -0800 (PST)\n\
+                    Authentication-Results: mx.google.com; spf=pass (google.com: domain of \
+                    alice@gmail.com designates 209.85.220.41 as permitted sender) \
+                    smtp.mailfrom=alice@gmail.com\n\
+                    Received: from mail-sor-f41.google.com (mail-sor-f41.google.com. \
+                    [209.85.220.41]) by mx.google.com with SMTPS id abc123 for <bob@gmail.com> \
+                    (Google Transport Security); Wed, 04 Nov 2026 02:05:36 -0800 (PST)\n\
+                    Received: from [192.168.1.5] (p5dd4c2a1.dip0.t-ipconnect.de. [93.184.1.5]) by \
+                    smtp.gmail.com with ESMTPSA id 5b1f17b1804b1 for <bob@gmail.com> \
+                    (version=TLS1_3 cipher=TLS_AES_128_GCM_SHA256 bits=128/128); Wed, 04 Nov 2026 \
+                    02:05:35 -0800 (PST)\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(1));
+        assert_eq!(env.client_ip.as_deref(), Some("209.85.220.41"));
     }
 
     #[test]
