@@ -1113,26 +1113,20 @@ fn strictest_of(
         .map(|(i, d, _, _)| format!("{d} (From header {i})"))
         .collect();
     let (_, worst_domain, worst_alignment, worst_check) = &per[worst];
-    let why = match from_headers.as_slice() {
-        [one] => {
-            let problems = headers
-                .iter()
-                .find(|h| h.index == *one)
-                .map(super::headers::from_header_problems)
-                .unwrap_or_default();
-            if problems.is_empty() {
-                "The From header names addresses of different domains.".to_string()
-            } else {
-                format!(
-                    "The From header names addresses of different domains: {}.",
-                    problems.join("; ")
-                )
-            }
-        }
-        many => format!(
-            "The message has {} From headers; RFC 5322 allows exactly one.",
-            many.len()
-        ),
+    // Each From header's own problems (empty, several angle addresses...), named by header.
+    let problems: Vec<String> = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("from"))
+        .flat_map(super::headers::from_header_problems)
+        .collect();
+    let problems = if problems.is_empty() {
+        String::new()
+    } else {
+        format!(" {}.", problems.join("; "))
+    };
+    let why = match from_headers.len() {
+        1 => format!("The From header names addresses of different domains.{problems}"),
+        n => format!("The message has {n} From headers; RFC 5322 allows exactly one.{problems}"),
     };
     let mut top = Step::new(
         format!("Several author domains: {}", per.len()),
@@ -2839,6 +2833,22 @@ mod tests {
             "{}",
             last.explanation
         );
+    }
+
+    #[tokio::test]
+    async fn several_from_headers_name_each_ones_problem() {
+        let raw = b"From:\r\nFrom: ceo@bank.example\r\nFrom: m@evil.example\r\n\r\nx\r\n";
+        let (_, d) = spoof(raw, &[]).await;
+        assert_eq!(d.result, AuthResult::Fail);
+        assert_eq!(d.record_domain.as_deref(), Some("bank.example"));
+        let top = &d.steps[0];
+        assert!(
+            top.explanation.contains("3 From headers")
+                && top.explanation.contains("From header 0 is empty"),
+            "{}",
+            top.explanation
+        );
+        assert_eq!(top.headers, [0, 1, 2]);
     }
 
     #[test]
