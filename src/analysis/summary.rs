@@ -57,8 +57,10 @@ fn authenticated_domains(a: &Analysis) -> Vec<String> {
 
 fn aligned_via(a: &Analysis) -> Vec<String> {
     let mut via: Vec<String> = Vec::new();
-    let dkim = a.alignment.dkim.candidates.iter().filter(|c| c.aligned);
-    let spf = a.alignment.spf.candidates.iter().filter(|c| c.aligned);
+    // DMARC counts an identifier only when its domain aligns *and* its check passed.
+    let counts = |c: &&AlignmentCandidate| c.aligned && c.result == AuthResult::Pass;
+    let dkim = a.alignment.dkim.candidates.iter().filter(counts);
+    let spf = a.alignment.spf.candidates.iter().filter(counts);
     for label in dkim
         .map(|c| format!("DKIM d={}", c.domain))
         .chain(spf.map(|c| format!("SPF {}", c.domain)))
