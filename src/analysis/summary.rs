@@ -267,3 +267,68 @@ fn findings(a: &Analysis) -> Vec<String> {
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(domain: &str, aligned: bool, result: AuthResult) -> AlignmentCandidate {
+        AlignmentCandidate {
+            domain: domain.into(),
+            aligned,
+            result,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pass_names_only_identifiers_that_aligned_and_passed() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.alignment.dkim.candidates = vec![candidate("example.com", true, AuthResult::Fail)];
+        a.alignment.spf.candidates = vec![candidate("example.com", true, AuthResult::Pass)];
+        a.dmarc.result = AuthResult::Pass;
+        assert_eq!(
+            summarize(&a).verdict,
+            "DMARC pass: From example.com aligned via SPF example.com"
+        );
+    }
+
+    #[test]
+    fn fail_names_the_policy_tag_and_what_did_authenticate() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.spf.mail_from.result = AuthResult::Pass;
+        a.spf.mail_from.domain = Some("bulk.example".into());
+        a.dmarc.result = AuthResult::Fail;
+        a.dmarc.policy = Some("quarantine".into());
+        a.dmarc.policy_source = Some("sp tag: a subdomain of the organizational domain".into());
+        assert_eq!(
+            summarize(&a).verdict,
+            "DMARC fail → sp=quarantine: From example.com not aligned with any authenticated domain (SPF bulk.example)"
+        );
+    }
+
+    #[test]
+    fn a_passing_lookalike_says_so_in_the_verdict() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("paypa1.example".into());
+        a.dmarc.result = AuthResult::Pass;
+        a.warnings.push(Warning::new(
+            Severity::Warning,
+            "from-lookalike",
+            "paypa1.example reads as paypal".into(),
+            Some(3),
+        ));
+        let s = summarize(&a);
+        assert!(
+            s.verdict.ends_with("— but paypa1.example reads as paypal"),
+            "{}",
+            s.verdict
+        );
+        assert_eq!(
+            s.findings.first().map(String::as_str),
+            Some("paypa1.example reads as paypal")
+        );
+    }
+}
