@@ -54,6 +54,14 @@ fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
     tmux.send_keys(&["y"]);
     tmux.wait_text("copied to the terminal clipboard (OSC 52): step");
 
+    // A resize redraws at once, though nothing else happens (idle frames are not redrawn).
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "79", "-y", "24"]);
+    assert!(out.status.success(), "{out:?}");
+    tmux.wait_text("Terminal too small");
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    assert!(out.status.success(), "{out:?}");
+    tmux.wait_for("the panes again", 30, |s| s.contains("Steps 2/"));
+
     tmux.send_keys(&["q"]);
     let after = tmux.wait_text("exit=0");
     assert!(

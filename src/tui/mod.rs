@@ -155,10 +155,15 @@ fn install_panic_hook() {
 }
 
 fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    // Draw only when something changed: an idle screen costs no CPU.
+    let mut dirty = true;
     loop {
-        let size = terminal.size()?;
-        app.area = Rect::new(0, 0, size.width, size.height);
-        terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+        if dirty {
+            let size = terminal.size()?;
+            app.area = Rect::new(0, 0, size.width, size.height);
+            terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+            dirty = false;
+        }
         if app.quit {
             return Ok(());
         }
@@ -168,7 +173,9 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<(
             while !app.quit && event::poll(Duration::ZERO)? {
                 app.handle_event(&event::read()?);
             }
+            dirty = true;
         }
-        app.tick();
+        // True while a run is in flight (the spinner turns) and when it finishes.
+        dirty |= app.tick();
     }
 }
