@@ -416,6 +416,23 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                  same results"
             ));
         }
+        if !trusted
+            && lname == "received-spf"
+            && let Some(r) = receiver
+            && !authserv_id.is_empty()
+            && same_server(&authserv_id, r)
+            && let Some(b) = envelope.boundary_header
+            && results
+                .first()
+                .is_some_and(|mr| receivers_arc_spf_agrees(headers, mr, r, b))
+        {
+            trusted = true;
+            trust_note = Some(format!(
+                "sits below the receiver's Received header (as Gmail writes it), and the \
+                 receiver's own ARC-Authentication-Results above it records the same spf result \
+                 for the same client IP and identity ({authserv_id})"
+            ));
+        }
         for mr in results {
             let signature = (mr.method == "dkim")
                 .then(|| dkim_signature_words(&mr.properties))
@@ -551,18 +568,32 @@ fn props_without_instance(r: &RecordedResult) -> Vec<(String, String)> {
 }
 
 /// Whether an ARC-Authentication-Results above the boundary Received header `boundary_header`,
-/// by the same authserv-id as the Authentication-Results `ar`, records exactly the same
-/// `method=result` set. Gmail writes its A-R just below its own Received and the same results in
-/// its ARC-A-R above it: that A-R says nothing the receiver did not, whoever wrote it.
+/// by the same authserv-id as the Authentication-Results `ar`, records exactly the same results:
+/// each `method=result` with the same properties (`header.from`, `header.d`, `smtp.mailfrom`, …;
+/// comments aside). Gmail writes its A-R just below its own Received and the same results in its
+/// ARC-A-R above it: that A-R says nothing the receiver did not, whoever wrote it.
 pub fn receivers_arc_results_agree(
     headers: &[Header],
     ar: &Header,
     boundary_header: usize,
 ) -> bool {
+    type Entry = (String, String, Vec<(String, String)>);
     let set = |id: &str, results: &[MethodResult]| {
-        let mut v: Vec<(String, String)> = results
+        let mut v: Vec<Entry> = results
             .iter()
-            .map(|m| (m.method.clone(), m.result.clone()))
+            .map(|m| {
+                let mut props: Vec<(String, String)> = m
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+                    .collect();
+                props.sort();
+                (
+                    m.method.to_ascii_lowercase(),
+                    m.result.to_ascii_lowercase(),
+                    props,
+                )
+            })
             .collect();
         v.sort();
         (id.to_string(), v)
@@ -581,6 +612,49 @@ pub fn receivers_arc_results_agree(
         })
         .filter_map(|h| parse_authentication_results(split_arc_instance(&h.value).1).ok())
         .any(|aar| set(&aar.authserv_id, &aar.results) == mine)
+}
+
+/// The MAIL FROM (or HELO) identity an spf result is about: `smtp.mailfrom`/`envelope-from`/
+/// `smtp.helo`/`helo`, else the `domain of X designates` of the comment (Gmail).
+fn spf_identity(mr: &MethodResult) -> Option<String> {
+    for key in ["smtp.mailfrom", "envelope-from", "smtp.helo", "helo"] {
+        if let Some(v) = prop(&mr.properties, key).filter(|v| !v.trim().is_empty()) {
+            return Some(v.trim().trim_matches(['<', '>']).to_ascii_lowercase());
+        }
+    }
+    let c = mr.comment.as_deref()?;
+    let p = c.find("domain of ")?;
+    let word = c[p + "domain of ".len()..].split_whitespace().next()?;
+    Some(word.trim_matches(['<', '>']).to_ascii_lowercase())
+}
+
+/// Whether the receiver's own ARC-Authentication-Results above the boundary Received header (by
+/// an authserv-id of the receiver's) records the same spf result as the Received-SPF `spf`: same
+/// result, same client IP, same identity. Gmail writes its Received-SPF below its own Received
+/// and the same result in its ARC-A-R above it.
+fn receivers_arc_spf_agrees(
+    headers: &[Header],
+    spf: &MethodResult,
+    receiver: &str,
+    boundary_header: usize,
+) -> bool {
+    let (Some(ip), Some(identity)) = (recorded_client_ip(spf), spf_identity(spf)) else {
+        return false;
+    };
+    headers
+        .iter()
+        .filter(|h| {
+            h.index < boundary_header && h.name.eq_ignore_ascii_case("arc-authentication-results")
+        })
+        .filter_map(|h| parse_authentication_results(split_arc_instance(&h.value).1).ok())
+        .filter(|aar| !aar.authserv_id.is_empty() && same_server(&aar.authserv_id, receiver))
+        .flat_map(|aar| aar.results)
+        .any(|m| {
+            m.method.eq_ignore_ascii_case("spf")
+                && m.result.eq_ignore_ascii_case(&spf.result)
+                && recorded_client_ip(&m) == Some(ip)
+                && spf_identity(&m).as_deref() == Some(identity.as_str())
+        })
 }
 
 /// `i=N; rest` of an ARC-Authentication-Results.
@@ -1687,6 +1761,59 @@ From: a@example.com
 
 body
 ";
+
+    #[test]
+    fn gmails_exception_compares_properties_not_just_results() {
+        // c06: a second mx.google.com A-R below the Received with the same method=result set
+        // but other identities is not vouched for by the ARC-A-R.
+        let forged = GMAIL.replace(
+            "From: a@example.com",
+            "Authentication-Results: mx.google.com; dkim=pass header.i=@bank.example \
+             header.s=s2024; spf=pass smtp.mailfrom=ceo@bank.example; dmarc=pass \
+             header.from=bank.example\nFrom: a@example.com",
+        );
+        let hs = split_headers(forged.replace('\n', "\r\n").as_bytes()).headers;
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &Options::default());
+        let forged_warnings: Vec<_> = warnings
+            .iter()
+            .filter(|w| w.code == "forged-auth-results")
+            .collect();
+        assert_eq!(forged_warnings.len(), 1, "{warnings:?}");
+        assert_eq!(forged_warnings[0].header_index, Some(6));
+        let r = recorded_results(&hs, &env);
+        let bank: Vec<_> = r.iter().filter(|x| x.header_index == 6).collect();
+        assert_eq!(bank.len(), 3);
+        assert!(bank.iter().all(|x| !x.trusted), "{bank:?}");
+    }
+
+    #[test]
+    fn gmails_received_spf_below_its_received_is_trusted_when_its_arc_results_agree() {
+        // c06/c16: Gmail writes Received-SPF below its Received; its ARC-A-R above records the
+        // same spf result for the same client IP and MAIL FROM.
+        let comment = "(google.com: domain of a@example.com designates 198.51.100.5 as permitted \
+                       sender)";
+        let gmail = GMAIL.replacen(
+            "spf=pass smtp.mailfrom",
+            &format!("spf=pass {comment} smtp.mailfrom"),
+            1,
+        );
+        let r = recorded_for(&gmail);
+        let spf = r.iter().find(|x| x.header_index == 4).unwrap();
+        assert!(spf.trusted, "{spf:?}");
+        // Another client IP, or no matching ARC-A-R: the sender could have written it.
+        for text in [
+            gmail.replace(
+                "designates 198.51.100.5 as permitted sender) client-ip=198.51.100.5",
+                "designates 192.0.2.10 as permitted sender) client-ip=192.0.2.10",
+            ),
+            GMAIL.to_string(),
+        ] {
+            let r = recorded_for(&text);
+            let spf = r.iter().find(|x| x.header_index == 4).unwrap();
+            assert!(!spf.trusted, "{spf:?}");
+        }
+    }
 
     #[test]
     fn gmails_auth_results_below_its_received_is_trusted_when_its_arc_results_agree() {
