@@ -11,7 +11,9 @@
 //! servers after the receiver (or by the receiver itself). Headers *below* it were written before
 //! the receiver got the message, by the sender or intermediaries, and can be forged by the sender.
 //! Only what the receiver itself recorded (a private client address, the reverse DNS name it
-//! looked up) can move the boundary down past one of its own relays; the HELO never can.
+//! looked up, a client in its own network) can move the boundary down past one of its own relays;
+//! the HELO never can. A recorded result (Authentication-Results, Received-SPF) speaks only for
+//! the hops below it, and never moves the boundary below a receiver hop whose client is public.
 
 use std::net::IpAddr;
 
