@@ -537,6 +537,17 @@ fn the_banner_wraps_the_verdict_instead_of_cutting_it() {
         lines[2].starts_with('┌'),
         "the panes start below: {lines:#?}"
     );
+    // A verdict too long for two lines gets a third.
+    let (mut app, _, _) = loaded("lookalike-domain");
+    let verdict = app.analysis.as_ref().unwrap().summary.verdict.clone();
+    let lines = screen(&mut app, 80, 24);
+    let banner = lines[..3]
+        .iter()
+        .map(|l| l.trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(banner.contains(&verdict), "{lines:#?}");
+    assert!(lines[3].starts_with('┌'), "{lines:#?}");
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub struct Areas {
 impl Areas {
     pub fn compute(area: Rect, app: &App) -> Areas {
         let [banner, body, status] = area.layout(&Layout::vertical([
-            Constraint::Length(panes::banner::HEIGHT),
+            Constraint::Length(panes::banner::height(app, area.width)),
             Constraint::Fill(1),
             Constraint::Length(1),
         ]));

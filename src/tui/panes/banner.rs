@@ -1,6 +1,6 @@
-//! The verdict banner (two lines): what matters, in words. The verdict wraps onto the second line
-//! rather than being cut; when it fits on one, the second line names the most serious warning
-//! (a lookalike From domain, a forged Authentication-Results …), so the point is never hidden.
+//! The verdict banner (two lines, three when the verdict needs them): what matters, in words.
+//! The verdict wraps rather than being cut; when it fits on one line, the second names the most
+//! serious warning (a forged Authentication-Results …), so the point is never hidden.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -13,12 +13,22 @@ use crate::tui::app::App;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
 
-/// Rows the banner takes.
+/// Rows the banner takes at least, and at most (a verdict that needs a third line gets it).
 pub const HEIGHT: u16 = 2;
+pub const MAX_HEIGHT: u16 = 3;
+
+/// Rows the banner needs at this width.
+pub fn height(app: &App, width: u16) -> u16 {
+    (lines(app, width).len() as u16).clamp(HEIGHT, MAX_HEIGHT)
+}
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(lines(app, area.width)).render(area, buf);
+}
+
+fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let theme = &app.theme;
-    let width = area.width as usize;
+    let width = usize::from(width);
     let mut lines = Vec::new();
     if app.is_running() {
         let pending = app.pending_queries();
@@ -42,7 +52,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             sanitize(&a.summary.verdict).into_owned()
         };
-        let room = usize::from(HEIGHT) - lines.len();
+        let room = usize::from(MAX_HEIGHT) - lines.len();
         let wrapped = wrap_words(&format!("{glyph} {verdict}"), width, room);
         lines.extend(wrapped.into_iter().map(|l| Line::styled(l, style)));
         if lines.len() < usize::from(HEIGHT)
@@ -56,7 +66,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme.error(),
         ));
     }
-    Paragraph::new(lines).render(area, buf);
+    lines
 }
 
 /// The most serious warning, with how many more the Summary lists.
