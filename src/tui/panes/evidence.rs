@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::{headers, hops, no_analysis_note, note_line, outcome_text, pane_block};
+use super::{hang, headers, hops, no_analysis_note, note_line, outcome_text, pane_block};
 use crate::analysis::{Analysis, Step};
 use crate::dns::{DnsEvidence, DnsSource};
 use crate::tui::app::App;
@@ -17,8 +17,9 @@ use crate::tui::theme::{Theme, outcome_word};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
-    let (title, lines) = content(app);
     let inner = Block::bordered().inner(area);
+    let (title, lines) = content(app);
+    let lines = hang(lines, usize::from(inner.width));
     let total = wrapped_height(&lines, inner.width);
     let visible = usize::from(inner.height);
     // Clamped here too: a resize can leave the stored offset past the end.
@@ -42,7 +43,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
 /// How far the evidence can scroll in a pane of `area`: its wrapped height less what fits.
 pub fn max_scroll(app: &App, area: Rect) -> u16 {
     let inner = Block::bordered().inner(area);
-    let total = wrapped_height(&content(app).1, inner.width);
+    let lines = hang(content(app).1, usize::from(inner.width));
+    let total = wrapped_height(&lines, inner.width);
     total
         .saturating_sub(usize::from(inner.height))
         .min(u16::MAX as usize) as u16

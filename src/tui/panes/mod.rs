@@ -187,6 +187,84 @@ pub fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec
     lines
 }
 
+/// Gives lines that start indented (facts, DNS answers) a hanging indent when they wrap: the
+/// continuation lines start two columns right of the line's own indent, at word boundaries
+/// where possible, so a long value still reads as one item. Other lines are left to the pane.
+pub fn hang(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let text = line.to_string();
+        let leading = text.chars().take_while(|c| *c == ' ').count();
+        if leading == 0 || line.width() <= width || width <= leading + 4 {
+            out.push(line);
+            continue;
+        }
+        let style = line.style;
+        for wrapped in wrap_words_spans(line.spans, width, leading + 2) {
+            out.push(wrapped.style(style));
+        }
+    }
+    out
+}
+
+/// Word-wraps styled text at `width` columns, continuation lines indented by `indent`; a word
+/// longer than a line is split.
+fn wrap_words_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let cells: Vec<(char, ratatui::style::Style, usize)> = spans
+        .iter()
+        .flat_map(|s| {
+            s.content.chars().map(move |c| {
+                let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+                (c, s.style, w)
+            })
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut first = true;
+    while start < cells.len() {
+        let room = if first { width } else { width - indent };
+        // How many cells fit.
+        let mut used = 0;
+        let mut end = start;
+        while end < cells.len() && used + cells[end].2 <= room {
+            used += cells[end].2;
+            end += 1;
+        }
+        if end < cells.len() {
+            // Break after the last space that leaves something on this line.
+            // (not inside the line's own leading indent, which would leave it blank).
+            let text_from = (start..end).find(|&i| cells[i].0 != ' ').unwrap_or(end);
+            if let Some(space) = (text_from + 1..end).rev().find(|&i| cells[i].0 == ' ') {
+                end = space + 1;
+            }
+        }
+        let end = end.max(start + 1);
+        let mut line_spans = Vec::new();
+        if !first {
+            line_spans.push(Span::raw(" ".repeat(indent)));
+        }
+        let mut run = String::new();
+        let mut run_style = cells[start].1;
+        for &(c, style, _) in &cells[start..end] {
+            if style != run_style && !run.is_empty() {
+                line_spans.push(Span::styled(std::mem::take(&mut run), run_style));
+            }
+            run_style = style;
+            run.push(c);
+        }
+        // The space a line broke at ends it; the next line does not start with it.
+        line_spans.push(Span::styled(run.trim_end().to_string(), run_style));
+        lines.push(Line::from(line_spans));
+        start = end;
+        while start < cells.len() && cells[start].0 == ' ' {
+            start += 1;
+        }
+        first = false;
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +292,35 @@ mod tests {
         assert_eq!(wrap_spans(vec![Span::raw("")], 4, 1).len(), 1);
         // A zero-width column never loops forever.
         assert_eq!(wrap_spans(vec![Span::raw("abc")], 0, 3).len(), 3);
+    }
+
+    #[test]
+    fn hang_indents_continuations_of_indented_lines_only() {
+        let text = |lines: &[Line]| lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let lines = hang(
+            vec![
+                Line::from(vec![Span::raw("  a: "), Span::raw("one two three four")]),
+                Line::from("no indent at all here, left to the pane"),
+                Line::from("  short"),
+            ],
+            14,
+        );
+        assert_eq!(
+            text(&lines),
+            vec![
+                "  a: one two",
+                "    three four",
+                "no indent at all here, left to the pane",
+                "  short",
+            ]
+        );
+        // A word longer than the line is split, never lost.
+        let lines = hang(vec![Line::from("  k: abcdefghijklmnop")], 10);
+        assert_eq!(
+            text(&lines),
+            vec!["  k:", "    abcdef", "    ghijkl", "    mnop"]
+        );
+        let lines = hang(vec![Line::from("  abcdefghijkl")], 10);
+        assert_eq!(text(&lines), vec!["  abcdefgh", "    ijkl"]);
     }
 }
