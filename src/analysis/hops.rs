@@ -933,8 +933,8 @@ fn loopback_step(hop: &Hop, next: &Hop) -> bool {
 }
 
 /// Why a hop's client is the receiver's own relay, if the receiver itself recorded evidence of
-/// it: a private/loopback/link-local client address; an IPv6 client in the same /32 as the
-/// address the receiving server recorded for itself; a client in the internal relay network of
+/// it: a private/loopback/link-local client address; for a known multi-domain operator, an IPv6
+/// client in the same /32 as the address its server recorded for itself; a client in the internal relay network of
 /// the operator running the `by` host ([`OPERATOR_INTERNAL_V6_32`]); or the client's reverse DNS
 /// name (as the receiving server looked it up, not the HELO, which the client chooses) under the
 /// receiver's domain. Nothing the sender wrote can prove a hop is internal.
@@ -964,8 +964,11 @@ fn internal_network_client(hop: &Hop) -> Option<String> {
     {
         return Some(format!("its client {ip} is {words}"));
     }
+    // Same /32 as the server's own address counts only for the known multi-domain operators:
+    // elsewhere a /32 can be a shared cloud network that an attacker can rent into.
     if let Some(ip) = client
         && let Some(own) = hop.by_ip.as_deref().and_then(|s| s.parse::<IpAddr>().ok())
+        && hop.by_host.as_deref().and_then(operator_of_host).is_some()
         && same_v6_32(ip, own)
     {
         return Some(format!(
@@ -2037,6 +2040,22 @@ body
         let hs = message(&text);
         let (mut hops, _) = parse_hops(&hs);
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.boundary_hop, Some(0));
+    }
+
+    #[test]
+    fn same_v6_32_as_an_ordinary_receiver_is_not_internal() {
+        // A shared cloud /32: the client at the receiver's edge is an outsider, so the boundary
+        // stays at the edge and the forged hop below is not walked onto.
+        let text = "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=bank.example\n\
+                    Received: from unknown (unknown [2001:db8:77::5]) by mx.example.net \
+                    (2001:db8:1::25) with ESMTPS; Wed, 4 Nov 2026 10:05:38 +0000\n\
+                    Received: from mail.bank.example (mail.bank.example [192.0.2.10]) by \
+                    mx.example.net with ESMTPS; Wed, 4 Nov 2026 10:05:30 +0000\n\n";
+        let hs = message(text);
+        let (mut hops, _) = parse_hops(&hs);
+        let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts());
+        assert_eq!(env.client_ip.as_deref(), Some("2001:db8:77::5"));
         assert_eq!(env.boundary_hop, Some(0));
     }
 
