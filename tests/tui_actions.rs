@@ -915,3 +915,31 @@ fn enter_on_a_recorded_result_shows_its_header() {
     assert_eq!(app.header, recorded.header_index);
     assert_eq!(app.highlighted, vec![recorded.header_index]);
 }
+
+#[test]
+fn nested_spf_step_titles_show_their_innermost_mechanism() {
+    let (mut app, _, _) = loaded("spf-permerror-too-many-lookups");
+    app.go_to_check(Check::SpfMailFrom);
+    app.focus = Pane::Steps;
+    key(&mut app, KeyCode::Char('G'));
+    let steps = app.steps();
+    let lines = screen(&mut app, 100, 30);
+    let mut nested = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let Some(row) = line_with(&lines, &format!("│{:>2} ", i + 1)) else {
+            continue;
+        };
+        let Some(last) = step
+            .title
+            .rsplit(" › ")
+            .next()
+            .filter(|_| step.title.contains(" › "))
+        else {
+            continue;
+        };
+        nested += 1;
+        let start: String = last.chars().take(20).collect();
+        assert!(row.contains(&start), "{row} should show {last}");
+    }
+    assert!(nested >= 3, "nested includes on screen: {lines:#?}");
+}

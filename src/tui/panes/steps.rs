@@ -47,9 +47,49 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
             vec![Line::from(vec![
                 Span::styled(format!("{:>2} ", i + 1), theme.dim()),
                 Span::styled(format!("{glyph} {:<8} ", outcome_word(step.outcome)), style),
-                Span::raw(truncate(&sanitize(&step.title), title_width)),
+                Span::raw(fit_title(&sanitize(&step.title), title_width)),
             ])]
         })
         .collect();
     render_list(items, Some(app.step), focused, block, area, buf, theme);
+}
+
+/// A title cut to `width`. A nested path (`include:a › include:b › ip4:…`) loses its outer
+/// segments first, since the innermost is what tells the rows apart.
+pub fn fit_title(title: &str, width: usize) -> String {
+    const SEP: &str = " › ";
+    if title.chars().count() <= width || !title.contains(SEP) {
+        return truncate(title, width);
+    }
+    let segments: Vec<&str> = title.split(SEP).collect();
+    for skip in 1..segments.len() {
+        let tail = format!("…{SEP}{}", segments[skip..].join(SEP));
+        if tail.chars().count() <= width {
+            return tail;
+        }
+    }
+    truncate(&format!("…{SEP}{}", segments[segments.len() - 1]), width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_titles_keep_their_innermost_segment() {
+        assert_eq!(fit_title("a › b › c", 20), "a › b › c");
+        assert_eq!(
+            fit_title("include:one › include:two › ip4:1", 30),
+            "… › include:two › ip4:1"
+        );
+        assert_eq!(
+            fit_title("include:one › include:two › ip4:1", 10),
+            "… › ip4:1"
+        );
+        assert_eq!(
+            fit_title("include:one › include:two › ip4:12345", 9),
+            "… › ip4:…"
+        );
+        assert_eq!(fit_title("plain words that are long", 10), "plain wor…");
+    }
 }
