@@ -872,6 +872,13 @@ fn enter_on_a_summary_row_opens_the_check_it_is_about() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.selected_check(), Check::Dkim(Some(1)));
     assert_eq!(app.focus, Pane::Steps);
+    // It opens on the first failing step: the why.
+    let steps = app.steps();
+    let first_fail = steps
+        .iter()
+        .position(|s| s.outcome == mailsleuth::analysis::Outcome::Fail)
+        .expect("the failed signature has a failing step");
+    assert_eq!(app.step, first_fail);
     let lines = screen(&mut app, 100, 30);
     assert!(
         lines[29].starts_with(&format!("opened {}", Check::Dkim(Some(1)).title(Some(&a)))),

@@ -15,7 +15,7 @@ use super::keymap::Keymap;
 use super::theme::Theme;
 use super::ui::{Areas, Pane};
 use super::worker::{AfterRun, DnsFactory, Poll, Running};
-use crate::analysis::{Analysis, HeaderKind, Options, Step};
+use crate::analysis::{Analysis, HeaderKind, Options, Outcome, Step};
 use crate::dns::DnsEvidence;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -463,16 +463,28 @@ impl App {
             }
             return;
         };
-        let title = check.title(Some(a));
+        let title = super::sanitize::sanitize(&check.title(Some(a))).into_owned();
         self.go_to_check(check);
+        let mut at = String::new();
         match header {
             Some(h) => {
                 self.highlighted = vec![h];
                 self.select_header(h);
             }
-            None => self.focus = Pane::Steps,
+            None => {
+                self.focus = Pane::Steps;
+                // Straight to why: the first step that failed or erred, if there is one.
+                if let Some(i) = self
+                    .steps()
+                    .iter()
+                    .position(|s| matches!(s.outcome, Outcome::Fail | Outcome::Error))
+                {
+                    self.step = i;
+                    at = format!(" at its first failing step ({})", i + 1);
+                }
+            }
         }
-        self.status = Some(format!("opened {}", super::sanitize::sanitize(&title)));
+        self.status = Some(format!("opened {title}{at}"));
     }
 
     /// Moves the selection of a pane by `delta` rows (clamped).
