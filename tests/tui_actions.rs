@@ -105,6 +105,10 @@ fn search_finds_headers_and_n_shift_n_cycle_matches() {
         KeyModifiers::SHIFT,
     )));
     assert_eq!(app.header, matches[0]);
+    // `p` mirrors `n`.
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.header, matches[0]);
     let text = screen_text(&mut app, 100, 30);
     assert!(text.contains("/arc-: match 1 of"), "{text}");
     assert!(text.contains("*ARC-"), "matches are marked: {text}");

@@ -99,7 +99,7 @@ impl Action {
             Action::Top => "go to the first line",
             Action::Bottom => "go to the last line",
             Action::NextStep => "next step (headers: next search match)",
-            Action::PrevStep => "previous step",
+            Action::PrevStep => "previous step (headers: previous match)",
             Action::PrevMatch => "previous search match",
             Action::Select => "open the check (or what a Summary row is about)",
             Action::Search => "search headers by name or value",

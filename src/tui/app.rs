@@ -368,7 +368,14 @@ impl App {
                     self.move_step(1);
                 }
             }
-            Action::PrevStep => self.move_step(-1),
+            Action::PrevStep => {
+                // Symmetric with `n`: in the headers view with a search, the previous match.
+                if self.in_headers() && self.search.is_some() {
+                    self.jump_match(false);
+                } else {
+                    self.move_step(-1);
+                }
+            }
             Action::PrevMatch => self.jump_match(false),
             Action::Select => match self.focus {
                 Pane::Navigator => self.cycle_focus(1),
