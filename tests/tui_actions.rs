@@ -954,3 +954,31 @@ fn nested_spf_step_titles_show_their_innermost_mechanism() {
     }
     assert!(nested >= 3, "nested includes on screen: {lines:#?}");
 }
+
+#[test]
+fn a_long_message_takes_the_whole_status_line() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::DnsLog);
+    app.focus = Pane::DnsLog;
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    let _ = screen(&mut app, 80, 24);
+    key(&mut app, KeyCode::Char('y'));
+    let status = app.status.clone().unwrap();
+    assert!(status.ends_with("lines of Markdown)"), "{status}");
+    let lines = screen(&mut app, 80, 24);
+    assert_eq!(lines[23].trim_end(), status.as_str());
+    // A short one shares the line with the DNS state.
+    key(&mut app, KeyCode::Char('r'));
+    let lines = screen(&mut app, 80, 24);
+    assert!(
+        lines[23].starts_with("headers: unfolded values"),
+        "{}",
+        lines[23]
+    );
+    assert!(
+        lines[23].ends_with("DNS snapshot · 11 queries"),
+        "{}",
+        lines[23]
+    );
+}

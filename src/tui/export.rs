@@ -65,12 +65,16 @@ impl App {
 
     pub(crate) fn copy_text(&mut self, what: &str, text: &str) {
         self.status = Some(match self.clipboard.copy(text) {
-            Ok(path) => format!(
-                "copied to the {}: {} ({} lines of Markdown)",
-                path.describe(),
-                super::panes::truncate(&super::sanitize::sanitize(what), 48),
-                text.lines().count()
-            ),
+            Ok(path) => {
+                let before = format!("copied to the {}: ", path.describe());
+                let after = format!(" ({} lines of Markdown)", text.lines().count());
+                // What was copied gets the room left on the status line (at least a few words).
+                let room = usize::from(self.area.width)
+                    .saturating_sub(before.chars().count() + after.chars().count())
+                    .max(16);
+                let what = super::panes::truncate(&super::sanitize::sanitize(what), room);
+                format!("{before}{what}{after}")
+            }
             Err(e) => format!("copy failed: {e}"),
         });
     }

@@ -15,15 +15,26 @@ use crate::tui::theme::spinner;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    // An open prompt gets the whole line (a path can be long).
-    let right = if app.prompt.is_some() {
+    // An open prompt, or a message too long to share the line, gets the whole line: the DNS
+    // state is always there again on the next key.
+    let message_cols = app
+        .status
+        .as_deref()
+        .map_or(0, |m| sanitize(m).chars().count());
+    let right = dns_state(app);
+    let crowded = message_cols + right.chars().count() + 2 > usize::from(area.width);
+    let right = if app.prompt.is_some() || crowded {
         String::new()
     } else {
-        dns_state(app)
+        right
     };
     let [left_area, right_area] = area.layout(&Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(right.chars().count() as u16 + 1),
+        Constraint::Length(if right.is_empty() {
+            0
+        } else {
+            right.chars().count() as u16 + 1
+        }),
     ]));
     let left = if let Some(Prompt {
         kind: PromptKind::Overwrite { path, instead },
