@@ -190,6 +190,7 @@ fn w_writes_the_report_to_the_file_named() {
 fn moving_the_boundary_reruns_with_that_hops_ip_and_helo() {
     let (mut app, _, _) = loaded("mailing-list-arc");
     let hops = app.analysis.as_ref().unwrap().hops.clone();
+    let before_spf = app.analysis.as_ref().unwrap().spf.mail_from.result;
     let (index, hop) = hops
         .iter()
         .enumerate()
@@ -213,6 +214,14 @@ fn moving_the_boundary_reruns_with_that_hops_ip_and_helo() {
     wait_idle(&mut app);
     let a = app.analysis.as_ref().unwrap();
     assert_eq!(a.envelope.client_ip.as_deref(), Some(ip.as_str()));
+    // The status says which verdicts the move changed.
+    let (old_spf, new_spf) = (before_spf.as_str(), a.spf.mail_from.result.as_str());
+    assert_ne!(old_spf, new_spf, "this move changes SPF");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(
+        status.contains(&format!("changed: SPF MAIL FROM {old_spf}→{new_spf}")),
+        "{status}"
+    );
     assert_eq!(app.selected_check(), Check::Envelope, "the view stays put");
 }
 

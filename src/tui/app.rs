@@ -223,6 +223,10 @@ impl App {
     ) {
         // Keep the selected check across a re-run (the DKIM list may change length).
         let selected = self.selected_check();
+        let changes = self
+            .analysis
+            .as_ref()
+            .map(|before| super::check::badge_changes(before, &analysis));
         self.analysis = Some(analysis);
         let checks = self.checks();
         self.nav = checks
@@ -231,6 +235,15 @@ impl App {
             .unwrap_or(self.nav.min(checks.len().saturating_sub(1)));
         self.clamp_selection();
         let mut status = format!("analysed in {:.1}s", elapsed.as_secs_f64());
+        // After a re-run (boundary moved), what it changed is the news.
+        match changes {
+            Some(changes) if changes.is_empty() => status.push_str("; no verdict changed"),
+            Some(changes) => {
+                status.push_str("; changed: ");
+                status.push_str(&changes.join(", "));
+            }
+            None => {}
+        }
         if let Some(note) = note {
             status.push_str("; ");
             status.push_str(&note);

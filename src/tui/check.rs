@@ -283,6 +283,21 @@ fn summary_steps(a: &Analysis) -> Vec<Step> {
     steps
 }
 
+/// The checks whose badge differs between two analyses of one message, as `label old→new`.
+pub fn badge_changes(before: &Analysis, after: &Analysis) -> Vec<String> {
+    Check::list(Some(after))
+        .into_iter()
+        .filter(|c| c.badge(after).result.is_some())
+        .filter_map(|c| {
+            let new = c.badge(after).word;
+            let old = Check::list(Some(before))
+                .contains(&c)
+                .then(|| c.badge(before).word)?;
+            (old != new).then(|| format!("{} {old}→{new}", c.label(Some(after))))
+        })
+        .collect()
+}
+
 /// Where a Summary row (or a recorded result) is explained: the check to open, and the header
 /// to select when that check is the headers view. The findings are sentences about one check
 /// each, named at their start ("SPF …", "DKIM #2 …"); the warnings carry a code and a header.
