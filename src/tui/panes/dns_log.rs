@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{note_line, outcome_text, pane_block, render_list};
+use super::{note_line, outcome_text, pane_block, render_list, truncate};
 use crate::dns::{DnsOutcome, DnsSource};
 use crate::tui::app::App;
 use crate::tui::check::pending_count;
@@ -31,6 +31,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
         Paragraph::new(note_line("No DNS queries (yet).", theme)).render(inner, buf);
         return;
     }
+    // Names padded to one column (at most half the pane), so outcomes line up and a
+    // nxdomain or timeout stands out when scanning down.
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let name_width = log
+        .iter()
+        .map(|e| sanitize(&e.name).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(inner_width / 2);
     let items = log
         .iter()
         .map(|e| {
@@ -53,8 +62,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
             };
             vec![Line::from(vec![
                 Span::styled(format!("{:<5} ", e.rtype.as_str()), theme.key()),
-                Span::raw(format!("{} ", sanitize(&e.name))),
-                Span::styled(format!("{outcome} "), theme.dns_outcome(e.outcome)),
+                Span::raw(format!(
+                    "{:<name_width$} ",
+                    truncate(&sanitize(&e.name), name_width)
+                )),
+                Span::styled(format!("{outcome:<10} "), theme.dns_outcome(e.outcome)),
                 Span::styled(timing, theme.dim()),
                 Span::raw(detail),
             ])]
