@@ -991,3 +991,20 @@ fn a_long_message_takes_the_whole_status_line() {
         lines[23]
     );
 }
+
+#[test]
+fn summary_rows_that_state_a_result_show_its_glyph() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let lines = screen(&mut app, 120, 40);
+    let row = |start: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(start))
+            .unwrap_or_else(|| panic!("no row with {start}: {lines:#?}"))
+            .clone()
+    };
+    assert!(row("DKIM #2 d=example.com").contains("✗ fail     DKIM #2"));
+    assert!(row("DKIM #1 d=lists.example.org").contains("✓ pass     DKIM #1"));
+    // A risk note about a passing signature is not a pass.
+    assert!(row("DKIM #1 risks").contains("i info     DKIM #1 risks"));
+}

@@ -265,7 +265,7 @@ fn summary_steps(a: &Analysis) -> Vec<Step> {
         .findings
         .iter()
         .filter(|f| !a.warnings.iter().any(|w| &w.message == *f))
-        .map(|f| Step::new(f.clone(), Outcome::Info, f.clone()))
+        .map(|f| Step::new(f.clone(), finding_outcome(a, f), f.clone()))
         .collect();
     for w in &a.warnings {
         let outcome = match w.severity {
@@ -328,6 +328,26 @@ pub fn jump_target(a: &Analysis, check: Check, row: usize) -> Option<(Check, Opt
             }
         }
         _ => None,
+    }
+}
+
+/// A finding that states its check's result ("DKIM #2 … fail: body hash …") shows that result's
+/// glyph; other findings (a risk, a count) stay information. The result is the check's own.
+fn finding_outcome(a: &Analysis, finding: &str) -> Outcome {
+    let Some(result) = finding_check(a, finding).and_then(|c| c.badge(a).result) else {
+        return Outcome::Info;
+    };
+    let word = result.as_str();
+    let states_it = finding
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == word);
+    match result {
+        _ if !states_it => Outcome::Info,
+        AuthResult::Pass => Outcome::Pass,
+        AuthResult::Fail => Outcome::Fail,
+        AuthResult::SoftFail | AuthResult::Policy => Outcome::Warning,
+        AuthResult::TempError | AuthResult::PermError => Outcome::Error,
+        AuthResult::Neutral | AuthResult::None => Outcome::Info,
     }
 }
 
