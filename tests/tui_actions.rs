@@ -1008,3 +1008,30 @@ fn summary_rows_that_state_a_result_show_its_glyph() {
     // A risk note about a passing signature is not a pass.
     assert!(row("DKIM #1 risks").contains("i info     DKIM #1 risks"));
 }
+
+#[test]
+fn help_scrolls_within_its_length_on_a_small_terminal() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    let _ = screen(&mut app, 80, 24);
+    key(&mut app, KeyCode::Char('?'));
+    let lines = screen(&mut app, 80, 24);
+    assert!(
+        lines[0].contains("Help — ? or Esc closes · j/k scroll · 1–22 of "),
+        "{lines:#?}"
+    );
+    for _ in 0..30 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let max = app.help_scroll;
+    assert!(max > 0 && max < 30, "clamped: {max}");
+    let lines = screen(&mut app, 80, 24);
+    let last = lines[22].trim_matches(['│', ' ']).to_string();
+    assert!(
+        !last.is_empty(),
+        "the last help line shows, not blank: {lines:#?}"
+    );
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.help_scroll, max - 1, "one key back moves at once");
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.help_scroll, 0);
+}

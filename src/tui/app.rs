@@ -348,9 +348,21 @@ impl App {
         if self.help {
             match action {
                 Action::Help | Action::Quit => self.help = false,
-                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
-                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-                _ => {}
+                _ => {
+                    let delta: i32 = match action {
+                        Action::Down => 1,
+                        Action::Up => -1,
+                        Action::PageDown => 10,
+                        Action::PageUp => -10,
+                        Action::Top => i32::MIN / 2,
+                        Action::Bottom => i32::MAX / 2,
+                        _ => 0,
+                    };
+                    // Clamped to the help's length, so scrolling back responds at once.
+                    let max = i32::from(super::panes::help::max_scroll(self, self.area));
+                    self.help_scroll =
+                        (i32::from(self.help_scroll).saturating_add(delta)).clamp(0, max) as u16;
+                }
             }
             return;
         }
