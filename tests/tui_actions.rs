@@ -703,7 +703,7 @@ fn w_asks_before_overwriting_and_offers_a_free_name() {
     assert_eq!(
         lines[29].trim_end(),
         format!(
-            "{} exists: y overwrite  n write report-2.md instead  Esc cancel",
+            "{} exists: y overwrite  Esc cancel  n write report-2.md instead",
             path.display()
         ),
         "{}",

@@ -50,10 +50,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{} exists:", sanitize(path)), theme.warning()),
             Span::styled(" y", theme.key()),
             Span::raw(" overwrite  "),
-            Span::styled("n", theme.key()),
-            Span::raw(format!(" write {} instead  ", sanitize(&instead))),
             Span::styled("Esc", theme.key()),
-            Span::raw(" cancel"),
+            Span::raw(" cancel  "),
+            // Last: the longest, so a narrow terminal cuts this and not the keys.
+            Span::styled("n", theme.key()),
+            Span::raw(format!(" write {} instead", sanitize(&instead))),
         ])
     } else if let Some(prompt) = &app.prompt {
         let label = match prompt.kind {
