@@ -77,33 +77,34 @@ fn content(app: &App) -> (&'static str, Vec<Line<'static>>) {
 }
 
 /// Rows the lines take once word-wrapped to `width`, measured by rendering them (the same wrap
-/// as the pane; trailing blank rows do not count).
+/// as the pane; trailing blank rows do not count). Huge content (an attacker's megabyte header)
+/// is estimated instead, generously: scrolling a little past its end is harmless, measuring it
+/// on every frame is not.
 fn wrapped_height(lines: &[Line<'static>], width: u16) -> usize {
+    /// Above this many rows (by a character count) the height is estimated.
+    const MEASURED: usize = 500;
     if width == 0 || lines.is_empty() {
         return 0;
     }
-    let mut height: usize = lines
+    let estimate: usize = lines
         .iter()
         .map(|l| l.width().div_ceil(usize::from(width)).max(1))
-        .sum::<usize>()
-        .saturating_mul(2)
-        .saturating_add(2);
-    loop {
-        let h = height.min(u16::MAX as usize / 2) as u16;
-        let rect = Rect::new(0, 0, width, h);
-        let mut scratch = Buffer::empty(rect);
-        Paragraph::new(lines.to_vec())
-            .wrap(Wrap { trim: false })
-            .render(rect, &mut scratch);
-        let used = (0..h)
-            .rev()
-            .find(|&y| (0..width).any(|x| scratch[(x, y)].symbol() != " "))
-            .map_or(0, |y| usize::from(y) + 1);
-        if used < usize::from(h) || h == u16::MAX / 2 {
-            return used;
-        }
-        height = height.saturating_mul(2);
+        .sum();
+    if estimate > MEASURED {
+        return estimate.saturating_add(estimate / 4);
     }
+    // Word wrap fills each pair of rows past the width, so a line takes at most twice its
+    // character-wrap rows plus one: 3 × the estimate bounds it.
+    let h = (estimate * 3 + 2) as u16;
+    let rect = Rect::new(0, 0, width, h);
+    let mut scratch = Buffer::empty(rect);
+    Paragraph::new(lines.to_vec())
+        .wrap(Wrap { trim: false })
+        .render(rect, &mut scratch);
+    (0..h)
+        .rev()
+        .find(|&y| (0..width).any(|x| scratch[(x, y)].symbol() != " "))
+        .map_or(0, |y| usize::from(y) + 1)
 }
 
 fn heading(text: &str, theme: &Theme) -> Line<'static> {
@@ -207,4 +208,23 @@ pub fn dns_markdown(e: &DnsEvidence) -> String {
         out.push_str(&format!("  - error: {error}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_height_measures_word_wrap_and_estimates_huge_content() {
+        assert_eq!(wrapped_height(&[Line::from("aaa bbb ccc")], 7), 2);
+        assert_eq!(wrapped_height(&[Line::from("aaaa bbbb cccc")], 6), 3);
+        assert_eq!(
+            wrapped_height(&[Line::from("x"), Line::default(), Line::default()], 5),
+            1
+        );
+        let started = std::time::Instant::now();
+        let huge = wrapped_height(&[Line::from("x".repeat(400_000))], 80);
+        assert!(huge >= 5000, "{huge}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
 }
