@@ -1035,3 +1035,41 @@ fn help_scrolls_within_its_length_on_a_small_terminal() {
     key(&mut app, KeyCode::Char('g'));
     assert_eq!(app.help_scroll, 0);
 }
+
+#[test]
+fn a_huge_header_renders_in_the_headers_view_quickly() {
+    let long = "x".repeat(400_000);
+    let message = format!(
+        "Received: from a.example (a.example [192.0.2.7])\r\n\tby mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\nSubject: {long}\r\n\r\nbody\r\n"
+    );
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(Snapshot::new())),
+        MemoryClipboard::default(),
+        1_793_613_600,
+    );
+    app.load(message.into_bytes(), "huge.eml");
+    wait_idle(&mut app);
+    app.go_to_check(Check::Headers);
+    let started = std::time::Instant::now();
+    let lines = screen(&mut app, 100, 30);
+    let took = started.elapsed();
+    assert!(
+        line_with(&lines, "From: a@example.com").is_some(),
+        "{lines:#?}"
+    );
+    app.header = app
+        .analysis
+        .as_ref()
+        .unwrap()
+        .headers
+        .iter()
+        .position(|h| h.name == "Subject")
+        .unwrap();
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        line_with(&lines, " chars; y copies all").is_some(),
+        "{lines:#?}"
+    );
+    eprintln!("headers view with a 400 kB header drawn in {took:?}");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+}

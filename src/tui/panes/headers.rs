@@ -54,6 +54,7 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
     let matches = app.search_matches();
     let mut lines = Vec::new();
     let mut selected_line = 0;
+    let mut selected_end = 0;
     for header in indexes.iter().filter_map(|&i| a.headers.get(i)) {
         let selected = header.index == app.header;
         if selected {
@@ -71,10 +72,29 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
         } else {
             Style::new()
         };
+        // A header gets at most the pane's height less two rows (a megabyte header would bury
+        // the others and slow every frame); `y` copies it whole.
+        let rows = usize::from(inner.height.saturating_sub(2)).max(3);
+        let mut budget = rows * usize::from(inner.width.saturating_sub(3)).max(1);
+        let mut cut = 0;
         for (n, text) in display_lines(header, app.headers_raw)
             .into_iter()
             .enumerate()
         {
+            let count = text.chars().count();
+            if budget == 0 {
+                cut += count;
+                continue;
+            }
+            let text = if count > budget {
+                cut += count - budget;
+                let kept: String = text.chars().take(budget).collect();
+                budget = 0;
+                kept
+            } else {
+                budget -= count;
+                text
+            };
             let mut spans = vec![Span::styled(if n == 0 { marker.0 } else { " " }, marker.1)];
             if n == 0 && header.invalid_utf8 {
                 // Lossy text (U+FFFD) must not pass for what was sent: say so up front.
@@ -91,6 +111,12 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
                 lines.push(line);
             }
         }
+        if cut > 0 {
+            lines.push(note_line(format!(" … +{cut} chars; y copies all"), theme));
+        }
+        if selected {
+            selected_end = lines.len();
+        }
         for error in &header.errors {
             lines.extend(wrap_spans(
                 vec![Span::styled(
@@ -102,7 +128,12 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
             ));
         }
     }
-    let offset = list_offset(selected_line, lines.len(), inner.height as usize);
+    // The selected header in view whole when it fits (its note about cut characters too).
+    let height = inner.height as usize;
+    let mut offset = list_offset(selected_line, lines.len(), height);
+    if selected_end > offset + height {
+        offset = selected_line.min(selected_end - height);
+    }
     Paragraph::new(lines)
         .scroll((offset.min(u16::MAX as usize) as u16, 0))
         .render(inner, buf);
