@@ -1073,3 +1073,39 @@ fn a_huge_header_renders_in_the_headers_view_quickly() {
     eprintln!("headers view with a 400 kB header drawn in {took:?}");
     assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
 }
+
+#[test]
+fn a_huge_header_a_step_used_is_cut_in_the_evidence() {
+    let name = "y".repeat(100_000);
+    let message = format!(
+        "Received: from a.example (a.example [192.0.2.7])\r\n\tby mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: {name} <a@example.com>\r\nSubject: hi\r\n\r\nbody\r\n"
+    );
+    let mut app = app_with(
+        Arc::new(SnapshotBackend::new(Snapshot::new())),
+        MemoryClipboard::default(),
+        1_793_613_600,
+    );
+    app.load(message.into_bytes(), "huge-from.eml");
+    wait_idle(&mut app);
+    let from = app
+        .analysis
+        .as_ref()
+        .unwrap()
+        .headers
+        .iter()
+        .position(|h| h.name == "From")
+        .unwrap();
+    app.go_to_check(Check::Dmarc);
+    let step = app
+        .steps()
+        .iter()
+        .position(|s| s.headers.contains(&from))
+        .expect("a DMARC step that used the From header");
+    app.step = step;
+    app.focus = Pane::Evidence;
+    let started = std::time::Instant::now();
+    key(&mut app, KeyCode::Char('G'));
+    let lines = screen(&mut app, 100, 30);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(line_with(&lines, "… +").is_some(), "{lines:#?}");
+}

@@ -107,6 +107,9 @@ fn wrapped_height(lines: &[Line<'static>], width: u16) -> usize {
         .map_or(0, |y| usize::from(y) + 1)
 }
 
+/// Characters of one used header shown in the evidence.
+const HEADER_CHARS: usize = 4000;
+
 fn heading(text: &str, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme.title()))
 }
@@ -140,16 +143,35 @@ fn step_lines(app: &App, a: &Analysis, step: &Step) -> Vec<Line<'static>> {
         lines.push(heading("Header lines used (▶ in Headers)", theme));
         for &index in &step.headers {
             match a.headers.get(index) {
-                Some(h) => lines.extend(sanitize_lines(&h.raw).into_iter().enumerate().map(
-                    |(n, l)| {
+                Some(h) => {
+                    // A few thousand characters say what the step used; a megabyte header
+                    // would only bury the rest (the Headers view counts what is left out).
+                    let mut budget = HEADER_CHARS;
+                    let mut cut = 0;
+                    for (n, l) in sanitize_lines(&h.raw).into_iter().enumerate() {
+                        let count = l.chars().count();
+                        if budget == 0 {
+                            cut += count;
+                            continue;
+                        }
+                        let l = if count > budget {
+                            cut += count - budget;
+                            l.chars().take(std::mem::take(&mut budget)).collect()
+                        } else {
+                            budget -= count;
+                            l
+                        };
                         let tag = if n == 0 && h.invalid_utf8 {
                             headers::EIGHT_BIT_TAG
                         } else {
                             ""
                         };
-                        Line::styled(format!("▶ {tag}{l}"), theme.used_line())
-                    },
-                )),
+                        lines.push(Line::styled(format!("▶ {tag}{l}"), theme.used_line()));
+                    }
+                    if cut > 0 {
+                        lines.push(note_line(format!("  … +{cut} chars"), theme));
+                    }
+                }
                 None => lines.push(note_line(format!("header #{index} (not found)"), theme)),
             }
         }
