@@ -1109,3 +1109,29 @@ fn a_huge_header_a_step_used_is_cut_in_the_evidence() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert!(line_with(&lines, "… +").is_some(), "{lines:#?}");
 }
+
+#[test]
+fn the_evidence_of_a_summary_row_says_where_enter_leads() {
+    let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
+    let a = app.analysis.clone().unwrap();
+    assert!(
+        app.steps()[0].title.starts_with("SPF "),
+        "{:?}",
+        app.steps()[0]
+    );
+    let lines = screen(&mut app, 100, 30);
+    let spf = Check::SpfMailFrom.title(Some(&a));
+    assert!(
+        line_with(&lines, &format!("enter enter: open {spf}")).is_some(),
+        "{lines:#?}"
+    );
+    // Exactly that: two Enters from the navigator.
+    key(&mut app, KeyCode::Enter);
+    let lines = screen(&mut app, 100, 30);
+    assert!(
+        line_with(&lines, &format!("│enter: open {spf}")).is_some(),
+        "{lines:#?}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected_check(), Check::SpfMailFrom);
+}

@@ -404,7 +404,7 @@ impl App {
             Action::PrevMatch => self.jump_match(false),
             Action::Select => match self.focus {
                 Pane::Navigator => self.cycle_focus(1),
-                Pane::Steps => self.open_row(),
+                Pane::Steps | Pane::Evidence => self.open_row(),
                 _ => {}
             },
             Action::Search => {

@@ -10,10 +10,12 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use super::{hang, headers, hops, no_analysis_note, note_line, outcome_text, pane_block};
 use crate::analysis::{Analysis, Step};
 use crate::dns::{DnsEvidence, DnsSource};
+use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::check::{MainView, step_evidence};
+use crate::tui::check::{MainView, jump_target, step_evidence};
 use crate::tui::sanitize::{sanitize, sanitize_lines};
 use crate::tui::theme::{Theme, outcome_word};
+use crate::tui::ui::Pane;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     let theme = &app.theme;
@@ -65,7 +67,29 @@ fn content(app: &App) -> (&'static str, Vec<Line<'static>>) {
         (MainView::Steps, Some(a)) => (
             "Evidence",
             match app.current_step() {
-                Some(step) => step_lines(app, a, &step),
+                Some(step) => {
+                    let mut lines = step_lines(app, a, &step);
+                    // Summary and recorded rows lead somewhere: say where, and with which key.
+                    if let Some((check, header)) = jump_target(a, app.selected_check(), app.step) {
+                        let key = app.keymap.first_key(Action::Select).unwrap_or("enter");
+                        let place = match header.and_then(|h| a.headers.get(h)) {
+                            Some(h) => format!("header #{} {} in Headers", h.index, h.name),
+                            None => check.title(Some(a)),
+                        };
+                        lines.push(Line::default());
+                        // From the navigator, Enter first moves into the steps.
+                        let how = if app.focus == Pane::Navigator {
+                            format!("{key} {key}")
+                        } else {
+                            key.to_string()
+                        };
+                        lines.push(note_line(
+                            format!("{how}: open {}", sanitize(&place)),
+                            theme,
+                        ));
+                    }
+                    lines
+                }
                 None => vec![note_line("Nothing selected.", theme)],
             },
         ),
