@@ -11,7 +11,12 @@ pub fn summarize(a: &Analysis) -> Summary {
         && let Some(w) = a.warnings.iter().find(|w| w.code == "from-lookalike")
     {
         verdict.push_str(" — but ");
-        verdict.push_str(&w.message);
+        // The warning is a sentence of its own; mid-verdict it starts in lower case.
+        let mut chars = w.message.chars();
+        if let Some(first) = chars.next() {
+            verdict.extend(first.to_lowercase());
+            verdict.push_str(chars.as_str());
+        }
     }
     let mut findings: Vec<String> = a
         .warnings
@@ -317,18 +322,19 @@ mod tests {
         a.warnings.push(Warning::new(
             Severity::Warning,
             "from-lookalike",
-            "paypa1.example reads as paypal".into(),
+            "The From domain paypa1.example reads as paypal".into(),
             Some(3),
         ));
         let s = summarize(&a);
         assert!(
-            s.verdict.ends_with("— but paypa1.example reads as paypal"),
+            s.verdict
+                .ends_with("— but the From domain paypa1.example reads as paypal"),
             "{}",
             s.verdict
         );
         assert_eq!(
             s.findings.first().map(String::as_str),
-            Some("paypa1.example reads as paypal")
+            Some("The From domain paypa1.example reads as paypal")
         );
     }
 }
