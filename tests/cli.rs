@@ -356,3 +356,45 @@ From: alice@example.org\r\nSubject: x\r\n\r\nbody\r\n";
     );
     assert_eq!(v["envelope"]["client_ip"], "192.0.2.20");
 }
+
+#[test]
+fn live_mode_with_a_silent_server_ends_in_temperror_evidence_not_a_hang() {
+    // A DNS server on 127.0.0.1 that never answers: every query must become timeout evidence and
+    // the verdicts temperror, within the DNS timeout — never a hang.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a silent UDP socket");
+    let port = silent.local_addr().expect("addr").port();
+    let dir = TempDir::new("silent");
+    let msg = dir.file("m.eml", GOOD_MESSAGE);
+    let mut child = bin()
+        .arg("report")
+        .arg(&msg)
+        .args(["--dns-server", &format!("127.0.0.1:{port}")])
+        .args(["--dns-timeout", "0.5", "--format", "json"])
+        .args(["--now", "2026-11-02T10:05:00Z"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // A hang guard, not a timing assertion: far above what the timeouts allow.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("live mode against a silent server did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["dns_mode"], "live");
+    assert_eq!(v["spf"]["mail_from"]["result"], "temperror");
+    assert_eq!(v["dmarc"]["result"], "temperror");
+    let dns = v["dns"].as_array().expect("dns[]");
+    assert!(!dns.is_empty());
+    for e in dns {
+        assert_eq!(e["outcome"], "timeout", "{e}");
+        assert_eq!(e["source"], "live");
+    }
+    drop(silent);
+}
