@@ -138,23 +138,24 @@ pub const MESSAGE_FIELDS: [&str; 7] = [
     "Message-ID",
 ];
 
-/// Makes control characters visible: ESC becomes `\x1b`, other C0/C1 controls and DEL become
-/// `\xNN`, tabs stay. Text that came from the message goes through this before any output.
+/// Makes control characters visible: ESC becomes `\x1b`, CR and LF `\r` and `\n`, other C0/C1
+/// controls and DEL `\xNN`, bidi controls `\u{202e}`; tabs stay. Text that came from the message
+/// goes through this before any output (the TUI's `sanitize` builds on it).
 pub fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if needs_escape(c) {
-            let code = c as u32;
-            if code <= 0xff {
-                out.push_str(&format!("\\x{code:02x}"));
-            } else {
-                out.push_str(&format!("\\u{{{code:x}}}"));
-            }
-        } else {
+        if !needs_escape(c) {
             out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
         }
     }
     Cow::Owned(out)
@@ -162,8 +163,8 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 
 fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\t')
-        // Bidi overrides and isolates can reorder what a reader sees (Trojan Source).
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        // Directional formatting characters can reorder what a reader sees (Trojan Source).
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
 /// A glyph per step outcome, readable without colour.

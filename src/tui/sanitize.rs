@@ -3,25 +3,16 @@
 //! bidirectional overrides become `\u{202e}` so a line cannot pretend to read differently.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
-/// Makes one line of untrusted text safe and visible. Tabs become a space (they are folding
-/// whitespace, and a raw tab has no width on screen); line breaks are shown as `\r` / `\n`.
+use crate::report::visible;
+
+/// Makes one line of untrusted text safe and visible: [`visible`] (the reports' escaping), and
+/// tabs become a space (they are folding whitespace, and a raw tab has no width on screen).
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return Cow::Borrowed(text);
+    match visible(text) {
+        Cow::Borrowed(t) if !t.contains('\t') => Cow::Borrowed(t),
+        v => Cow::Owned(v.replace('\t', " ")),
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c == '\t' {
-            out.push(' ');
-        } else if needs_escape(c) {
-            push_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// Splits untrusted multi-line text (a raw header with folding) into sanitized display lines.
@@ -32,29 +23,6 @@ pub fn sanitize_lines(text: &str) -> Vec<String> {
         .split('\n')
         .map(|line| sanitize(line.strip_suffix('\r').unwrap_or(line)).into_owned())
         .collect()
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
-}
-
-/// Explicit directional formatting characters (the "Trojan Source" set).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
-
-fn push_escape(out: &mut String, c: char) {
-    match c {
-        '\t' => out.push(' '),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        c if (c as u32) < 0x100 => {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        }
-        c => {
-            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
-        }
-    }
 }
 
 #[cfg(test)]
