@@ -246,6 +246,10 @@ fn spinner_shows_pending_queries_until_dns_answers() {
     app.go_to_check(Check::DnsLog);
     let lines = screen(&mut app, 100, 30);
     assert!(lines[0].contains("Analysing held.eml"), "{lines:#?}");
+    assert!(
+        lines[1].contains("Waiting for DNS before a verdict: SPF"),
+        "{lines:#?}"
+    );
     assert!(lines[0].contains("pending"), "{lines:#?}");
     let pending_rows = lines.iter().filter(|l| l.contains(" pending ")).count();
     assert!(pending_rows >= 1, "a spinner per pending query: {lines:#?}");
@@ -257,7 +261,13 @@ fn spinner_shows_pending_queries_until_dns_answers() {
             .any(|g| l.contains(&format!("{g} dns│")))
     };
     assert!(lines.iter().any(spinning), "{lines:#?}");
-    assert!(app.analysis.is_none());
+    // Progressive: the headers are read before any answer; every DNS part is still pending.
+    let partial = app.analysis.as_ref().expect("a partial analysis");
+    assert!(!partial.headers.is_empty());
+    assert!(
+        app.pending_parts
+            .contains(&mailsleuth::analysis::Part::Dmarc)
+    );
     // Never frozen: keys work while every lookup hangs.
     key(&mut app, KeyCode::Char('k'));
     assert_eq!(app.selected_check(), Check::Recorded);
@@ -268,6 +278,7 @@ fn spinner_shows_pending_queries_until_dns_answers() {
 
     release.send(true).unwrap();
     wait_idle(&mut app);
+    assert!(app.pending_parts.is_empty());
     let lines = screen(&mut app, 100, 30);
     assert!(!lines[0].contains("Analysing"), "{lines:#?}");
     let a = app.analysis.as_ref().unwrap();

@@ -48,6 +48,31 @@ pub struct Options {
 /// concurrently: the time to a verdict is the depth of the dependent lookups, not their sum) →
 /// alignment and DMARC → recorded results compared → summary → evidence ids resolved.
 pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
+    analyze_with_progress(raw, opts, dns, &|_, _| {}).await
+}
+
+/// The parts of an analysis that wait on DNS, in the order a view may show them filling in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    Spf,
+    Dkim,
+    Arc,
+    /// Alignment, DMARC, the recorded-vs-now comparison and the summary (they need the rest).
+    Dmarc,
+}
+
+/// Called with the analysis so far and the parts still pending: once before any lookup (headers,
+/// hops and envelope are complete), then as each part lands. Not called with the final value.
+pub type Progress<'a> = &'a (dyn Fn(&Analysis, &[Part]) + Send + Sync);
+
+/// [`analyze`], reporting partial results as they land, so a view can show the headers and the
+/// hop timeline at once and each check as soon as its lookups are answered.
+pub async fn analyze_with_progress(
+    raw: &[u8],
+    opts: &Options,
+    dns: &Dns,
+    progress: Progress<'_>,
+) -> Analysis {
     let mut warnings = Vec::new();
     let parsed = headers::split_headers(raw);
     warnings.extend(parsed.warnings);
@@ -86,10 +111,60 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
         }
     };
 
+    let mut analysis = Analysis {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        input: InputInfo {
+            source: opts.source.clone(),
+            size_bytes: raw.len(),
+            line_endings: parsed.line_endings,
+            body_offset: parsed.body_offset,
+        },
+        now: crate::input::rfc3339(opts.now),
+        dns_mode: opts.dns_mode,
+        headers: header_list,
+        envelope,
+        hops: hop_list,
+        warnings,
+        ..Default::default()
+    };
+
+    // The partial view: its own copy, updated as each part lands.
+    let partial = std::sync::Mutex::new((
+        analysis.clone(),
+        vec![Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc],
+    ));
+    let emit = |state: &(Analysis, Vec<Part>)| {
+        let mut view = state.0.clone();
+        attach_evidence(&mut view, dns.evidence());
+        progress(&view, &state.1);
+    };
+    let publish = |part: Part, apply: &dyn Fn(&mut Analysis)| {
+        let mut state = partial.lock().unwrap_or_else(|e| e.into_inner());
+        apply(&mut state.0);
+        state.1.retain(|p| *p != part);
+        emit(&state);
+    };
+    emit(&partial.lock().unwrap_or_else(|e| e.into_inner()));
+
+    let headers_ref = &analysis.headers;
+    let envelope_ref = &analysis.envelope;
     let (spf_checks, dkim_checks, arc_check, dmarc_lookup) = tokio::join!(
-        spf::check_spf_at(dns, &auth, &envelope, Some(opts.now)),
-        dkim::check_dkim(raw, &header_list, dns, &auth, opts.now),
-        arc::check_arc(raw, &header_list, dns, &auth, opts.now),
+        async {
+            let r = spf::check_spf_at(dns, &auth, envelope_ref, Some(opts.now)).await;
+            publish(Part::Spf, &|a| a.spf = r.clone());
+            r
+        },
+        async {
+            let r = dkim::check_dkim(raw, headers_ref, dns, &auth, opts.now).await;
+            publish(Part::Dkim, &|a| a.dkim = r.clone());
+            r
+        },
+        async {
+            let r = arc::check_arc(raw, headers_ref, dns, &auth, opts.now).await;
+            publish(Part::Arc, &|a| a.arc = r.clone());
+            r
+        },
         async {
             match from.domain.as_deref() {
                 Some(d) => Some(dmarc::fetch_dmarc_policy(dns, d).await),
@@ -102,7 +177,7 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
         dns,
         &auth,
         raw,
-        &header_list,
+        &analysis.headers,
         dmarc_lookup,
         &spf_checks,
         &dkim_checks,
@@ -110,7 +185,7 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     .await;
     drop(responder);
 
-    let mut recorded = compare::recorded_results(&header_list, &envelope);
+    let mut recorded = compare::recorded_results(&analysis.headers, &analysis.envelope);
     compare::compare(
         &mut recorded,
         &spf_checks,
@@ -119,30 +194,12 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
         &dmarc_check,
     );
 
-    let mut analysis = Analysis {
-        schema_version: SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        input: InputInfo {
-            source: opts.source.clone(),
-            size_bytes: raw.len(),
-            line_endings: parsed.line_endings,
-            body_offset: parsed.body_offset,
-        },
-        now: crate::input::rfc3339(opts.now),
-        dns_mode: opts.dns_mode,
-        summary: Summary::default(),
-        headers: header_list,
-        envelope,
-        hops: hop_list,
-        spf: spf_checks,
-        dkim: dkim_checks,
-        arc: arc_check,
-        alignment,
-        dmarc: dmarc_check,
-        recorded,
-        dns: Vec::new(),
-        warnings,
-    };
+    analysis.spf = spf_checks;
+    analysis.dkim = dkim_checks;
+    analysis.arc = arc_check;
+    analysis.alignment = alignment;
+    analysis.dmarc = dmarc_check;
+    analysis.recorded = recorded;
     analysis.summary = summary::summarize(&analysis);
     attach_evidence(&mut analysis, dns.evidence());
     analysis
@@ -198,5 +255,56 @@ pub fn for_each_step(a: &mut Analysis, f: &mut dyn FnMut(&mut Step)) {
         .collect();
     for list in lists {
         list.iter_mut().for_each(&mut *f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::snapshot::Snapshot;
+
+    const MESSAGE: &[u8] = b"Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n\
+\tby mx.example.net; Mon, 2 Nov 2026 10:00:05 +0000\r\n\
+From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
+
+    fn options() -> Options {
+        Options {
+            source: "test".into(),
+            now: 1_793_000_000,
+            dns_mode: DnsMode::Snapshot,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn progress_reports_headers_first_then_each_part_and_ends_like_analyze() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let record = |a: &Analysis, pending: &[Part]| {
+            seen.lock().unwrap().push((
+                a.headers.len(),
+                a.envelope.client_ip.clone(),
+                pending.to_vec(),
+            ));
+        };
+        let dns = Dns::from_snapshot(Snapshot::new());
+        let progressive = analyze_with_progress(MESSAGE, &options(), &dns, &record).await;
+        let seen = seen.into_inner().unwrap();
+        // First: headers and envelope, every DNS part pending.
+        let (headers, ip, pending) = &seen[0];
+        assert_eq!(*headers, 3);
+        assert_eq!(ip.as_deref(), Some("192.0.2.10"));
+        assert_eq!(pending.len(), 4);
+        // Then SPF, DKIM and ARC land (in any order); DMARC comes with the final value.
+        assert_eq!(seen.len(), 4);
+        assert_eq!(seen[3].2, vec![Part::Dmarc]);
+        let plain = analyze(MESSAGE, &options(), &Dns::from_snapshot(Snapshot::new())).await;
+        let strip = |a: &Analysis| {
+            let mut v = serde_json::to_value(a).unwrap();
+            for e in v["dns"].as_array_mut().unwrap() {
+                e["elapsed_ms"] = 0.into();
+            }
+            v
+        };
+        assert_eq!(strip(&progressive), strip(&plain));
     }
 }

@@ -15,7 +15,7 @@ use super::keymap::Keymap;
 use super::theme::Theme;
 use super::ui::{Areas, Pane};
 use super::worker::{AfterRun, DnsFactory, Poll, Running};
-use crate::analysis::{Analysis, HeaderKind, Options, Outcome, Step};
+use crate::analysis::{Analysis, HeaderKind, Options, Outcome, Part, Step};
 use crate::dns::DnsEvidence;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +62,12 @@ pub struct App {
     pub theme: Theme,
     pub keymap: Keymap,
     pub screen: Screen,
-    /// The latest finished analysis.
+    /// The latest analysis: finished, or partial while a run is in flight (see `pending_parts`).
     pub analysis: Option<Analysis>,
+    /// Parts of `analysis` still waiting on DNS while a run is in flight (empty when finished).
+    pub pending_parts: Vec<Part>,
+    /// The analysis before the current run started (a re-run reports what changed against it).
+    pub(crate) before_run: Option<Analysis>,
     /// The evidence log while a run is in flight (pending entries included).
     pub live_dns: Vec<DnsEvidence>,
     pub(crate) run: Option<Running>,
@@ -135,6 +139,8 @@ impl App {
             help_scroll: 0,
             status: None,
             failure: None,
+            pending_parts: Vec::new(),
+            before_run: None,
             quit: false,
             frame: 0,
             area: Rect::new(0, 0, 100, 30),
@@ -176,6 +182,8 @@ impl App {
             Ok(run) => {
                 self.live_dns.clear();
                 self.failure = None;
+                self.before_run = self.analysis.clone();
+                self.pending_parts = vec![Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc];
                 self.run = Some(run);
             }
             Err(e) => self.fail(e),
@@ -199,20 +207,44 @@ impl App {
         };
         self.frame = self.frame.wrapping_add(1);
         match run.poll() {
-            Poll::Running(log) => self.live_dns = log,
+            Poll::Running(log, partial) => {
+                self.live_dns = log;
+                if let Some((analysis, pending)) = partial {
+                    // Headers and hops show at once; each check as soon as it lands.
+                    self.pending_parts = pending;
+                    self.adopt(*analysis);
+                }
+            }
             Poll::Done(analysis, note) => {
                 let elapsed = run.started.elapsed();
                 self.run = None;
                 self.live_dns.clear();
+                self.pending_parts.clear();
                 self.finish(*analysis, elapsed, note);
             }
             Poll::Failed(e) => {
                 self.run = None;
                 self.live_dns.clear();
+                self.pending_parts.clear();
+                // A partial result of a failed run would show unfinished checks as verdicts.
+                self.analysis = self.before_run.take();
                 self.fail(e);
             }
         }
         true
+    }
+
+    /// Shows `analysis` (partial or final), keeping the selected check where it can (the DKIM
+    /// list may change length).
+    fn adopt(&mut self, analysis: Analysis) {
+        let selected = self.selected_check();
+        self.analysis = Some(analysis);
+        let checks = self.checks();
+        self.nav = checks
+            .iter()
+            .position(|c| *c == selected)
+            .unwrap_or(self.nav.min(checks.len().saturating_sub(1)));
+        self.clamp_selection();
     }
 
     pub(crate) fn finish(
@@ -221,19 +253,11 @@ impl App {
         elapsed: std::time::Duration,
         note: Option<String>,
     ) {
-        // Keep the selected check across a re-run (the DKIM list may change length).
-        let selected = self.selected_check();
         let changes = self
-            .analysis
-            .as_ref()
-            .map(|before| super::check::badge_changes(before, &analysis));
-        self.analysis = Some(analysis);
-        let checks = self.checks();
-        self.nav = checks
-            .iter()
-            .position(|c| *c == selected)
-            .unwrap_or(self.nav.min(checks.len().saturating_sub(1)));
-        self.clamp_selection();
+            .before_run
+            .take()
+            .map(|before| super::check::badge_changes(&before, &analysis));
+        self.adopt(analysis);
         let mut status = format!("analysed in {:.1}s", elapsed.as_secs_f64());
         // After a re-run (boundary moved), what it changed is the news.
         match changes {

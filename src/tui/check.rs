@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::analysis::{Agreement, Analysis, AuthResult, Outcome, Severity, Step};
+use crate::analysis::{Agreement, Analysis, AuthResult, Outcome, Part, Severity, Step};
 use crate::dns::{DnsEvidence, DnsOutcome, RecordType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,20 @@ pub enum Check {
     Recorded,
     DnsLog,
     Headers,
+}
+
+impl Check {
+    /// The part of the analysis this check waits for while a run is in flight (None: ready as
+    /// soon as the headers are read).
+    pub fn part(self) -> Option<Part> {
+        match self {
+            Check::SpfMailFrom | Check::SpfHelo => Some(Part::Spf),
+            Check::Dkim(_) => Some(Part::Dkim),
+            Check::Arc => Some(Part::Arc),
+            Check::Summary | Check::Alignment | Check::Dmarc | Check::Recorded => Some(Part::Dmarc),
+            Check::Envelope | Check::DnsLog | Check::Headers => None,
+        }
+    }
 }
 
 /// Which pane fills the main area for a check.

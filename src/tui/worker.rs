@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Instant;
 
-use crate::analysis::{Analysis, Options};
+use crate::analysis::{Analysis, Options, Part};
 use crate::dns::{Dns, DnsEvidence};
 
 /// Makes a fresh `Dns` handle (a fresh evidence log) for each run.
@@ -17,14 +17,22 @@ pub type AfterRun = Arc<dyn Fn(&Dns) -> Option<String> + Send + Sync>;
 /// The name of the analysis thread (the panic hook leaves the terminal alone for it).
 pub const THREAD_NAME: &str = "mailsleuth-analysis";
 
+/// What the analysis thread sends: partial results as parts land, then the final value.
+enum Msg {
+    Partial(Box<Analysis>, Vec<Part>),
+    Done(Box<Analysis>, Option<String>),
+}
+
 pub struct Running {
     pub dns: Dns,
-    rx: Receiver<(Analysis, Option<String>)>,
+    rx: Receiver<Msg>,
     pub started: Instant,
 }
 
 pub enum Poll {
-    Running(Vec<DnsEvidence>),
+    /// Still running: the evidence log so far, and the newest partial analysis if one landed
+    /// since the last poll (with the parts still pending).
+    Running(Vec<DnsEvidence>, Option<(Box<Analysis>, Vec<Part>)>),
     Done(Box<Analysis>, Option<String>),
     Failed(String),
 }
@@ -49,9 +57,15 @@ impl Running {
                     Ok(rt) => rt,
                     Err(_) => return,
                 };
-                let analysis = runtime.block_on(crate::analysis::analyze(&raw, &options, &handle));
+                let partial_tx = tx.clone();
+                let progress = move |a: &Analysis, pending: &[Part]| {
+                    let _ = partial_tx.send(Msg::Partial(Box::new(a.clone()), pending.to_vec()));
+                };
+                let analysis = runtime.block_on(crate::analysis::analyze_with_progress(
+                    &raw, &options, &handle, &progress,
+                ));
                 let note = after.and_then(|f| f(&handle));
-                let _ = tx.send((analysis, note));
+                let _ = tx.send(Msg::Done(Box::new(analysis), note));
             })
             .map_err(|e| format!("cannot start the analysis: {e}"))?;
         Ok(Running {
@@ -61,13 +75,21 @@ impl Running {
         })
     }
 
+    /// Drains what the thread sent: the final value wins; otherwise the newest partial.
     pub fn poll(&self) -> Poll {
-        match self.rx.try_recv() {
-            Ok((analysis, note)) => Poll::Done(Box::new(analysis), note),
-            Err(TryRecvError::Empty) => Poll::Running(self.dns.evidence()),
-            Err(TryRecvError::Disconnected) => Poll::Failed(
-                take_worker_panic().unwrap_or_else(|| "the analysis stopped unexpectedly".into()),
-            ),
+        let mut newest = None;
+        loop {
+            match self.rx.try_recv() {
+                Ok(Msg::Done(analysis, note)) => return Poll::Done(analysis, note),
+                Ok(Msg::Partial(analysis, pending)) => newest = Some((analysis, pending)),
+                Err(TryRecvError::Empty) => return Poll::Running(self.dns.evidence(), newest),
+                Err(TryRecvError::Disconnected) => {
+                    return Poll::Failed(
+                        take_worker_panic()
+                            .unwrap_or_else(|| "the analysis stopped unexpectedly".into()),
+                    );
+                }
+            }
         }
     }
 }

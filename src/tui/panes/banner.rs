@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{truncate, wrap_words};
-use crate::analysis::{Analysis, Severity};
+use crate::analysis::{Analysis, Part, Severity};
 use crate::tui::app::App;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
@@ -32,7 +32,7 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if app.is_running() {
         let pending = app.pending_queries();
-        let doing = if app.analysis.is_some() {
+        let doing = if app.before_run.is_some() {
             "Re-running"
         } else {
             "Analysing"
@@ -45,7 +45,21 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         );
         lines.push(Line::styled(truncate(&text, width), theme.pending()));
     }
-    if let Some(a) = &app.analysis {
+    if app.is_running() && !app.pending_parts.is_empty() {
+        // A partial analysis has no verdict yet: say what it is waiting for.
+        let parts: Vec<&str> = app
+            .pending_parts
+            .iter()
+            .map(|p| match p {
+                Part::Spf => "SPF",
+                Part::Dkim => "DKIM",
+                Part::Arc => "ARC",
+                Part::Dmarc => "alignment and DMARC",
+            })
+            .collect();
+        let text = format!("Waiting for DNS before a verdict: {}", parts.join(", "));
+        lines.push(Line::styled(truncate(&text, width), theme.dim()));
+    } else if let Some(a) = &app.analysis {
         let (glyph, style) = theme.result(a.dmarc.result);
         let verdict = if a.summary.verdict.is_empty() {
             "No verdict".to_string()

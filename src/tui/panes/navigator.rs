@@ -54,11 +54,12 @@ fn badge(app: &App, check: Check) -> (String, Style) {
             .live_dns
             .iter()
             .any(|q| q.outcome == DnsOutcome::Pending && check.waits_for(q));
-        if waiting {
+        let pending = check.part().is_some_and(|p| app.pending_parts.contains(&p));
+        if pending && waiting {
             return (format!("{} dns", spinner(app.frame)), theme.pending());
         }
-        if app.analysis.is_none() {
-            return ("…".into(), theme.dim());
+        if pending || app.analysis.is_none() {
+            return (format!("{} …", spinner(app.frame)), theme.dim());
         }
     }
     let Some(a) = &app.analysis else {
