@@ -1152,6 +1152,23 @@ fn tag_table(tags: &[RawTag]) -> Vec<Tag> {
             });
         }
     }
+    // Optional tags with no default value: say what their absence means, so the table always
+    // covers v a c d s h bh b l t x i q.
+    let absent = [
+        ("l", "the whole body is signed (no length limit)"),
+        ("t", "no signing time given"),
+        ("x", "no expiry: the signature does not expire"),
+    ];
+    for (name, means) in absent {
+        if tag(tags, name).is_none() {
+            out.push(Tag {
+                name: name.to_string(),
+                value: "(absent)".to_string(),
+                meaning: format!("{}; absent: {means}", dkim_tag_meaning(name)),
+                default: true,
+            });
+        }
+    }
     out
 }
 
@@ -1196,7 +1213,15 @@ fn evaluate(
     .header(header.index);
     for t in &check.tags {
         read = read.fact(
-            format!("{}{}", t.name, if t.default { " (default)" } else { "" }),
+            format!(
+                "{}{}",
+                t.name,
+                match (t.default, t.value.as_str()) {
+                    // The value already says "(absent)".
+                    (true, "(absent)") | (false, _) => "",
+                    (true, _) => " (default)",
+                }
+            ),
             format!("{} — {}", shorten(&t.value, 100), t.meaning),
         );
     }
@@ -2208,6 +2233,17 @@ mod tests {
         assert!(get("q").default && get("q").value == "dns/txt");
         assert!(get("i").default && get("i").value == "@example.com");
         assert!(!get("d").default);
+        // Absent optional tags are listed with what their absence means.
+        let header = Header {
+            value: "v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=AAAA; b=AAAA".into(),
+            ..header
+        };
+        let table = tag_table(&ParsedDkim::parse(&header).tags);
+        for name in ["l", "t", "x"] {
+            let t = table.iter().find(|t| t.name == name).expect(name);
+            assert!(t.default && t.value == "(absent)", "{name}");
+            assert!(t.meaning.contains("absent: "), "{name}");
+        }
     }
 
     #[tokio::test]
