@@ -1146,3 +1146,19 @@ fn the_evidence_of_a_summary_row_says_where_enter_leads() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.selected_check(), Check::SpfMailFrom);
 }
+
+#[test]
+fn toggling_the_header_columns_keeps_the_focus_in_the_headers() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::Headers);
+    // Focus the message column (side by side: navigator → trace → message).
+    while app.focus != Pane::Message {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Char('t')); // trace only: the message column goes away
+    assert_eq!(app.focus, Pane::Trace);
+    key(&mut app, KeyCode::Char('t')); // message only
+    assert_eq!(app.focus, Pane::Message);
+    key(&mut app, KeyCode::Char('t')); // side by side again
+    assert_eq!(app.focus, Pane::Message);
+}

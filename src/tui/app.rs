@@ -455,6 +455,19 @@ impl App {
                     HeaderLayout::TraceOnly => HeaderLayout::MessageOnly,
                     HeaderLayout::MessageOnly => HeaderLayout::SideBySide,
                 };
+                // Keep the focus in the headers: on the column still shown, if its own went away.
+                if matches!(self.focus, Pane::Trace | Pane::Message)
+                    && !self.focus_ring().contains(&self.focus)
+                {
+                    let other = if self.focus == Pane::Trace {
+                        Pane::Message
+                    } else {
+                        Pane::Trace
+                    };
+                    if self.focus_ring().contains(&other) {
+                        self.focus = other;
+                    }
+                }
                 self.clamp_selection();
             }
             Action::MoveBoundary => self.move_boundary(),
