@@ -1632,6 +1632,7 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
         return no_policy_applied(check, steps, AuthResult::None, None);
     };
     let Some(policy) = choice.policy else {
+        check.policy_tag = Some(choice.tag.into());
         check.policy_source = Some(choice.source);
         let step = Step::new(
             "Result: none",
@@ -1641,6 +1642,7 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
         return no_policy_applied(check, steps, AuthResult::None, Some(step));
     };
     check.policy = Some(policy.as_str().into());
+    check.policy_tag = Some(choice.tag.into());
     check.policy_source = Some(choice.source);
 
     let passing: Vec<&str> = alignment

@@ -6,6 +6,14 @@
 use super::align::org_domain_psl;
 use super::model::{Header, Severity, Warning};
 
+/// The warning codes this module emits (the summary lists them first among the findings).
+pub const CODES: [&str; 4] = [
+    "display-name-domain",
+    "from-lookalike",
+    "from-idn",
+    "reply-to-elsewhere",
+];
+
 /// One address as mail-parser reads it (encoded words in the display name decoded).
 struct Mailbox {
     name: Option<String>,

@@ -61,6 +61,11 @@ pub enum Part {
     Dmarc,
 }
 
+impl Part {
+    /// Every part, as pending before any lookup is answered.
+    pub const ALL: [Part; 4] = [Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc];
+}
+
 /// Called with the analysis so far and the parts still pending: once before any lookup (headers,
 /// hops and envelope are complete), then as each part lands. Not called with the final value.
 pub type Progress<'a> = &'a (dyn Fn(&Analysis, &[Part]) + Send + Sync);
@@ -130,10 +135,7 @@ pub async fn analyze_with_progress(
     };
 
     // The partial view: its own copy, updated as each part lands.
-    let partial = std::sync::Mutex::new((
-        analysis.clone(),
-        vec![Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc],
-    ));
+    let partial = std::sync::Mutex::new((analysis.clone(), Part::ALL.to_vec()));
     let emit = |state: &(Analysis, Vec<Part>)| {
         let mut view = state.0.clone();
         attach_evidence(&mut view, dns.evidence());

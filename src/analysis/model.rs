@@ -348,6 +348,9 @@ pub struct DmarcCheck {
     pub policy: Option<String>,
     /// Which tag the policy came from (`p`, `sp` or `np`) and why.
     pub policy_source: Option<String>,
+    /// The tag alone: `p`, `sp`, `np`, or `rua` (no valid p, so p=none because rua is valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_tag: Option<String>,
     /// What a receiver following the record would do: `none`, `quarantine`, `reject`. This is
     /// RFC 9989's reading: pct is historic, so the policy (one level less with t=y) applies to
     /// every failing message whatever pct says. RFC 7489's sampled reading is

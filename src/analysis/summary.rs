@@ -21,20 +21,12 @@ pub fn summarize(a: &Analysis) -> Summary {
     let mut findings: Vec<String> = a
         .warnings
         .iter()
-        .filter(|w| IDENTITY_CODES.contains(&w.code.as_str()))
+        .filter(|w| super::identity::CODES.contains(&w.code.as_str()))
         .map(|w| w.message.clone())
         .collect();
     findings.extend(self::findings(a));
     Summary { verdict, findings }
 }
-
-/// Warnings about the author identity (see `identity.rs`), listed first among the findings.
-const IDENTITY_CODES: [&str; 4] = [
-    "display-name-domain",
-    "from-lookalike",
-    "from-idn",
-    "reply-to-elsewhere",
-];
 
 fn from_domain(a: &Analysis) -> String {
     a.alignment
@@ -308,6 +300,7 @@ mod tests {
         a.dmarc.result = AuthResult::Fail;
         a.dmarc.policy = Some("quarantine".into());
         a.dmarc.policy_source = Some("sp tag: a subdomain of the organizational domain".into());
+        a.dmarc.policy_tag = Some("sp".into());
         assert_eq!(
             summarize(&a).verdict,
             "DMARC fail → sp=quarantine: From example.com not aligned with any authenticated domain (SPF bulk.example)"

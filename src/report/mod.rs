@@ -233,11 +233,10 @@ pub fn checks(analysis: &Analysis) -> Vec<CheckView<'_>> {
     out
 }
 
-/// The DMARC tag the applied policy came from (`p`, `sp` or `np`): `policy_source` starts with it.
+/// The DMARC tag the applied policy came from, when it is `p`, `sp` or `np`.
 pub fn policy_tag(d: &crate::analysis::DmarcCheck) -> Option<&str> {
-    d.policy_source
+    d.policy_tag
         .as_deref()
-        .and_then(|s| s.split([':', ' ', '(']).next())
         .filter(|t| matches!(*t, "p" | "sp" | "np"))
 }
 

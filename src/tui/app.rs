@@ -183,7 +183,7 @@ impl App {
                 self.live_dns.clear();
                 self.failure = None;
                 self.before_run = self.analysis.clone();
-                self.pending_parts = vec![Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc];
+                self.pending_parts = Part::ALL.to_vec();
                 self.run = Some(run);
             }
             Err(e) => self.fail(e),
