@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use mailsleuth::analysis::AuthResult;
 use mailsleuth::analysis::arc::check_arc;
-use mailsleuth::analysis::headers::split_headers;
+use mailsleuth::analysis::trail::headers::split_headers;
 use mailsleuth::dns::Dns;
 use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::Snapshot;

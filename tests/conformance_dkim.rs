@@ -13,7 +13,7 @@ mod common;
 use std::path::Path;
 
 use mailsleuth::analysis::dkim::check_dkim;
-use mailsleuth::analysis::headers::split_headers;
+use mailsleuth::analysis::trail::headers::split_headers;
 use mailsleuth::analysis::{AuthResult, DkimCheck};
 use mailsleuth::dns::Dns;
 use mailsleuth::dns::responder::Responder;

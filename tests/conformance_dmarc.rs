@@ -27,10 +27,10 @@ use std::collections::BTreeMap;
 
 use mailsleuth::analysis::align::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::dmarc::{self, NotDmarc, RecordErrorKind};
-use mailsleuth::analysis::headers::{from_domain, split_headers};
 use mailsleuth::analysis::model::{
     Alignment, AlignmentMode, AuthResult, DkimCheck, DmarcCheck, SpfCheck, SpfChecks,
 };
+use mailsleuth::analysis::trail::headers::{from_domain, split_headers};
 use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Dns, Record, RecordType};

@@ -5,7 +5,7 @@
 
 mod common;
 
-use mailsleuth::analysis::headers::{from_domain, split_headers};
+use mailsleuth::analysis::trail::headers::{from_domain, split_headers};
 
 /// Undoes the C string escapes the file keeps as written (`\"`, `\\`, `\t`, `\n`, `\r`).
 fn c_unescape(s: &str) -> String {

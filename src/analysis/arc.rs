@@ -1309,7 +1309,7 @@ fn compare_with_mail_auth(
 mod tests {
     use super::*;
     use crate::analysis::dkim::{body_hash, parse_header_list};
-    use crate::analysis::headers::split_headers;
+    use crate::analysis::trail::headers::split_headers;
     use crate::dns::Record;
     use crate::dns::responder::Responder;
     use crate::dns::snapshot::{Snapshot, SnapshotEntry};

@@ -11,8 +11,8 @@ use mail_parser::MessageParser;
 
 // Absolute paths: this module is declared from dmarc.rs until mod.rs declares it.
 use crate::analysis::align::normalize_domain;
-use crate::analysis::headers::from_header_domains;
 use crate::analysis::model::Header;
+use crate::analysis::trail::headers::from_header_domains;
 
 /// The distinct author domains, in header order, each with the index of the first From header
 /// it appears in. Domains are lower-case A-labels; mailboxes without a usable domain are left
@@ -59,7 +59,7 @@ fn mailbox_domains(value: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::headers::{from_domain, split_headers};
+    use crate::analysis::trail::headers::{from_domain, split_headers};
 
     fn domains(raw: &str) -> Vec<(usize, String)> {
         from_domains(&split_headers(raw.as_bytes()).headers)

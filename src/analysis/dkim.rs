@@ -2043,7 +2043,7 @@ fn compare_with_mail_auth(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::headers::split_headers;
+    use crate::analysis::trail::headers::split_headers;
     use crate::dns::Record;
     use crate::dns::responder::Responder;
     use crate::dns::snapshot::{Snapshot, SnapshotEntry};

@@ -1016,7 +1016,7 @@ pub async fn evaluate_with_headers(
     if authors.len() < 2 {
         // One author domain, or none at all (then permerror). from_domain reads every From
         // header, so an empty or broken one above the real one does not hide it.
-        let from = super::headers::from_domain(headers);
+        let from = super::trail::headers::from_domain(headers);
         let (mut alignment, mut check) =
             evaluate(dns, auth, raw, from.domain.as_deref(), lookup, spf, dkim).await;
         if let Some(i) = from.header_index {
@@ -1056,7 +1056,11 @@ pub async fn evaluate_with_headers(
 /// The From header problems found on the way to the one author domain (an empty From above the
 /// real one, several mailboxes of one domain, obsolete syntax...): a warning step at the top, so
 /// the verdict below is read knowing them. Points at every From header.
-fn from_problem_step(error: &str, from: &super::headers::FromDomain, headers: &[Header]) -> Step {
+fn from_problem_step(
+    error: &str,
+    from: &super::trail::headers::FromDomain,
+    headers: &[Header],
+) -> Step {
     let mut step = Step::new(
         "From header problems",
         Outcome::Warning,
@@ -1117,7 +1121,7 @@ fn strictest_of(
     let problems: Vec<String> = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("from"))
-        .flat_map(super::headers::from_header_problems)
+        .flat_map(super::trail::headers::from_header_problems)
         .collect();
     let problems = if problems.is_empty() {
         String::new()
@@ -2648,7 +2652,7 @@ mod tests {
 
     #[tokio::test]
     async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
-        use crate::analysis::headers::split_headers;
+        use crate::analysis::trail::headers::split_headers;
         use crate::dns::responder::Responder;
         let raw = b"From: Mallory <m@evil.example>\r\nSubject: pay\r\n\
                     From: CEO <ceo@bank.example>\r\n\r\nbody\r\n";
@@ -2735,7 +2739,7 @@ mod tests {
     /// evaluate_with_headers on `raw` with bank.example at p=reject and evil.example at p=none,
     /// SPF passing for evil.example and the given DKIM results (the reviewer's spoofs).
     async fn spoof(raw: &[u8], dkim: &[DkimCheck]) -> (Alignment, DmarcCheck) {
-        use crate::analysis::headers::split_headers;
+        use crate::analysis::trail::headers::split_headers;
         use crate::dns::responder::Responder;
         let headers = split_headers(raw).headers;
         let dns = MemDns::new()

@@ -177,7 +177,7 @@ pub fn sender_signals(headers: &[Header]) -> Vec<Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::headers::split_headers;
+    use crate::analysis::trail::headers::split_headers;
 
     fn codes(raw: &str) -> Vec<String> {
         sender_signals(&split_headers(raw.as_bytes()).headers)

@@ -7,14 +7,13 @@ pub mod authors;
 pub mod compare;
 pub mod dkim;
 pub mod dmarc;
-pub mod headers;
-pub mod hops;
 pub mod identity;
 mod lex;
 pub mod model;
 pub mod spf;
 pub mod step;
 pub mod summary;
+pub mod trail;
 
 use std::net::IpAddr;
 
@@ -79,16 +78,16 @@ pub async fn analyze_with_progress(
     progress: Progress<'_>,
 ) -> Analysis {
     let mut warnings = Vec::new();
-    let parsed = headers::split_headers(raw);
+    let parsed = trail::headers::split_headers(raw);
     warnings.extend(parsed.warnings);
     let header_list = parsed.headers;
 
-    let (mut hop_list, w) = hops::parse_hops(&header_list);
+    let (mut hop_list, w) = trail::received::parse_hops(&header_list);
     warnings.extend(w);
-    let (envelope, w) = hops::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
 
-    let from = headers::from_domain(&header_list);
+    let from = trail::headers::from_domain(&header_list);
     warnings.extend(identity::sender_signals(&header_list));
     if let Some(err) = &from.error {
         warnings.push(Warning::new(
@@ -187,7 +186,7 @@ pub async fn analyze_with_progress(
     .await;
     drop(responder);
 
-    let mut recorded = compare::recorded_results(&analysis.headers, &analysis.envelope);
+    let mut recorded = trail::recorded::recorded_results(&analysis.headers, &analysis.envelope);
     compare::compare(
         &mut recorded,
         &spf_checks,

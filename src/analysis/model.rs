@@ -432,6 +432,16 @@ pub struct RecordedResult {
     pub also_in_headers: Vec<usize>,
 }
 
+impl RecordedResult {
+    /// Appends `text` to the note, after what is there.
+    pub fn add_note(&mut self, text: String) {
+        self.note = Some(match self.note.take() {
+            Some(n) => format!("{n}; {text}"),
+            None => text,
+        });
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

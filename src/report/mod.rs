@@ -121,8 +121,8 @@ pub fn hop_client(h: &crate::analysis::Hop) -> String {
 /// A hop's delay after the previous one, in human units (`+1 min 30 s`), or `—`.
 pub fn hop_delay(h: &crate::analysis::Hop) -> String {
     match h.delay_seconds {
-        Some(d) if d >= 0 => format!("+{}", crate::analysis::hops::human_duration(d)),
-        Some(d) => crate::analysis::hops::human_duration(d),
+        Some(d) if d >= 0 => format!("+{}", crate::analysis::trail::received::human_duration(d)),
+        Some(d) => crate::analysis::trail::received::human_duration(d),
         None => "—".into(),
     }
 }

@@ -7,7 +7,7 @@
 //! The body is never copied or decoded here: only the header section gets per-header strings, so a
 //! 100 MB message costs one scan of its header section plus one pass counting line endings.
 
-use super::model::{Header, HeaderKind, Severity, Warning};
+use crate::analysis::model::{Header, HeaderKind, Severity, Warning};
 
 /// The header section of one message, split into fields.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
