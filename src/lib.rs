@@ -4,6 +4,7 @@
 //! one [`analysis::Analysis`] value. The reports (`report`) and the TUI (`tui`) only read it.
 
 pub mod analysis;
+pub mod config;
 pub mod dns;
 pub mod input;
 pub mod report;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use mailsleuth::analysis::trail::operators::Operators;
 use mailsleuth::analysis::{self, Analysis, DnsMode, Options, Severity};
 use mailsleuth::dns::DnsConfig;
 use mailsleuth::{input, report};
@@ -94,6 +95,36 @@ struct Common {
     output: Option<PathBuf>,
 }
 
+/// The built-in operators with the user's `operators.toml` applied; a file that cannot be read
+/// or parsed is reported on stderr, naming it, and the built-in table is used.
+fn operators() -> std::sync::Arc<Operators> {
+    let Some(path) = mailsleuth::config::user_config_path("operators.toml") else {
+        return Operators::builtin();
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Operators::builtin(),
+        Err(e) => {
+            eprintln!(
+                "mailsleuth: {}: {e}; using the built-in operators",
+                mailsleuth::report::visible(&path.display().to_string())
+            );
+            return Operators::builtin();
+        }
+    };
+    match Operators::with_user_file(&text) {
+        Ok(ops) => std::sync::Arc::new(ops),
+        Err(e) => {
+            eprintln!(
+                "mailsleuth: {}: {}; using the built-in operators",
+                mailsleuth::report::visible(&path.display().to_string()),
+                mailsleuth::report::visible(&e)
+            );
+            Operators::builtin()
+        }
+    }
+}
+
 fn parse_server(s: &str) -> Result<SocketAddr, String> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
@@ -119,6 +150,7 @@ impl Common {
             mail_from: self.mail_from.clone(),
             receiver: self.receiver.clone(),
             dns_mode: self.dns_mode(),
+            operators: operators(),
         }
     }
 

@@ -303,6 +303,7 @@ mod tests {
     use crate::analysis::model::Tag;
     use crate::analysis::trail::authres::*;
     use crate::analysis::trail::headers::split_headers;
+    use crate::analysis::trail::operators::Operators;
     use crate::analysis::trail::recorded::*;
     use crate::analysis::trail::{boundary::reconstruct_envelope, received::parse_hops};
 
@@ -514,7 +515,12 @@ body
             ..Default::default()
         };
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts);
-        recorded_results(&hs, &env)
+        recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        })
     }
 
     #[test]
@@ -633,7 +639,12 @@ body
         .headers;
         let (mut hops, _) = parse_hops(&hs);
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &Options::default());
-        let mut r = recorded_results(&hs, &env);
+        let mut r = recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        });
         let (spf, dkim, arc, dmarc) = checks();
         compare(&mut r, &spf, &dkim, &arc, &dmarc);
         assert_eq!(r[0].ours, Some(AuthResult::None));
@@ -644,6 +655,7 @@ body
         vec![RecordedResult {
             header_index: 0,
             header_name: "Authentication-Results".into(),
+            recorded_by: None,
             authserv_id: Some("mx.example.org".into()),
             trusted: true,
             method: method.into(),
@@ -742,6 +754,7 @@ body
         let mut r = vec![RecordedResult {
             header_index: 0,
             header_name: "Authentication-Results".into(),
+            recorded_by: None,
             authserv_id: Some("mx.example.org".into()),
             trusted: true,
             method: "dkim".into(),
@@ -770,7 +783,12 @@ body
             ..Default::default()
         };
         let (env, _) = reconstruct_envelope(&hs, &mut hops, &opts);
-        recorded_results(&hs, &env)
+        recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        })
     }
 
     #[test]
@@ -986,7 +1004,12 @@ body
             .collect();
         assert_eq!(forged_warnings.len(), 1, "{warnings:?}");
         assert_eq!(forged_warnings[0].header_index, Some(6));
-        let r = recorded_results(&hs, &env);
+        let r = recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        });
         let bank: Vec<_> = r.iter().filter(|x| x.header_index == 6).collect();
         assert_eq!(bank.len(), 3);
         assert!(bank.iter().all(|x| !x.trusted), "{bank:?}");
@@ -1032,7 +1055,12 @@ body
         assert_eq!(env.boundary_header, Some(3));
         assert_eq!(env.client_ip.as_deref(), Some("198.51.100.5"));
         assert!(!warnings.iter().any(|w| w.code == "forged-auth-results"));
-        let r = recorded_results(&hs, &env);
+        let r = recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        });
         // Trusted, and the same as the ARC-A-R rows: one row each, naming both headers.
         assert!(!r.iter().any(|x| x.header_index == 5), "{r:?}");
         let aar: Vec<_> = r.iter().filter(|x| x.header_index == 1).collect();
@@ -1050,7 +1078,12 @@ body
         let (mut hops, _) = parse_hops(&hs);
         let (env, warnings) = reconstruct_envelope(&hs, &mut hops, &opts);
         assert!(warnings.iter().any(|w| w.code == "forged-auth-results"));
-        let r = recorded_results(&hs, &env);
+        let r = recorded_results(&Receiving {
+            headers: &hs,
+            hops: &hops,
+            envelope: &env,
+            ops: &Operators::builtin(),
+        });
         assert!(r.iter().filter(|x| x.header_index == 5).all(|x| !x.trusted));
     }
 

@@ -38,6 +38,8 @@ pub struct Options {
     /// The receiving server: an authserv-id or a `by` host name.
     pub receiver: Option<String>,
     pub dns_mode: DnsMode,
+    /// Mail operators' domains and internal networks (`assets/operators.toml` and the user's).
+    pub operators: std::sync::Arc<trail::operators::Operators>,
 }
 
 /// Analyses one message. Never panics on bad input: problems become warnings, header errors and
@@ -186,7 +188,12 @@ pub async fn analyze_with_progress(
     .await;
     drop(responder);
 
-    let mut recorded = trail::recorded::recorded_results(&analysis.headers, &analysis.envelope);
+    let mut recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {
+        headers: &analysis.headers,
+        hops: &analysis.hops,
+        envelope: &analysis.envelope,
+        ops: &opts.operators,
+    });
     compare::compare(
         &mut recorded,
         &spf_checks,

@@ -152,6 +152,10 @@ pub struct Hop {
     /// TLS version/cipher if the header records one.
     pub tls: Option<String>,
     pub anomalies: Vec<String>,
+    /// Why the trust-boundary walk passed this hop as the receiving organisation's own (set only
+    /// on hops walked past).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<String>,
     pub is_boundary: bool,
     /// True for hops older than the boundary hop, i.e. *below* it in the file: written before
     /// the receiver got the message, by servers it cannot vouch for (their text could be forged
@@ -404,6 +408,10 @@ pub struct RecordedResult {
     /// `Authentication-Results`, `Received-SPF` or `ARC-Authentication-Results`.
     pub header_name: String,
     pub authserv_id: Option<String>,
+    /// Who wrote it in words, when it carries no authserv-id (Microsoft writes none): from the
+    /// receiver's markers, e.g. `Microsoft (protection.outlook.com)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
     /// Whether the result was written by the receiver (trusted), or before it got the message
     /// (below its Received header, or by another server) and so could be forged.
     pub trusted: bool,

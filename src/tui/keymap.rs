@@ -177,15 +177,7 @@ impl Keymap {
 
 /// `$XDG_CONFIG_HOME/mailsleuth/keymap.toml`, else `~/.config/mailsleuth/keymap.toml`.
 pub fn user_keymap_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })?;
-    Some(base.join("mailsleuth").join("keymap.toml"))
+    crate::config::user_config_path("keymap.toml")
 }
 
 #[cfg(test)]

@@ -7,113 +7,20 @@
 
 use std::net::IpAddr;
 
+use super::authres::received_spf_receiver;
 use super::authres::{
     AuthResultsHeader, authserv_id_of, parse_authentication_results, parse_received_spf,
     recorded_client_ip,
 };
+use super::hosts::{HostMatch, host_match, internal_name, same_server};
+use super::operators::Operators;
 use super::received::{human_duration, ip_range};
-use super::recorded::receivers_arc_results_agree;
+use super::recorded::below_boundary_trust;
+use super::walk::{
+    Org, ReceiverHop, internal_network_client, local_step, receiver_hop, walk_from_top,
+};
 use crate::analysis::Options;
 use crate::analysis::model::{Envelope, Header, Hop, Severity, Source, Warning};
-
-fn normalize_host(s: &str) -> String {
-    s.trim()
-        .trim_matches(|c| c == '[' || c == ']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
-}
-
-/// How closely a host name matches a receiver name, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum HostMatch {
-    Exact,
-    Subdomain,
-    RegistrableDomain,
-    /// Different registrable domains of one operator ([`MULTI_DOMAIN_OPERATORS`]).
-    SameOperator,
-}
-
-impl HostMatch {
-    fn words(self) -> &'static str {
-        match self {
-            HostMatch::Exact => "is exactly",
-            HostMatch::Subdomain => "is a subdomain (or parent) of",
-            HostMatch::RegistrableDomain => "shares the registrable domain of",
-            HostMatch::SameOperator => "belongs to the same mail operator as",
-        }
-    }
-}
-
-fn host_match(a: &str, b: &str) -> Option<HostMatch> {
-    let (a, b) = (normalize_host(a), normalize_host(b));
-    if a.is_empty() || b.is_empty() {
-        return None;
-    }
-    if a == b {
-        return Some(HostMatch::Exact);
-    }
-    if a.parse::<IpAddr>().is_ok() || b.parse::<IpAddr>().is_ok() {
-        return None;
-    }
-    if a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}")) {
-        return Some(HostMatch::Subdomain);
-    }
-    match (psl::domain_str(&a), psl::domain_str(&b)) {
-        (Some(x), Some(y)) if x == y => Some(HostMatch::RegistrableDomain),
-        (Some(x), Some(y)) if operator_of(x).is_some() && operator_of(x) == operator_of(y) => {
-            Some(HostMatch::SameOperator)
-        }
-        _ => None,
-    }
-}
-
-/// Mail operators that name their own servers under several registrable domains: a message
-/// handed between them stays with one operator (Microsoft 365 passes mail from
-/// `*.mail.protection.outlook.com` to `*.outlook.office365.com` to `*.prod.outlook.com`).
-const MULTI_DOMAIN_OPERATORS: &[(&str, &[&str])] = &[
-    ("Microsoft", &["outlook.com", "office365.com"]),
-    ("Google", &["google.com", "gmail.com", "googlemail.com"]),
-];
-
-/// IPv6 /32 networks an operator's servers use between themselves only: Exchange Online's
-/// internal hops (`from X.namprd12.prod.outlook.com (2603:10b6:…)`). Its internet-facing outbound
-/// uses other networks, so an outside sender is never in these.
-const OPERATOR_INTERNAL_V6_32: &[(&str, [u16; 2])] = &[
-    ("Microsoft", [0x2603, 0x10a6]),
-    ("Microsoft", [0x2603, 0x10b6]),
-    ("Microsoft", [0x2603, 0x1096]),
-];
-
-/// The operator a registrable domain belongs to, per [`MULTI_DOMAIN_OPERATORS`].
-fn operator_of(registrable_domain: &str) -> Option<&'static str> {
-    MULTI_DOMAIN_OPERATORS
-        .iter()
-        .find(|(_, domains)| {
-            domains
-                .iter()
-                .any(|d| registrable_domain.eq_ignore_ascii_case(d))
-        })
-        .map(|(name, _)| *name)
-}
-
-/// The operator running `host`, per [`MULTI_DOMAIN_OPERATORS`].
-fn operator_of_host(host: &str) -> Option<&'static str> {
-    operator_of(psl::domain_str(&normalize_host(host))?)
-}
-
-fn same_v6_32(a: IpAddr, b: IpAddr) -> bool {
-    match (a, b) {
-        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..2] == b.segments()[..2],
-        _ => false,
-    }
-}
-
-/// Whether two names denote the same receiving organisation's server: equal, one a subdomain of
-/// the other, the same registrable domain (Public Suffix List), or two domains of one operator
-/// ([`MULTI_DOMAIN_OPERATORS`]). IP literals only match equal.
-pub fn same_server(a: &str, b: &str) -> bool {
-    host_match(a, b).is_some()
-}
 
 /// The topmost Authentication-Results header with its index, parsed (or, when it does not parse,
 /// with only the authserv-id that could be read: a lower header is never taken in its place).
@@ -159,181 +66,9 @@ fn recorded_ip(
     ))
 }
 
-/// The hop a receiver name points at, and how it was reached.
-#[derive(Debug, Clone)]
-struct ReceiverHop {
-    /// The topmost hop whose `by` host matches (at the best level, for an explicit name).
-    topmost: usize,
-    /// The boundary: `topmost`, or a lower hop reached by walking past the receiver's own relays.
-    chosen: usize,
-    level: HostMatch,
-    /// Header index and reason of every hop walked past.
-    walked: Vec<(usize, String)>,
-}
-
-impl ReceiverHop {
-    /// The exact words for `Source::how`.
-    fn explain(&self, hops: &[Hop], receiver: &str) -> String {
-        let top = &hops[self.topmost];
-        let mut s = format!(
-            "the topmost Received whose `by` host {} {} {receiver} is header {}",
-            top.by_host.as_deref().unwrap_or(""),
-            self.level.words(),
-            top.header_index
-        );
-        for (header, why) in &self.walked {
-            s.push_str(&format!("; header {header} is passed over because {why}"));
-        }
-        if self.chosen != self.topmost {
-            s.push_str(&format!(
-                "; the boundary is header {} (by {}), where the message came in",
-                hops[self.chosen].header_index,
-                hops[self.chosen].by_host.as_deref().unwrap_or("")
-            ));
-        } else {
-            s.push_str(", and it is the boundary");
-        }
-        s
-    }
-}
-
-/// The hop where the message entered the receiver: the topmost Received whose `by` host belongs
-/// to `receiver`, then down through the older hops the receiver also wrote (content filters,
-/// internal relays, `from localhost` re-injections), so the client is the outside sender and not
-/// the receiver's own relay. With `best_level_only` (an explicit --receiver), an exact `by` host
-/// beats a subdomain, which beats the same registrable domain; the walk stays at that level.
-fn receiver_hop(hops: &[Hop], receiver: &str, best_level_only: bool) -> Option<ReceiverHop> {
-    let level_of = |h: &Hop| h.by_host.as_deref().and_then(|b| host_match(b, receiver));
-    let level = if best_level_only {
-        hops.iter().filter_map(level_of).min()?
-    } else {
-        HostMatch::SameOperator
-    };
-    let owned = |h: &Hop| level_of(h).is_some_and(|l| l <= level);
-    let topmost = hops.iter().position(owned)?;
-    let mut pick = ReceiverHop {
-        topmost,
-        chosen: topmost,
-        level: if best_level_only {
-            level
-        } else {
-            level_of(&hops[topmost]).unwrap_or(level)
-        },
-        walked: Vec::new(),
-    };
-    // Only walk past a hop whose client the receiver itself recorded as its own: a public client
-    // is the boundary, whatever Received lines (forgeable) lie below it.
-    // Into a hop of another domain of the same operator only on address evidence: Google's
-    // outbound (`mail-sor-f41.google.com`) hands Gmail-to-Gmail mail to `mx.google.com`, and the
-    // `smtp.gmail.com` submission below it is the sender's side, not a relay of the receiver.
-    let may_step = |hop: &Hop, next: &Hop| {
-        loopback_step(hop, next)
-            || (owned(next)
-                && (level_of(next) != Some(HostMatch::SameOperator)
-                    || internal_network_client(hop).is_some()))
-    };
-    while hops
-        .get(pick.chosen + 1)
-        .is_some_and(|next| may_step(&hops[pick.chosen], next))
-        && let Some(why) = internal_client(&hops[pick.chosen], receiver)
-    {
-        pick.walked.push((hops[pick.chosen].header_index, why));
-        pick.chosen += 1;
-    }
-    Some(pick)
-}
-
-/// The address ranges that only the receiver's own network can deliver from.
-fn internal_ip(ip: IpAddr) -> Option<&'static str> {
-    let (code, words) = ip_range(ip)?;
-    (code == "hop-private-ip"
-        && (words.starts_with("private")
-            || words == "loopback"
-            || words == "link-local"
-            || words.starts_with("unique-local")))
-    .then_some(words)
-}
-
-/// Whether `next` (the older hop) is a step on the same machine as `hop`: `hop` took the message
-/// from a loopback client, and `next` was written `by localhost` or by a loopback address (a
-/// content filter such as amavis re-injecting into Postfix).
-fn loopback_step(hop: &Hop, next: &Hop) -> bool {
-    let loopback = |ip: Option<&str>| {
-        ip.and_then(|s| s.parse::<IpAddr>().ok())
-            .is_some_and(|ip| internal_ip(ip) == Some("loopback"))
-    };
-    loopback(hop.from_ip.as_deref())
-        && (next
-            .by_host
-            .as_deref()
-            .is_some_and(|b| b.eq_ignore_ascii_case("localhost"))
-            || loopback(next.by_host.as_deref().map(normalize_host).as_deref())
-            || loopback(next.by_ip.as_deref()))
-}
-
-/// Why a hop's client is the receiver's own relay, if the receiver itself recorded evidence of
-/// it: a private/loopback/link-local client address; for a known multi-domain operator, an IPv6
-/// client in the same /32 as the address its server recorded for itself; a client in the internal relay network of
-/// the operator running the `by` host ([`OPERATOR_INTERNAL_V6_32`]); or the client's reverse DNS
-/// name (as the receiving server looked it up, not the HELO, which the client chooses) under the
-/// receiver's domain. Nothing the sender wrote can prove a hop is internal.
-fn internal_client(hop: &Hop, receiver: &str) -> Option<String> {
-    if let Some(why) = internal_network_client(hop) {
-        return Some(why);
-    }
-    let forged_rdns = hop.anomalies.iter().any(|a| a.contains("may be forged"));
-    match hop.from_rdns.as_deref() {
-        Some(rdns) if !forged_rdns && same_server(rdns, receiver) => Some(format!(
-            "its client's reverse DNS name {rdns}, as the receiving server recorded it, belongs \
-             to {receiver}"
-        )),
-        _ => None,
-    }
-}
-
-/// The address evidence of [`internal_client`]: the client is inside the network of the server
-/// that wrote the hop (whoever that server is).
-fn internal_network_client(hop: &Hop) -> Option<String> {
-    let client = hop
-        .from_ip
-        .as_deref()
-        .and_then(|s| s.parse::<IpAddr>().ok());
-    if let Some(ip) = client
-        && let Some(words) = internal_ip(ip)
-    {
-        return Some(format!("its client {ip} is {words}"));
-    }
-    // Same /32 as the server's own address counts only for the known multi-domain operators:
-    // elsewhere a /32 can be a shared cloud network that an attacker can rent into.
-    if let Some(ip) = client
-        && let Some(own) = hop.by_ip.as_deref().and_then(|s| s.parse::<IpAddr>().ok())
-        && hop.by_host.as_deref().and_then(operator_of_host).is_some()
-        && same_v6_32(ip, own)
-    {
-        return Some(format!(
-            "its client {ip} is in the same /32 as the address the receiving server recorded \
-             for itself ({own})"
-        ));
-    }
-    if let Some(IpAddr::V6(v6)) = client
-        && let Some(op) = hop.by_host.as_deref().and_then(operator_of_host)
-        && let Some((_, net)) = OPERATOR_INTERNAL_V6_32
-            .iter()
-            .find(|(o, net)| *o == op && v6.segments()[..2] == net[..])
-    {
-        return Some(format!(
-            "its client {ip} is in {op}'s internal relay network {:x}:{:x}::/32",
-            net[0],
-            net[1],
-            ip = v6
-        ));
-    }
-    None
-}
-
 /// Hops above hop `b` (written later) that the receiver's own servers did not write: a `by` host
 /// outside `receiver` taking the message from a client that is not internal.
-fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str) -> Vec<usize> {
+fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str, ops: &Operators) -> Vec<usize> {
     hops.iter()
         .take(b)
         .enumerate()
@@ -341,11 +76,9 @@ fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str) -> Vec<usize> {
             let ours = h
                 .by_host
                 .as_deref()
-                .is_some_and(|by| same_server(by, receiver));
-            let no_outside_client = match h.from_ip.as_deref() {
-                None => h.from_rdns.is_none() && h.helo.is_none(),
-                Some(_) => internal_network_client(h).is_some(),
-            };
+                .is_some_and(|by| same_server(by, receiver, ops));
+            let no_outside_client =
+                local_step(h).is_some() || internal_network_client(h, ops).is_some();
             !ours && !no_outside_client
         })
         .map(|(i, _)| i)
@@ -367,12 +100,18 @@ fn hop_list_words(hops: &[Hop], list: &[usize]) -> String {
 
 /// What the chosen boundary leaves doubtful: hops written later by other servers, and headers
 /// below it (written before the receiver got the message) that claim to be the receiver's.
-fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &str) -> Vec<Warning> {
+fn boundary_checks(
+    headers: &[Header],
+    hops: &mut [Hop],
+    b: usize,
+    receiver: &str,
+    ops: &Operators,
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let Some(boundary_header) = hops.get(b).map(|h| h.header_index) else {
         return warnings;
     };
-    let foreign = foreign_hops_above(hops, b, receiver);
+    let foreign = foreign_hops_above(hops, b, receiver, ops);
     if !foreign.is_empty() {
         warnings.push(Warning::new(
             Severity::Warning,
@@ -403,9 +142,15 @@ fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &st
     for h in headers.iter().filter(|h| {
         h.index > boundary_header && h.name.eq_ignore_ascii_case("authentication-results")
     }) {
+        let placed = Envelope {
+            receiver: Some(receiver.to_string()),
+            boundary_hop: Some(b),
+            boundary_header: Some(boundary_header),
+            ..Default::default()
+        };
         if let Some(id) = authserv_id_of(&h.value)
-            && same_server(&id, receiver)
-            && !receivers_arc_results_agree(headers, h, boundary_header)
+            && same_server(&id, receiver, ops)
+            && below_boundary_trust(headers, hops, &placed, h, ops).is_err()
         {
             warnings.push(Warning::new(
                 Severity::Warning,
@@ -424,7 +169,7 @@ fn boundary_checks(headers: &[Header], hops: &mut [Hop], b: usize, receiver: &st
         if hop
             .by_host
             .as_deref()
-            .and_then(|by| host_match(by, receiver))
+            .and_then(|by| host_match(by, receiver, ops))
             == Some(HostMatch::Exact)
         {
             hop.anomalies.push(format!(
@@ -446,6 +191,7 @@ fn recorded_ip_hop(
     hops: &[Hop],
     ip: IpAddr,
     recorded_index: usize,
+    ops: &Operators,
 ) -> Result<usize, Option<String>> {
     let ip_text = ip.to_string();
     let i = hops
@@ -455,7 +201,7 @@ fn recorded_ip_hop(
     let Some(by) = hops[i].by_host.as_deref() else {
         return Err(None);
     };
-    let foreign = foreign_hops_above(hops, i, by);
+    let foreign = foreign_hops_above(hops, i, by, ops);
     if !foreign.is_empty() {
         return Err(Some(format!(
             "{} above the Received header from it (header {}) {} the message arriving at other \
@@ -465,7 +211,13 @@ fn recorded_ip_hop(
             if foreign.len() == 1 { "shows" } else { "show" }
         )));
     }
-    match receiver_hop(hops, by, false) {
+    let mut org = Org {
+        ops,
+        receiver: Some(by),
+        level: HostMatch::SameOperator,
+        result_writers: Vec::new(),
+    };
+    match receiver_hop(hops, &mut org, false) {
         Some(pick) if pick.chosen < i => {
             let stop = &hops[pick.chosen];
             Err(Some(format!(
@@ -491,18 +243,54 @@ pub fn reconstruct_envelope(
     opts: &Options,
 ) -> (Envelope, Vec<Warning>) {
     let mut env = Envelope::default();
-    let mut warnings = Vec::new();
+    let mut warnings = future_dates(hops, opts.now);
 
-    // Dates later than `now` (a little clock skew allowed).
+    let decision = decide_boundary(headers, hops, opts);
+    warnings.extend(decision.warnings);
+    env.sources.extend(decision.source);
+    env.receiver = decision.receiver;
+    let boundary = decision.hop;
+    for (header, why) in &decision.walked {
+        if let Some(hop) = hops.iter_mut().find(|h| h.header_index == *header) {
+            hop.internal = Some(why.clone());
+        }
+    }
+    env.boundary_hop = boundary;
+    env.boundary_header = boundary.and_then(|b| hops.get(b)).map(|h| h.header_index);
+    for (i, hop) in hops.iter_mut().enumerate() {
+        hop.is_boundary = Some(i) == boundary;
+        // Hops older than the boundary (below it in the file) were written before the receiver
+        // got the message.
+        hop.below_boundary = boundary.is_some_and(|b| i > b);
+    }
+    if let (Some(b), Some(receiver)) = (boundary, env.receiver.clone()) {
+        warnings.extend(boundary_checks(
+            headers,
+            hops,
+            b,
+            &receiver,
+            &opts.operators,
+        ));
+    }
+    let boundary_hop = boundary.and_then(|b| hops.get(b));
+    client_ip(&mut env, &mut warnings, headers, boundary_hop, opts);
+    helo(&mut env, headers, boundary_hop, opts);
+    mail_from(&mut env, &mut warnings, headers, opts);
+    (env, warnings)
+}
+
+/// Flags hop dates later than `now` (a little clock skew allowed).
+fn future_dates(hops: &mut [Hop], now: i64) -> Vec<Warning> {
     const SKEW: i64 = 15 * 60;
+    let mut warnings = Vec::new();
     for hop in hops.iter_mut() {
         if let Some(ts) = hop.timestamp
-            && opts.now > 0
-            && ts > opts.now + SKEW
+            && now > 0
+            && ts > now + SKEW
         {
             hop.anomalies.push(format!(
                 "date is {} in the future of the analysis time",
-                human_duration(ts - opts.now)
+                human_duration(ts - now)
             ));
             warnings.push(Warning::new(
                 Severity::Warning,
@@ -515,155 +303,273 @@ pub fn reconstruct_envelope(
             ));
         }
     }
+    warnings
+}
 
-    // The trust boundary.
-    let mut boundary: Option<usize> = None;
+/// The trust boundary and the receiver, with how they were found.
+#[derive(Default)]
+struct Decision {
+    hop: Option<usize>,
+    receiver: Option<String>,
+    source: Option<Source>,
+    walked: Vec<(usize, String)>,
+    warnings: Vec<Warning>,
+}
+
+impl Decision {
+    fn at(pick: &ReceiverHop, receiver: &str, how: String, header: Option<usize>) -> Decision {
+        Decision {
+            hop: Some(pick.chosen),
+            receiver: Some(receiver.to_string()),
+            source: Some(Source {
+                field: "receiver".into(),
+                header_index: header,
+                text: receiver.to_string(),
+                how,
+            }),
+            walked: pick.walked.clone(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// In order: `--receiver`; the authserv-id of the topmost Authentication-Results; the client IP
+/// a recorded result names; else the walk from the topmost Received.
+fn decide_boundary(headers: &[Header], hops: &[Hop], opts: &Options) -> Decision {
+    let writers = result_writers(headers, hops);
     if let Some(receiver) = opts.receiver.as_deref().filter(|r| !r.trim().is_empty()) {
-        env.receiver = Some(receiver.to_string());
-        match receiver_hop(hops, receiver, true) {
-            Some(pick) => {
-                boundary = Some(pick.chosen);
-                env.sources.push(Source {
-                    field: "receiver".into(),
-                    header_index: Some(hops[pick.chosen].header_index),
-                    text: receiver.to_string(),
-                    how: format!("--receiver given; {}", pick.explain(hops, receiver)),
-                });
-            }
-            None => {
-                warnings.push(Warning::new(
-                    Severity::Warning,
-                    "receiver-not-found",
-                    format!(
-                        "No Received header was added by the receiver {receiver:?}; the topmost \
-                         Received is taken as the boundary."
-                    ),
-                    None,
-                ));
-                env.sources.push(Source {
-                    field: "receiver".into(),
-                    header_index: None,
-                    text: receiver.to_string(),
-                    how: "--receiver given, but no Received `by` host matches it".into(),
-                });
-            }
+        return boundary_from_option(hops, receiver, opts, writers);
+    }
+    let mut warnings = Vec::new();
+    let ar = topmost_auth_results(headers);
+    let (decision, ar_usable) = boundary_from_auth_results(hops, ar.as_ref(), opts, &writers);
+    if let Some(d) = decision {
+        if d.hop.is_some() {
+            return d;
         }
-    } else {
-        let ar = topmost_auth_results(headers);
-        // An A-R is the receiver's only if no hop above the one it points at shows the message
-        // arriving at somebody else's server later: else it came with the message.
-        let mut ar_usable = true;
-        if let Some((ar_index, authserv_id)) = ar
-            .as_ref()
-            .filter(|(_, ar)| !ar.authserv_id.is_empty())
-            .map(|(i, ar)| (*i, ar.authserv_id.clone()))
-        {
-            match receiver_hop(hops, &authserv_id, false) {
-                Some(pick) => {
-                    let foreign = foreign_hops_above(hops, pick.chosen, &authserv_id);
-                    if foreign.is_empty() {
-                        boundary = Some(pick.chosen);
-                        env.receiver = Some(authserv_id.clone());
-                        env.sources.push(Source {
-                            field: "receiver".into(),
-                            header_index: Some(ar_index),
-                            text: authserv_id.clone(),
-                            how: format!(
-                                "authserv-id of the topmost Authentication-Results (header \
-                                 {ar_index}); {}",
-                                pick.explain(hops, &authserv_id)
-                            ),
-                        });
-                    } else {
-                        ar_usable = false;
-                        warnings.push(Warning::new(
-                            Severity::Warning,
-                            "auth-results-ignored",
-                            format!(
-                                "The topmost Authentication-Results (header {ar_index}) names \
-                                 {authserv_id:?}, but {} above the hop it points at {} the \
-                                 message arriving at other servers later: it was written before \
-                                 the receiver got the message, and is not used to find the \
-                                 receiver.",
-                                hop_list_words(hops, &foreign),
-                                if foreign.len() == 1 { "shows" } else { "show" }
-                            ),
-                            Some(ar_index),
-                        ));
-                    }
-                }
-                None => warnings.push(Warning::new(
-                    Severity::Info,
-                    "receiver-not-matched",
-                    format!(
-                        "The topmost Authentication-Results (header {ar_index}) was written by \
-                         {authserv_id:?}, which matches no Received `by` host."
-                    ),
-                    Some(ar_index),
-                )),
-            }
-        }
-        let ar_for_ip = ar.as_ref().filter(|_| ar_usable).map(|(i, ar)| (*i, ar));
-        if boundary.is_none()
-            && let Some((ip, from, recorded_index)) = recorded_ip(headers, ar_for_ip)
-        {
-            match recorded_ip_hop(hops, ip, recorded_index) {
-                Ok(i) => {
-                    boundary = Some(i);
-                    env.receiver = hops[i].by_host.clone();
-                    env.sources.push(Source {
+        warnings.extend(d.warnings);
+    }
+    let ar_for_ip = ar.as_ref().filter(|_| ar_usable).map(|(i, ar)| (*i, ar));
+    if let Some((ip, from, recorded_index)) = recorded_ip(headers, ar_for_ip) {
+        match recorded_ip_hop(hops, ip, recorded_index, &opts.operators) {
+            Ok(i) => {
+                let by = hops[i].by_host.clone().unwrap_or_default();
+                return Decision {
+                    hop: Some(i),
+                    receiver: hops[i].by_host.clone(),
+                    source: Some(Source {
                         field: "receiver".into(),
                         header_index: Some(hops[i].header_index),
-                        text: hops[i].by_host.clone().unwrap_or_default(),
+                        text: by,
                         how: format!(
                             "the {from} records client IP {ip}; the topmost Received from that \
                              IP below it (header {}) is the boundary",
                             hops[i].header_index
                         ),
-                    });
-                }
-                Err(Some(why)) => warnings.push(Warning::new(
-                    Severity::Warning,
-                    "recorded-ip-ignored",
-                    format!(
-                        "The {from} records client IP {ip}, but {why}; so it is not used to find \
-                         the trust boundary."
-                    ),
-                    Some(recorded_index),
-                )),
-                Err(None) => {}
+                    }),
+                    walked: Vec::new(),
+                    warnings,
+                };
             }
-        }
-    }
-    if boundary.is_none() && !hops.is_empty() {
-        boundary = Some(0);
-        if env.receiver.is_none() {
-            env.receiver = hops[0].by_host.clone();
-            env.sources.push(Source {
-                field: "receiver".into(),
-                header_index: Some(hops[0].header_index),
-                text: hops[0].by_host.clone().unwrap_or_default(),
-                how: format!(
-                    "`by` host of the topmost Received (header {}); no Authentication-Results \
-                     matched",
-                    hops[0].header_index
+            Err(Some(why)) => warnings.push(Warning::new(
+                Severity::Warning,
+                "recorded-ip-ignored",
+                format!(
+                    "The {from} records client IP {ip}, but {why}; so it is not used to find \
+                     the trust boundary."
                 ),
-            });
+                Some(recorded_index),
+            )),
+            Err(None) => {}
         }
     }
-    env.boundary_hop = boundary;
-    env.boundary_header = boundary.and_then(|b| hops.get(b)).map(|h| h.header_index);
-    for (i, hop) in hops.iter_mut().enumerate() {
-        hop.is_boundary = Some(i) == boundary;
-        // Hops older than the boundary (below it in the file) were written before the receiver
-        // got the message.
-        hop.below_boundary = boundary.is_some_and(|b| i > b);
-    }
-    if let (Some(b), Some(receiver)) = (boundary, env.receiver.clone()) {
-        warnings.extend(boundary_checks(headers, hops, b, &receiver));
-    }
-    let boundary_hop = boundary.and_then(|b| hops.get(b));
+    let mut d = boundary_from_walk(hops, opts, writers);
+    d.warnings.splice(0..0, warnings);
+    d
+}
 
+/// Hosts named as the writer of a recorded result that sits above every Received header, so was
+/// added after the last hop, by the receiving side: (host, header index).
+fn result_writers(headers: &[Header], hops: &[Hop]) -> Vec<(String, usize)> {
+    let top = hops.first().map_or(usize::MAX, |h| h.header_index);
+    headers
+        .iter()
+        .filter(|h| h.index < top)
+        .filter_map(|h| {
+            let name = h.name.to_ascii_lowercase();
+            let id = match name.as_str() {
+                "authentication-results" => authserv_id_of(&h.value),
+                "received-spf" => parse_received_spf(&h.value)
+                    .ok()
+                    .and_then(|mr| received_spf_receiver(&mr)),
+                _ => None,
+            }?;
+            (id.contains('.')).then_some((id, h.index))
+        })
+        .collect()
+}
+
+fn boundary_from_option(
+    hops: &[Hop],
+    receiver: &str,
+    opts: &Options,
+    writers: Vec<(String, usize)>,
+) -> Decision {
+    let mut org = Org {
+        ops: &opts.operators,
+        receiver: Some(receiver),
+        level: HostMatch::SameOperator,
+        result_writers: writers,
+    };
+    if let Some(pick) = receiver_hop(hops, &mut org, true) {
+        let how = format!("--receiver given; {}", pick.explain(hops, receiver));
+        let header = Some(hops[pick.chosen].header_index);
+        return Decision::at(&pick, receiver, how, header);
+    }
+    let mut d = boundary_from_walk(hops, opts, org.result_writers);
+    d.receiver = Some(receiver.to_string());
+    d.warnings.push(Warning::new(
+        Severity::Warning,
+        "receiver-not-found",
+        format!(
+            "No Received header was added by the receiver {receiver:?}; the boundary is where \
+             the walk from the topmost Received stops."
+        ),
+        None,
+    ));
+    d.source = Some(Source {
+        field: "receiver".into(),
+        header_index: None,
+        text: receiver.to_string(),
+        how: "--receiver given, but no Received `by` host matches it".into(),
+    });
+    d
+}
+
+/// The receiver named by the topmost Authentication-Results' authserv-id, when a hop's `by` host
+/// matches it and no hop above shows the message arriving at somebody else's server later.
+/// Returns whether that A-R may still be read for its client IP.
+fn boundary_from_auth_results(
+    hops: &[Hop],
+    ar: Option<&(usize, AuthResultsHeader)>,
+    opts: &Options,
+    writers: &[(String, usize)],
+) -> (Option<Decision>, bool) {
+    let Some((ar_index, authserv_id)) = ar
+        .filter(|(_, ar)| !ar.authserv_id.is_empty())
+        .map(|(i, ar)| (*i, ar.authserv_id.as_str()))
+    else {
+        return (None, true);
+    };
+    let mut org = Org {
+        ops: &opts.operators,
+        receiver: Some(authserv_id),
+        level: HostMatch::SameOperator,
+        result_writers: writers.to_vec(),
+    };
+    let Some(pick) = receiver_hop(hops, &mut org, false) else {
+        let w = Warning::new(
+            Severity::Info,
+            "receiver-not-matched",
+            format!(
+                "The topmost Authentication-Results (header {ar_index}) was written by \
+                 {authserv_id:?}, which matches no Received `by` host."
+            ),
+            Some(ar_index),
+        );
+        return (
+            Some(Decision {
+                warnings: vec![w],
+                ..Default::default()
+            }),
+            true,
+        );
+    };
+    let foreign = foreign_hops_above(hops, pick.topmost, authserv_id, &opts.operators);
+    if foreign.is_empty() {
+        let how = format!(
+            "authserv-id of the topmost Authentication-Results (header {ar_index}); {}",
+            pick.explain(hops, authserv_id)
+        );
+        return (
+            Some(Decision::at(&pick, authserv_id, how, Some(ar_index))),
+            true,
+        );
+    }
+    let w = Warning::new(
+        Severity::Warning,
+        "auth-results-ignored",
+        format!(
+            "The topmost Authentication-Results (header {ar_index}) names {authserv_id:?}, but \
+             {} above the hop it points at {} the message arriving at other servers later: it \
+             was written before the receiver got the message, and is not used to find the \
+             receiver.",
+            hop_list_words(hops, &foreign),
+            if foreign.len() == 1 { "shows" } else { "show" }
+        ),
+        Some(ar_index),
+    );
+    (
+        Some(Decision {
+            warnings: vec![w],
+            ..Default::default()
+        }),
+        false,
+    )
+}
+
+/// No recorded result names the receiver: walk from the topmost Received, and name the receiver
+/// after the server that wrote the boundary hop.
+fn boundary_from_walk(hops: &[Hop], opts: &Options, writers: Vec<(String, usize)>) -> Decision {
+    // The organisation is named by the first real server name from the top (not `localhost`,
+    // an internal-only name or an address literal).
+    let first_name = hops
+        .iter()
+        .filter_map(|h| h.by_host.as_deref())
+        .find(|b| b.contains('.') && b.parse::<IpAddr>().is_err() && !internal_name(b));
+    let org = Org {
+        ops: &opts.operators,
+        receiver: first_name,
+        level: HostMatch::SameOperator,
+        result_writers: writers,
+    };
+    let Some(pick) = walk_from_top(hops, &org) else {
+        return Decision::default();
+    };
+    let hop = &hops[pick.chosen];
+    let receiver = hop.by_host.clone().or(first_name.map(str::to_string));
+    let mut d = Decision::at(
+        &pick,
+        receiver.as_deref().unwrap_or_default(),
+        String::new(),
+        Some(hop.header_index),
+    );
+    d.receiver = receiver;
+    if let Some(s) = d.source.as_mut() {
+        s.how = if pick.walked.is_empty() {
+            format!(
+                "`by` host of the topmost Received (header {}); no Authentication-Results \
+                 matched",
+                hop.header_index
+            )
+        } else {
+            format!(
+                "`by` host of the boundary hop; {}",
+                pick.explain(hops, s.text.as_str())
+            )
+        };
+    }
+    d
+}
+
+/// The client IP: `--ip`, else what the boundary hop recorded.
+fn client_ip(
+    env: &mut Envelope,
+    warnings: &mut Vec<Warning>,
+    headers: &[Header],
+    boundary_hop: Option<&Hop>,
+    opts: &Options,
+) {
     // Client IP.
     if let Some(ip) = opts.client_ip {
         env.client_ip = Some(ip.to_string());
@@ -716,8 +622,10 @@ pub fn reconstruct_envelope(
             None,
         ));
     }
+}
 
-    // HELO.
+/// The HELO: `--helo`, else what the boundary hop recorded.
+fn helo(env: &mut Envelope, headers: &[Header], boundary_hop: Option<&Hop>, opts: &Options) {
     if let Some(helo) = opts.helo.as_deref() {
         env.helo = Some(helo.to_string());
         env.sources.push(option_source("helo", helo, "--helo"));
@@ -732,8 +640,10 @@ pub fn reconstruct_envelope(
             how: "the HELO/EHLO name the boundary hop recorded".into(),
         });
     }
+}
 
-    // MAIL FROM.
+/// The MAIL FROM: `--mail-from`, else the topmost Return-Path; and the identity SPF checks.
+fn mail_from(env: &mut Envelope, warnings: &mut Vec<Warning>, headers: &[Header], opts: &Options) {
     if let Some(mf) = opts.mail_from.as_deref() {
         let mf = strip_angle(mf);
         env.mail_from = Some(mf.to_string());
@@ -780,7 +690,6 @@ pub fn reconstruct_envelope(
         Some(mf) => Some(mf.to_string()),
         None => None,
     };
-    (env, warnings)
 }
 
 /// The address inside `<…>` (a Return-Path may carry a comment after it), else the trimmed text.

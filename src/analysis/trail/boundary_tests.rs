@@ -1,6 +1,12 @@
 use super::*;
 use crate::analysis::trail::headers::split_headers;
+use crate::analysis::trail::hosts::same_server;
+use crate::analysis::trail::operators::Operators;
 use crate::analysis::trail::received::*;
+
+fn ops() -> Operators {
+    Operators::default()
+}
 
 fn hop(value: &str) -> Hop {
     parse_received(0, &value.replace('\n', " "))
@@ -468,14 +474,22 @@ fn no_received_headers_says_so() {
 
 #[test]
 fn same_server_rule() {
-    assert!(same_server("mx.google.com", "mx.google.com."));
-    assert!(same_server("google.com", "mx.google.com"));
-    assert!(same_server("mx2.receiver.example", "mx.receiver.example"));
-    assert!(same_server("a.mail.example.co.uk", "b.example.co.uk"));
-    assert!(!same_server("example.co.uk", "other.co.uk"));
-    assert!(!same_server("receiver.example", "sender.example"));
-    assert!(!same_server("10.0.0.1", "10.0.0.2"));
-    assert!(!same_server("", "x.example"));
+    assert!(same_server("mx.google.com", "mx.google.com.", &ops()));
+    assert!(same_server("google.com", "mx.google.com", &ops()));
+    assert!(same_server(
+        "mx2.receiver.example",
+        "mx.receiver.example",
+        &ops()
+    ));
+    assert!(same_server(
+        "a.mail.example.co.uk",
+        "b.example.co.uk",
+        &ops()
+    ));
+    assert!(!same_server("example.co.uk", "other.co.uk", &ops()));
+    assert!(!same_server("receiver.example", "sender.example", &ops()));
+    assert!(!same_server("10.0.0.1", "10.0.0.2", &ops()));
+    assert!(!same_server("", "x.example", &ops()));
 }
 
 #[test]
@@ -616,9 +630,14 @@ fn microsoft_365_hops_across_its_domains_are_one_operator() {
     );
     assert!(same_server(
         "x.outlook.office365.com",
-        "y.mail.protection.outlook.com"
+        "y.mail.protection.outlook.com",
+        &ops()
     ));
-    assert!(!same_server("x.outlook.office365.com", "mx.example.net"));
+    assert!(!same_server(
+        "x.outlook.office365.com",
+        "mx.example.net",
+        &ops()
+    ));
     // The same chain with an outside (non-Microsoft) IPv6 client at the top is not walked.
     let text = text.replacen(
         "(2603:10b6:806:1::10) by BN8",
@@ -1015,6 +1034,6 @@ fn random_received_text_never_panics() {
     for text in crate::test_support::random_texts(alphabet, 0x9e37_79b9_7f4a_7c15, 3000, 60) {
         let _ = parse_received(0, &text);
         let _ = parse_ip_literal(&text);
-        let _ = same_server(&text, "mx.example.org");
+        let _ = same_server(&text, "mx.example.org", &ops());
     }
 }

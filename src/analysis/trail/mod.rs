@@ -6,5 +6,8 @@
 pub mod authres;
 pub mod boundary;
 pub mod headers;
+pub mod hosts;
+pub mod operators;
 pub mod received;
 pub mod recorded;
+pub mod walk;

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use mail_parser::DateTime;
 
-use super::boundary::same_server;
+use super::hosts::same_server;
 use crate::analysis::model::{Header, Hop, Severity, Warning};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +142,11 @@ pub fn parse_ip_literal(text: &str) -> Option<IpAddr> {
     };
     let inner = match inner.get(..5) {
         Some(p) if p.eq_ignore_ascii_case("ipv6:") => &inner[5..],
+        _ => inner,
+    };
+    // A zone id (`fe80::1%6`, `fe80::1%eth0`) names the interface of a link-local address.
+    let inner = match inner.split_once('%') {
+        Some((addr, zone)) if addr.contains(':') && !zone.is_empty() => addr,
         _ => inner,
     };
     inner.parse::<IpAddr>().ok()
@@ -404,7 +409,7 @@ fn client_identity_anomalies(hop: &Hop, from: &ClauseText, ip: Option<IpAddr>) -
                 ));
             }
         } else if let Some(rdns) = hop.from_rdns.as_deref()
-            && !same_server(h, rdns)
+            && !same_server(h, rdns, &super::operators::Operators::builtin())
         {
             out.push(format!(
                 "HELO name {h} does not match the reverse DNS name {rdns}"

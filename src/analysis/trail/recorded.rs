@@ -5,23 +5,34 @@ use super::authres::{
     MethodResult, parse_authentication_results, parse_received_spf, prop, received_spf_receiver,
     recorded_client_ip,
 };
-use super::boundary::same_server;
+use super::hosts::same_server;
+use super::operators::Operators;
 use super::received::received_by_host;
-use crate::analysis::model::{Agreement, Envelope, Header, RecordedResult};
+use crate::analysis::model::{Agreement, Envelope, Header, Hop, RecordedResult};
 
 /// A header's authserv-id and its results.
 type Parsed = (String, Vec<MethodResult>);
 
-/// Every result recorded in the message, each marked trusted when its authserv-id belongs to the
-/// receiver (`envelope.receiver`, the same rule as the trust boundary). `ours` is left empty for
-/// [`compare`].
-pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<RecordedResult> {
+/// What the trust decision knows about the receiving side.
+pub struct Receiving<'a> {
+    pub headers: &'a [Header],
+    pub hops: &'a [Hop],
+    pub envelope: &'a Envelope,
+    pub ops: &'a Operators,
+}
+
+/// Every result recorded in the message, each marked trusted when the receiver wrote it: its
+/// authserv-id belongs to the receiver (`envelope.receiver`, the same rule as the trust
+/// boundary) and it sits where the receiver writes its results. `ours` is left empty for
+/// `compare`.
+pub fn recorded_results(rx: &Receiving<'_>) -> Vec<RecordedResult> {
     let mut out = Vec::new();
-    let receiver = envelope.receiver.as_deref();
+    let headers = rx.headers;
+    let writer = unnamed_writer(rx);
     for h in headers {
         let lname = h.name.to_ascii_lowercase();
         let (parsed, instance): (Result<Parsed, String>, Option<String>) = match lname.as_str() {
-            "authentication-results" => (
+            "authentication-results" | "x-ms-exchange-authentication-results" => (
                 parse_authentication_results(&h.value).map(|ar| (ar.authserv_id, ar.results)),
                 None,
             ),
@@ -46,6 +57,7 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                     header_index: h.index,
                     header_name: h.name.clone(),
                     authserv_id: None,
+                    recorded_by: None,
                     trusted: false,
                     method: String::new(),
                     result: String::new(),
@@ -62,38 +74,7 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                 continue;
             }
         };
-        let (mut trusted, mut trust_note) =
-            trust(headers, h, &lname, &authserv_id, receiver, envelope);
-        if !trusted
-            && lname == "authentication-results"
-            && receiver.is_some_and(|r| !authserv_id.is_empty() && same_server(&authserv_id, r))
-            && let Some(b) = envelope.boundary_header
-            && receivers_arc_results_agree(headers, h, b)
-        {
-            trusted = true;
-            trust_note = Some(format!(
-                "sits below the receiver's Received header (as Gmail writes it), and the \
-                 receiver's own ARC-Authentication-Results above it ({authserv_id}) records the \
-                 same results"
-            ));
-        }
-        if !trusted
-            && lname == "received-spf"
-            && let Some(r) = receiver
-            && !authserv_id.is_empty()
-            && same_server(&authserv_id, r)
-            && let Some(b) = envelope.boundary_header
-            && results
-                .first()
-                .is_some_and(|mr| receivers_arc_spf_agrees(headers, mr, r, b))
-        {
-            trusted = true;
-            trust_note = Some(format!(
-                "sits below the receiver's Received header (as Gmail writes it), and the \
-                 receiver's own ARC-Authentication-Results above it records the same spf result \
-                 for the same client IP and identity ({authserv_id})"
-            ));
-        }
+        let (trusted, trust_note) = trust(rx, h, &lname, &authserv_id);
         for mr in results {
             let signature = (mr.method == "dkim")
                 .then(|| dkim_signature_words(&mr.properties))
@@ -109,6 +90,7 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
                 header_index: h.index,
                 header_name: h.name.clone(),
                 authserv_id: (!authserv_id.is_empty()).then(|| authserv_id.clone()),
+                recorded_by: authserv_id.is_empty().then(|| writer.clone()).flatten(),
                 trusted,
                 method: mr.method,
                 result: mr.result,
@@ -124,7 +106,79 @@ pub fn recorded_results(headers: &[Header], envelope: &Envelope) -> Vec<Recorded
             });
         }
     }
+    distrust_contradictions(&mut out, rx);
     merge_repeated_arc_results(out)
+}
+
+/// Who wrote results that carry no authserv-id (Microsoft writes none), from the receiver's
+/// markers: a Received-SPF `receiver=`, an operator's header markers, or the operator of the
+/// boundary hop's server.
+fn unnamed_writer(rx: &Receiving<'_>) -> Option<String> {
+    let spf_receiver = rx.headers.iter().find_map(|h| {
+        h.name
+            .eq_ignore_ascii_case("received-spf")
+            .then(|| parse_received_spf(&h.value).ok())
+            .flatten()
+            .and_then(|mr| received_spf_receiver(&mr))
+    });
+    let op = rx
+        .headers
+        .iter()
+        .find_map(|h| rx.ops.of_marker(&h.name))
+        .or_else(|| {
+            let hop = rx.hops.get(rx.envelope.boundary_hop?)?;
+            rx.ops.of_host(hop.by_host.as_deref()?)
+        })
+        .or_else(|| rx.ops.of_host(spf_receiver.as_deref()?));
+    match (op, spf_receiver) {
+        (Some(op), Some(host)) => Some(format!("{} ({host})", op.name)),
+        (Some(op), None) => Some(op.label().to_string()),
+        (None, Some(host)) => Some(host),
+        (None, None) => None,
+    }
+}
+
+/// A trusted result below the boundary that another trusted result by the receiver contradicts
+/// (the same method, another result, in a header above it) is not the receiver's: the receiver
+/// decided once.
+fn distrust_contradictions(rows: &mut [RecordedResult], rx: &Receiving<'_>) {
+    let Some(boundary) = rx.envelope.boundary_header else {
+        return;
+    };
+    let snapshot: Vec<(usize, String, String, bool, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.header_index,
+                r.method.to_ascii_lowercase(),
+                r.result.to_ascii_lowercase(),
+                r.trusted,
+                r.header_name
+                    .eq_ignore_ascii_case("arc-authentication-results"),
+            )
+        })
+        .collect();
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.trusted && r.header_index > boundary)
+    {
+        let contradiction = snapshot
+            .iter()
+            .find(|(index, method, result, trusted, arc)| {
+                *trusted
+                    && !arc
+                    && *index < r.header_index
+                    && method.eq_ignore_ascii_case(&r.method)
+                    && !result.eq_ignore_ascii_case(&r.result)
+            });
+        if let Some((index, method, result, ..)) = contradiction {
+            r.trusted = false;
+            r.add_note(format!(
+                "contradicts the receiver's own {method}={result} in header {index} above it: \
+                 the receiver decided once, so this one was not written by it"
+            ));
+        }
+    }
 }
 
 /// `d=example.com s=sel1` (or `i=@example.com`) for a recorded dkim result.
@@ -298,6 +352,7 @@ fn receivers_arc_spf_agrees(
     spf: &MethodResult,
     receiver: &str,
     boundary_header: usize,
+    ops: &Operators,
 ) -> bool {
     let (Some(ip), Some(identity)) = (recorded_client_ip(spf), spf_identity(spf)) else {
         return false;
@@ -308,7 +363,7 @@ fn receivers_arc_spf_agrees(
             h.index < boundary_header && h.name.eq_ignore_ascii_case("arc-authentication-results")
         })
         .filter_map(|h| parse_authentication_results(split_arc_instance(&h.value).1).ok())
-        .filter(|aar| !aar.authserv_id.is_empty() && same_server(&aar.authserv_id, receiver))
+        .filter(|aar| !aar.authserv_id.is_empty() && same_server(&aar.authserv_id, receiver, ops))
         .flat_map(|aar| aar.results)
         .any(|m| {
             m.method.eq_ignore_ascii_case("spf")
@@ -341,13 +396,9 @@ fn authserv_id_is_local_name(id: &str) -> bool {
 /// Whether header `h` sits above every Received header, and every Received header from the top
 /// down to the boundary was written by the receiver (its `by` host is the receiver's, or
 /// `localhost`): nobody but the receiver handled the message after it got it.
-fn above_receivers_hops(
-    headers: &[Header],
-    h: &Header,
-    receiver: &str,
-    envelope: &Envelope,
-) -> bool {
-    let Some(boundary) = envelope.boundary_header else {
+fn above_receivers_hops(rx: &Receiving<'_>, h: &Header, receiver: &str) -> bool {
+    let headers = rx.headers;
+    let Some(boundary) = rx.envelope.boundary_header else {
         return false;
     };
     let mut received = headers
@@ -357,21 +408,15 @@ fn above_receivers_hops(
     received.peek().is_some_and(|top| h.index < top.index)
         && received.all(|r| {
             received_by_host(&r.value).is_some_and(|by| {
-                by.eq_ignore_ascii_case("localhost") || same_server(&by, receiver)
+                by.eq_ignore_ascii_case("localhost") || same_server(&by, receiver, rx.ops)
             })
         })
 }
 
-fn trust(
-    headers: &[Header],
-    h: &Header,
-    lname: &str,
-    authserv_id: &str,
-    receiver: Option<&str>,
-    envelope: &Envelope,
-) -> (bool, Option<String>) {
+fn trust(rx: &Receiving<'_>, h: &Header, lname: &str, authserv_id: &str) -> (bool, Option<String>) {
+    let envelope = rx.envelope;
     let below_boundary = envelope.boundary_header.is_some_and(|b| h.index > b);
-    let Some(receiver) = receiver else {
+    let Some(receiver) = envelope.receiver.as_deref() else {
         return (
             false,
             Some(
@@ -405,7 +450,7 @@ fn trust(
     }
     if !below_boundary
         && authserv_id_is_local_name(authserv_id)
-        && above_receivers_hops(headers, h, receiver, envelope)
+        && above_receivers_hops(rx, h, receiver)
     {
         // RFC 8601 §2.5 lets the authserv-id be any name the receiver chooses (`mailfilter`);
         // one that names no host can only be placed by where it sits.
@@ -418,20 +463,46 @@ fn trust(
             )),
         );
     }
-    if same_server(authserv_id, receiver) {
-        if below_boundary {
-            return (
-                false,
-                Some(format!(
-                    "names the receiver ({authserv_id}) but sits below its Received header: \
-                     written before the receiver got the message, so the sender could have \
-                     forged it (RFC 8601 §5: receivers should remove such headers)"
-                )),
-            );
+    if same_server(authserv_id, receiver, rx.ops) {
+        if !below_boundary {
+            return (true, None);
         }
-        return (true, None);
+        if lname == "arc-authentication-results" {
+            return (false, Some(forged_words(authserv_id)));
+        }
+        return match below_boundary_trust(rx.headers, rx.hops, envelope, h, rx.ops) {
+            Ok(why) => (true, Some(why)),
+            Err(why) => (false, Some(why)),
+        };
     }
-    let note = if lname == "arc-authentication-results" {
+    (
+        false,
+        Some(not_receiver_words(
+            h,
+            lname,
+            authserv_id,
+            receiver,
+            below_boundary,
+        )),
+    )
+}
+
+fn forged_words(authserv_id: &str) -> String {
+    format!(
+        "names the receiver ({authserv_id}) but sits below its Received header: written before \
+         the receiver got the message, so the sender could have forged it (RFC 8601 §5: \
+         receivers should remove such headers)"
+    )
+}
+
+fn not_receiver_words(
+    h: &Header,
+    lname: &str,
+    authserv_id: &str,
+    receiver: &str,
+    below_boundary: bool,
+) -> String {
+    if lname == "arc-authentication-results" {
         format!(
             "recorded by an intermediary ({authserv_id}), not by the receiver: it counts only as \
              far as the ARC chain vouches for it"
@@ -450,6 +521,147 @@ fn trust(
              own verdict",
             h.name
         )
+    }
+}
+
+/// For an Authentication-Results or Received-SPF below the boundary Received header that names
+/// the receiver: why it is the receiver's own after all (`Ok`), or why the sender could have
+/// written it (`Err`). Receivers write there: directly under their own Received (Postfix
+/// milters, Gmail, kernel.org, FortiMail), or after every Received header (milters that append,
+/// Proton exports), tied to this delivery by the client IP or the queue id it records. A result
+/// that records another client than the boundary hop's, or below which the receiver also wrote
+/// results above its Received, is not.
+pub(crate) fn below_boundary_trust(
+    headers: &[Header],
+    hops: &[Hop],
+    envelope: &Envelope,
+    h: &Header,
+    ops: &Operators,
+) -> Result<String, String> {
+    let (Some(b), Some(receiver)) = (envelope.boundary_hop, envelope.receiver.as_deref()) else {
+        return Err("no receiving server could be determined".into());
     };
-    (false, Some(note))
+    let Some(hop) = hops.get(b) else {
+        return Err("no receiving server could be determined".into());
+    };
+    let authserv_id = recorded_writer(h).unwrap_or_default();
+    let forged = || forged_words(&authserv_id);
+    let results = parsed_results(h);
+    // Gmail writes its A-R below its Received and the same results in its ARC-A-R above it.
+    if h.name.eq_ignore_ascii_case("authentication-results")
+        && receivers_arc_results_agree(headers, h, hop.header_index)
+    {
+        return Ok(format!(
+            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
+             own ARC-Authentication-Results above it ({authserv_id}) records the same results"
+        ));
+    }
+    if h.name.eq_ignore_ascii_case("received-spf")
+        && results.first().is_some_and(|mr| {
+            receivers_arc_spf_agrees(headers, mr, receiver, hop.header_index, ops)
+        })
+    {
+        return Ok(format!(
+            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
+             own ARC-Authentication-Results above it records the same spf result for the same \
+             client IP and identity ({authserv_id})"
+        ));
+    }
+    let recorded_ip = results.iter().find_map(recorded_client_ip);
+    let boundary_ip: Option<std::net::IpAddr> = hop.from_ip.as_deref().and_then(|s| s.parse().ok());
+    if let (Some(ip), Some(bip)) = (recorded_ip, boundary_ip)
+        && ip != bip
+    {
+        return Err(format!(
+            "{}; it records client IP {ip}, but the receiver's Received header {} took the \
+             message from {bip}",
+            forged(),
+            hop.header_index
+        ));
+    }
+    if let Some(above) = headers.iter().find(|x| {
+        x.index < hop.header_index
+            && (x.name.eq_ignore_ascii_case("authentication-results")
+                || x.name.eq_ignore_ascii_case("arc-authentication-results")
+                || x.name.eq_ignore_ascii_case("received-spf"))
+            && recorded_writer(x).is_some_and(|id| same_server(&id, receiver, ops))
+    }) {
+        return Err(format!(
+            "{}; the receiver wrote its own results above its Received header (header {})",
+            forged(),
+            above.index
+        ));
+    }
+    let received_below = |i: usize| {
+        headers
+            .iter()
+            .any(|x| x.index > i && x.name.eq_ignore_ascii_case("received"))
+    };
+    let next_received = headers
+        .iter()
+        .find(|x| x.index > hop.header_index && x.name.eq_ignore_ascii_case("received"))
+        .map(|x| x.index);
+    if next_received.is_none_or(|n| h.index < n) {
+        return Ok(format!(
+            "sits directly under the receiver's Received header (header {}), where its filters \
+             write their results (as Postfix milters and Gmail do)",
+            hop.header_index
+        ));
+    }
+    if !received_below(h.index) {
+        let tie = match (recorded_ip, hop.id.as_deref()) {
+            (Some(ip), _) => Some(format!("the client IP {ip} it records")),
+            (None, Some(id)) if id.len() >= 6 && trailing_block_names(headers, h, id) => {
+                Some(format!("the queue id {id} beside it"))
+            }
+            _ => None,
+        };
+        if let Some(tie) = tie {
+            return Ok(format!(
+                "sits after every Received header (where milters append and Proton exports put \
+                 it), tied to the receiver's Received header {} by {tie}",
+                hop.header_index
+            ));
+        }
+    }
+    Err(forged())
+}
+
+/// Whether a header at or after `h` (the block a milter appends) carries the queue id `id`.
+fn trailing_block_names(headers: &[Header], h: &Header, id: &str) -> bool {
+    headers
+        .iter()
+        .filter(|x| x.index >= h.index && !x.name.eq_ignore_ascii_case("received"))
+        .any(|x| x.value.contains(id))
+}
+
+/// The authserv-id of an A-R, or the receiver of a Received-SPF.
+fn recorded_writer(h: &Header) -> Option<String> {
+    if h.name.eq_ignore_ascii_case("received-spf") {
+        parse_received_spf(&h.value)
+            .ok()
+            .and_then(|mr| received_spf_receiver(&mr))
+    } else {
+        let value = if h.name.eq_ignore_ascii_case("arc-authentication-results") {
+            split_arc_instance(&h.value).1
+        } else {
+            &h.value
+        };
+        parse_authentication_results(value)
+            .ok()
+            .map(|ar| ar.authserv_id)
+            .filter(|id| !id.is_empty())
+    }
+}
+
+fn parsed_results(h: &Header) -> Vec<MethodResult> {
+    if h.name.eq_ignore_ascii_case("received-spf") {
+        parse_received_spf(&h.value)
+            .map(|mr| vec![mr])
+            .unwrap_or_default()
+    } else {
+        parse_authentication_results(&h.value)
+            .map(|ar| ar.results)
+            .unwrap_or_default()
+    }
 }
