@@ -79,7 +79,13 @@ fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str, ops: &Operators) -
                 .is_some_and(|by| same_server(by, receiver, ops));
             let no_outside_client =
                 local_step(h).is_some() || internal_network_client(h, ops).is_some();
-            !ours && !no_outside_client
+            // The receiver's own server handing the message inward (a gateway to the mailbox
+            // servers): the hop's client is the receiver itself.
+            let from_receiver = [h.helo.as_deref(), h.from_rdns.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|n| host_match(n, receiver, ops) == Some(HostMatch::Exact));
+            !ours && !no_outside_client && !from_receiver
         })
         .map(|(i, _)| i)
         .collect()

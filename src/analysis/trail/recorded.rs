@@ -609,8 +609,14 @@ pub(crate) fn below_boundary_trust(
         ));
     }
     if !received_below(h.index) {
-        let tie = match (recorded_ip, hop.id.as_deref()) {
-            (Some(ip), _) => Some(format!("the client IP {ip} it records")),
+        let block_ip = recorded_ip.or_else(|| sibling_block_ip(headers, h, &authserv_id));
+        let tie = match (block_ip, hop.id.as_deref()) {
+            (Some(ip), _) if recorded_ip.is_some() => {
+                Some(format!("the client IP {ip} it records"))
+            }
+            (Some(ip), _) => Some(format!(
+                "the client IP {ip} that the results written with it (by {authserv_id}) record"
+            )),
             (None, Some(id)) if id.len() >= 6 && trailing_block_names(headers, h, id) => {
                 Some(format!("the queue id {id} beside it"))
             }
@@ -625,6 +631,29 @@ pub(crate) fn below_boundary_trust(
         }
     }
     Err(forged())
+}
+
+/// The client IP recorded by the run of results around `h` written by the same `writer`, one
+/// header after another (Proton writes one Authentication-Results per method, and only its
+/// `arc=` one records `smtp.remote-ip`).
+fn sibling_block_ip(headers: &[Header], h: &Header, writer: &str) -> Option<std::net::IpAddr> {
+    let same = |x: &Header| {
+        x.name.eq_ignore_ascii_case(&h.name)
+            && recorded_writer(x).is_some_and(|w| w.eq_ignore_ascii_case(writer))
+    };
+    let pos = headers.iter().position(|x| x.index == h.index)?;
+    let start = headers[..pos]
+        .iter()
+        .rposition(|x| !same(x))
+        .map_or(0, |p| p + 1);
+    let end = headers[pos..]
+        .iter()
+        .position(|x| !same(x))
+        .map_or(headers.len(), |p| pos + p);
+    headers[start..end]
+        .iter()
+        .flat_map(parsed_results)
+        .find_map(|mr| recorded_client_ip(&mr))
 }
 
 /// Whether a header at or after `h` (the block a milter appends) carries the queue id `id`.
