@@ -68,7 +68,15 @@ fn recorded_ip(
 
 /// Hops above hop `b` (written later) that the receiver's own servers did not write: a `by` host
 /// outside `receiver` taking the message from a client that is not internal.
-fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str, ops: &Operators) -> Vec<usize> {
+/// With `named_by_results` (the receiver is the writer of the receiver's own recorded results), a
+/// hop whose client is the receiver itself is its gateway handing the message inward.
+fn foreign_hops_above(
+    hops: &[Hop],
+    b: usize,
+    receiver: &str,
+    ops: &Operators,
+    named_by_results: bool,
+) -> Vec<usize> {
     hops.iter()
         .take(b)
         .enumerate()
@@ -81,10 +89,11 @@ fn foreign_hops_above(hops: &[Hop], b: usize, receiver: &str, ops: &Operators) -
                 local_step(h).is_some() || internal_network_client(h, ops).is_some();
             // The receiver's own server handing the message inward (a gateway to the mailbox
             // servers): the hop's client is the receiver itself.
-            let from_receiver = [h.helo.as_deref(), h.from_rdns.as_deref()]
-                .into_iter()
-                .flatten()
-                .any(|n| host_match(n, receiver, ops) == Some(HostMatch::Exact));
+            let from_receiver = named_by_results
+                && [h.helo.as_deref(), h.from_rdns.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| host_match(n, receiver, ops) == Some(HostMatch::Exact));
             !ours && !no_outside_client && !from_receiver
         })
         .map(|(i, _)| i)
@@ -112,12 +121,13 @@ fn boundary_checks(
     b: usize,
     receiver: &str,
     ops: &Operators,
+    named_by_results: bool,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let Some(boundary_header) = hops.get(b).map(|h| h.header_index) else {
         return warnings;
     };
-    let foreign = foreign_hops_above(hops, b, receiver, ops);
+    let foreign = foreign_hops_above(hops, b, receiver, ops, named_by_results);
     if !foreign.is_empty() {
         warnings.push(Warning::new(
             Severity::Warning,
@@ -207,7 +217,7 @@ fn recorded_ip_hop(
     let Some(by) = hops[i].by_host.as_deref() else {
         return Err(None);
     };
-    let foreign = foreign_hops_above(hops, i, by, ops);
+    let foreign = foreign_hops_above(hops, i, by, ops, false);
     if !foreign.is_empty() {
         return Err(Some(format!(
             "{} above the Received header from it (header {}) {} the message arriving at other \
@@ -252,7 +262,7 @@ pub fn reconstruct_envelope(
     let mut warnings = future_dates(hops, opts.now);
 
     let decision = decide_boundary(headers, hops, opts);
-    warnings.extend(decision.warnings);
+    warnings.extend(decision.warnings.iter().cloned());
     env.sources.extend(decision.source);
     env.receiver = decision.receiver;
     let boundary = decision.hop;
@@ -276,6 +286,7 @@ pub fn reconstruct_envelope(
             b,
             &receiver,
             &opts.operators,
+            decision.named_by_results,
         ));
     }
     let boundary_hop = boundary.and_then(|b| hops.get(b));
@@ -320,6 +331,8 @@ struct Decision {
     source: Option<Source>,
     walked: Vec<(usize, String)>,
     warnings: Vec<Warning>,
+    /// The receiver was named by its own recorded results (an authserv-id).
+    named_by_results: bool,
 }
 
 impl Decision {
@@ -335,6 +348,7 @@ impl Decision {
             }),
             walked: pick.walked.clone(),
             warnings: Vec::new(),
+            named_by_results: false,
         }
     }
 }
@@ -375,6 +389,7 @@ fn decide_boundary(headers: &[Header], hops: &[Hop], opts: &Options) -> Decision
                     }),
                     walked: Vec::new(),
                     warnings,
+                    named_by_results: false,
                 };
             }
             Err(Some(why)) => warnings.push(Warning::new(
@@ -491,16 +506,15 @@ fn boundary_from_auth_results(
             true,
         );
     };
-    let foreign = foreign_hops_above(hops, pick.topmost, authserv_id, &opts.operators);
+    let foreign = foreign_hops_above(hops, pick.topmost, authserv_id, &opts.operators, true);
     if foreign.is_empty() {
         let how = format!(
             "authserv-id of the topmost Authentication-Results (header {ar_index}); {}",
             pick.explain(hops, authserv_id)
         );
-        return (
-            Some(Decision::at(&pick, authserv_id, how, Some(ar_index))),
-            true,
-        );
+        let mut d = Decision::at(&pick, authserv_id, how, Some(ar_index));
+        d.named_by_results = true;
+        return (Some(d), true);
     }
     let w = Warning::new(
         Severity::Warning,
