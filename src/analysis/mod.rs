@@ -86,6 +86,11 @@ pub async fn analyze_with_progress(
     warnings.extend(w);
     let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
+    trail::received::soften_receiver_clock_skew(
+        &mut hop_list,
+        envelope.boundary_hop,
+        &mut warnings,
+    );
 
     let from = trail::headers::from_domain(&header_list);
     warnings.extend(identity::sender_signals(&header_list));
