@@ -155,6 +155,13 @@ pub async fn analyze_with_progress(
 
     let headers_ref = &analysis.headers;
     let envelope_ref = &analysis.envelope;
+    // When the receiver got the message: the boundary hop's date (DKIM says whether an expired
+    // signature was still valid then).
+    let received_at = analysis
+        .envelope
+        .boundary_hop
+        .and_then(|i| analysis.hops.get(i))
+        .and_then(|h| h.timestamp);
     let (spf_checks, dkim_checks, arc_check, dmarc_lookup) = tokio::join!(
         async {
             let r = spf::check_spf_at(dns, &auth, envelope_ref, Some(opts.now)).await;
@@ -162,7 +169,8 @@ pub async fn analyze_with_progress(
             r
         },
         async {
-            let r = dkim::check_dkim(raw, headers_ref, dns, &auth, opts.now).await;
+            let r = dkim::check_dkim_received(raw, headers_ref, dns, &auth, opts.now, received_at)
+                .await;
             publish(Part::Dkim, &|a| a.dkim = r.clone());
             r
         },
