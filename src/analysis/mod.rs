@@ -10,6 +10,7 @@ pub mod dmarc;
 pub mod identity;
 mod lex;
 pub mod model;
+pub mod reverify;
 pub mod spf;
 pub mod step;
 pub mod summary;
@@ -214,8 +215,9 @@ pub async fn analyze_with_progress(
     analysis.alignment = alignment;
     analysis.dmarc = dmarc_check;
     analysis.recorded = recorded;
-    analysis.summary = summary::summarize(&analysis);
+    // The evidence first: the summary reads it to tell whether re-verification could run.
     attach_evidence(&mut analysis, dns.evidence());
+    analysis.summary = summary::summarize(&analysis);
     analysis
 }
 
@@ -320,5 +322,22 @@ From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
             v
         };
         assert_eq!(strip(&progressive), strip(&plain));
+    }
+
+    #[tokio::test]
+    async fn an_empty_snapshot_leads_with_the_receivers_record() {
+        let raw = b"Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=alice@example.org;\r\n\
+\tdmarc=pass (p=reject dis=none) header.from=example.org\r\n\
+Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n\
+\tby mx.example.net; Mon, 2 Nov 2026 10:00:05 +0000\r\n\
+From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
+        let a = analyze(raw, &options(), &Dns::from_snapshot(Snapshot::new())).await;
+        assert!(!a.dns.is_empty(), "the evidence is attached");
+        assert_eq!(
+            a.summary.verdict,
+            "The receiver (mx.example.net) recorded dmarc=pass (p=reject) at receipt; \
+             re-verification was not possible: the DNS snapshot holds none of the names asked \
+             (it is empty, or was recorded for another message)"
+        );
     }
 }
