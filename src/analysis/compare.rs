@@ -234,7 +234,12 @@ fn dkim_pass_then_not(reason: Option<&str>, check: Option<&DkimCheck>) -> String
         check.is_some_and(|c| c.key.is_none() || c.key.as_ref().is_some_and(|k| k.revoked));
     let sig_fails = check.is_some_and(|c| c.header_signature_valid == Some(false));
     let body_ok = check.is_some_and(|c| c.body_hash_matches == Some(true));
-    let cause = if body_changed {
+    // One cause: an expired signature names its expiry (and whether it was valid at receipt);
+    // DKIM names the body instead when the body hash fails too.
+    let expired = reason.is_some_and(|r| r.starts_with("signature expired"));
+    let cause = if expired {
+        ""
+    } else if body_changed {
         ": the body hash no longer matches, so the body was changed after receipt (RFC 6376 \
          §6.1.3), not the key"
     } else if body_ok && (key_gone || sig_fails) {
@@ -861,6 +866,28 @@ body
         );
         let unknown = note(sig(None, None, true));
         assert_eq!(unknown, "dkim=pass at receipt, does not verify now (why)");
+    }
+
+    #[test]
+    fn dkim_pass_then_expired_names_the_expiry_alone() {
+        let (spf, _, arc, dmarc) = checks();
+        let reason = "signature expired (x=1767311400, 2026-01-01 23:50:00 UTC): 23 h after \
+                      receipt, so it was valid when the receiver got it";
+        // The key is gone too, but the expiry is the one cause DKIM named.
+        let expired = DkimCheck {
+            domain: Some("example.org".into()),
+            selector: Some("s1".into()),
+            result: AuthResult::PermError,
+            reason: Some(reason.into()),
+            body_hash_matches: Some(true),
+            ..Default::default()
+        };
+        let mut r = one("dkim", "pass", &[("header.d", "example.org")]);
+        compare(&mut r, &spf, &[expired], &arc, &dmarc);
+        assert_eq!(
+            r[0].note.as_deref(),
+            Some(format!("dkim=pass at receipt, does not verify now ({reason})").as_str())
+        );
     }
 
     #[test]

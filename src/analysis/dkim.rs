@@ -44,6 +44,19 @@ pub async fn check_dkim(
     auth: &MessageAuthenticator,
     now: i64,
 ) -> Vec<DkimCheck> {
+    check_dkim_received(raw, headers, dns, auth, now, None).await
+}
+
+/// [`check_dkim`], also knowing when the receiver got the message (`received_at`, the boundary
+/// hop's date): an expired signature then says whether it was still valid at receipt.
+pub async fn check_dkim_received(
+    raw: &[u8],
+    headers: &[Header],
+    dns: &Dns,
+    auth: &MessageAuthenticator,
+    now: i64,
+    received_at: Option<i64>,
+) -> Vec<DkimCheck> {
     let signature_headers: Vec<&Header> = headers
         .iter()
         .filter(|h| h.name.trim().eq_ignore_ascii_case("DKIM-Signature"))
@@ -76,7 +89,10 @@ pub async fn check_dkim(
     let mut evaluated: Vec<EvaluatedDkim> = parsed
         .iter()
         .zip(&signature_headers)
-        .map(|(p, h)| evaluate(&message, h, p, &answers, now, &mut bodies))
+        .map(|(p, h)| {
+            let at = Times { now, received_at };
+            evaluate(&message, h, p, &answers, at, &mut bodies)
+        })
         .collect();
 
     attach_mail_auth(&mut evaluated, &parsed, mail_auth_outputs);
@@ -1181,14 +1197,23 @@ struct EvaluatedDkim {
     malformed: bool,
 }
 
+/// The moments a signature is judged against: the evaluation time and, when the trail gives it,
+/// when the receiver got the message.
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    now: i64,
+    received_at: Option<i64>,
+}
+
 fn evaluate(
     message: &MessageView<'_>,
     header: &Header,
     parsed: &ParsedDkim,
     answers: &HashMap<&str, DnsAnswer>,
-    now: i64,
+    times: Times,
     bodies: &mut BodyHashCache,
 ) -> EvaluatedDkim {
+    let now = times.now;
     let mut check = DkimCheck {
         header_index: header.index,
         tags: tag_table(&parsed.tags),
@@ -1325,9 +1350,10 @@ fn evaluate(
     // Timestamps, as of `now`.
     let expired = core.expired_at(now);
     let t_future = core.timestamp.filter(|&t| i128::from(t) > i128::from(now));
+    let time_step_index = check.steps.len();
     check
         .steps
-        .push(time_step(core, now, expired, header.index));
+        .push(time_step(core, times, expired, header.index));
 
     // Identity.
     if let Some(d) = &identity_domain {
@@ -1368,6 +1394,15 @@ fn evaluate(
         .length
         .map_or(digest.canonical_len, |l| l.min(digest.canonical_len));
     let l_too_long = core.length.is_some_and(|l| l > digest.canonical_len);
+    if expired && !bh_matches {
+        // One cause: RFC 6376 §6.1.1 lets a verifier stop at an expired x= (MAY), but a body
+        // that no longer matches bh= fails the signature whatever the clock (§6.1.3).
+        check.steps[time_step_index].explanation.push_str(
+            " The body hash fails too (below), and that fails the signature whatever the clock, \
+             so the body is named as the cause: the expiry alone would be a MAY (RFC 6376 \
+             §6.1.1).",
+        );
+    }
     check.body_hash_expected = Some(base64_encode(&core.body_hash));
     check.body_hash_computed = Some(base64_encode(&digest.digest));
     check.body_hash_matches = Some(bh_matches);
@@ -1722,14 +1757,13 @@ fn evaluate(
         if let Some(p) = problems.first() {
             return (AuthResult::PermError, p.clone());
         }
+        // Expiry is the cause only when the body still matches (see the time step).
         if with_expiry
             && expired
+            && bh_matches
             && let Some(x) = core.expiration
         {
-            return (
-                AuthResult::PermError,
-                format!("signature expired (x={x}, {})", format_unix(i128::from(x))),
-            );
+            return (AuthResult::PermError, expired_reason(x, times.received_at));
         }
         if let Some((r, e)) = &key_problem {
             return (*r, e.clone());
@@ -1779,7 +1813,24 @@ fn evaluate(
     }
 }
 
-fn time_step(core: &SignatureCore, now: i64, expired: bool, header_index: usize) -> Step {
+/// Why an expired signature fails, with its receipt: valid when the receiver got it, or not.
+fn expired_reason(x: u64, received_at: Option<i64>) -> String {
+    let expired = format!("signature expired (x={x}, {})", format_unix(i128::from(x)));
+    match received_at {
+        Some(r) if i128::from(x) >= i128::from(r) => format!(
+            "{expired}: {} after receipt, so it was valid when the receiver got it",
+            duration_words(i128::from(x) - i128::from(r))
+        ),
+        Some(r) => format!(
+            "{expired}: already expired when the receiver got it ({} before receipt)",
+            duration_words(i128::from(r) - i128::from(x))
+        ),
+        None => expired,
+    }
+}
+
+fn time_step(core: &SignatureCore, times: Times, expired: bool, header_index: usize) -> Step {
+    let now = times.now;
     let now_text = format_unix(i128::from(now));
     let mut parts: Vec<String> = Vec::new();
     let mut outcome = Outcome::Pass;
@@ -1806,10 +1857,27 @@ fn time_step(core: &SignatureCore, now: i64, expired: bool, header_index: usize)
     match core.expiration {
         Some(x) if expired => {
             outcome = Outcome::Fail;
-            parts.push(format!(
-                "expired at {}: as of the evaluation time the signature is no longer valid",
-                format_unix(i128::from(x))
-            ));
+            let x = i128::from(x);
+            parts.push(match times.received_at.map(i128::from) {
+                Some(r) if x >= r => format!(
+                    "expired at {}, {} after receipt ({}, the receiving hop's date): valid when \
+                     the receiver got it, no longer valid as of the evaluation time",
+                    format_unix(x),
+                    duration_words(x - r),
+                    format_unix(r)
+                ),
+                Some(r) => format!(
+                    "expired at {}, {} before receipt ({}, the receiving hop's date): already \
+                     expired when the receiver got it",
+                    format_unix(x),
+                    duration_words(r - x),
+                    format_unix(r)
+                ),
+                None => format!(
+                    "expired at {}: as of the evaluation time the signature is no longer valid",
+                    format_unix(x)
+                ),
+            });
         }
         Some(x) => parts.push(format!("valid until {}", format_unix(i128::from(x)))),
         None => parts.push("no expiry (x= absent)".into()),
@@ -2011,6 +2079,15 @@ fn compare_with_mail_auth(
                 "{theirs_text}. The difference is only the clock: mail-auth reads x= against \
                  the system clock, which is past it; as of the evaluation time the signature \
                  has not expired. (mail-auth stopped there, so nothing else was cross-checked.)"
+            ),
+        )
+    } else if their_expired && e.expired && check.body_hash_matches == Some(false) {
+        (
+            Outcome::Info,
+            format!(
+                "{theirs_text}. The same conclusion, the signature does not verify: mail-auth \
+                 stops at the expired x=, while we name the body hash, which fails the signature \
+                 whatever the clock (see the time step)."
             ),
         )
     } else if e.expired && normalized == e.result_ignoring_expiry {
@@ -2449,6 +2526,98 @@ mod tests {
                 .iter()
                 .any(|s| s.explanation.contains("only the clock"))
         );
+    }
+
+    /// A signature made at t=1767225000 that expires one day later (x=1767311400), verified
+    /// at NOW + 3 days, with the receiver's date `received_at`.
+    async fn verify_expired_received(raw_edit: &str, received_at: i64) -> DkimCheck {
+        let key = ed25519_key();
+        let signed = sign(
+            MESSAGE,
+            &ED_TAGS.replace("t=1767225000", "t=1767225000; x=1767311400"),
+            &key,
+        );
+        let raw = signed.replace("noon", raw_edit);
+        let dns = {
+            let mut snapshot = Snapshot::new();
+            snapshot.insert(
+                "ed._domainkey.example.com",
+                RecordType::TXT,
+                txt(&key.record),
+            );
+            Dns::from_snapshot(snapshot)
+        };
+        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let split = split_headers(raw.as_bytes());
+        let now = NOW + 3 * 86_400;
+        let auth = responder.authenticator();
+        check_dkim_received(
+            raw.as_bytes(),
+            &split.headers,
+            &dns,
+            &auth,
+            now,
+            Some(received_at),
+        )
+        .await
+        .remove(0)
+    }
+
+    #[tokio::test]
+    async fn expired_after_receipt_says_it_was_valid_when_the_receiver_got_it() {
+        // Received 60 s after signing; x= is a day later; evaluated three days on.
+        let c = verify_expired_received("noon", 1_767_225_060).await;
+        assert_eq!(c.result, AuthResult::PermError);
+        let reason = c.reason.as_deref().unwrap();
+        assert!(
+            reason.starts_with("signature expired (x=1767311400")
+                && reason.ends_with("23 h after receipt, so it was valid when the receiver got it"),
+            "{reason}"
+        );
+        let time = c
+            .steps
+            .iter()
+            .find(|s| s.title == "Signing time and expiry")
+            .unwrap();
+        assert!(
+            time.explanation
+                .contains("valid when the receiver got it, no longer valid"),
+            "{}",
+            time.explanation
+        );
+    }
+
+    #[tokio::test]
+    async fn expired_before_receipt_says_it_was_already_expired_then() {
+        let c = verify_expired_received("noon", 1_767_311_400 + 7_200).await;
+        assert!(
+            c.reason
+                .as_deref()
+                .unwrap()
+                .ends_with("already expired when the receiver got it (2 h before receipt)"),
+            "{:?}",
+            c.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn expired_with_a_changed_body_names_the_body_hash_as_the_one_cause() {
+        let c = verify_expired_received("one", 1_767_225_060).await;
+        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.reason.as_deref(), Some("body hash did not verify"));
+        let time = c
+            .steps
+            .iter()
+            .find(|s| s.title == "Signing time and expiry")
+            .unwrap();
+        assert!(
+            time.explanation
+                .contains("so the body is named as the cause"),
+            "{}",
+            time.explanation
+        );
+        // mail-auth stops at x=: the same conclusion, not a disagreement.
+        assert!(!c.disagreement);
     }
 
     #[tokio::test]

@@ -1704,18 +1704,63 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
     steps.push(Step::new(format!("Result: {result}"), outcome, why));
 
     // Disposition: what a receiver following the record would do.
+    let d = disposition(policy, &record, result);
+    check.disposition = Some(d.applied.as_str().into());
+    check.disposition_unsampled = d.unsampled.map(|p| p.as_str().into());
+    check.disposition_rfc9989 = d.rfc9989.map(|p| p.as_str().into());
+    steps.push(
+        Step::new(
+            d.title,
+            match d.applied {
+                Policy::None => Outcome::Info,
+                _ => Outcome::Warning,
+            },
+            d.explanation,
+        )
+        .fact("policy", policy.as_str())
+        .fact("pct", record.pct.unwrap_or(100).to_string())
+        .fact("t", if record.testing() { "y" } else { "n" }),
+    );
+    check.steps = steps;
+    check
+}
+
+/// The disposition of one verdict, as the step and the fields show it.
+struct Disposition {
+    /// `DmarcCheck::disposition`.
+    applied: Policy,
+    /// What RFC 7489 applies to the failing messages pct= leaves out (pct below 100 only).
+    unsampled: Option<Policy>,
+    /// RFC 9989's reading, when it differs from `applied` (pct=0 only).
+    rfc9989: Option<Policy>,
+    title: String,
+    explanation: String,
+}
+
+/// What a receiver does with the message. RFC 9989 reads t= and made pct historic (a receiver
+/// following it ignores pct); RFC 7489 reads pct (§6.6.4) and knows no t= (an unknown tag, ignored).
+/// With pct between 1 and 99 the field is the policy (after t=y) and RFC 7489's unsampled reading
+/// is beside it; with pct=0 no failing message is sampled, so what an RFC 7489 receiver does is
+/// certain and is the field, with RFC 9989's reading beside it.
+fn disposition(policy: Policy, record: &DmarcRecord, result: AuthResult) -> Disposition {
     let testing = record.testing();
-    let effective = if testing {
+    let rfc9989 = if testing {
         policy.one_level_down()
     } else {
         policy
     };
     let pct = record.pct.unwrap_or(100);
-    let (disposition, explanation) = match result {
-        AuthResult::Pass => (
+    let plain = |applied: Policy, explanation: String| Disposition {
+        applied,
+        unsampled: None,
+        rfc9989: None,
+        title: format!("Disposition: {}", applied.as_str()),
+        explanation,
+    };
+    match result {
+        AuthResult::Pass => plain(
             Policy::None,
-            "DMARC passed: the policy is not applied; the message is delivered normally."
-                .to_string(),
+            "DMARC passed: the policy is not applied; the message is delivered normally.".into(),
         ),
         AuthResult::Fail => {
             let mut e = match policy {
@@ -1729,74 +1774,89 @@ fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> Dma
                     "DMARC failed and the policy is reject: refuse the message".to_string()
                 }
             };
-            if testing && effective != policy {
+            if testing && rfc9989 != policy {
                 e.push_str(&format!(
                     ". But t=y (testing mode) asks receivers to apply one level less: {}",
-                    effective.as_str()
+                    rfc9989.as_str()
                 ));
             }
             e.push('.');
-            if pct < 100 {
-                // `disposition` is RFC 9989's reading; RFC 7489's sampled one goes beside it.
-                let rest = effective.one_level_down();
-                let rfc7489 = match pct {
-                    0 => format!(
-                        "with pct=0 no failing message is sampled, so an RFC 7489 receiver \
-                         applies {} to this one",
-                        rest.as_str()
-                    ),
-                    _ => format!(
-                        "an RFC 7489 receiver applies {} to {pct}% of failing messages and {} to \
-                         the rest, so this one gets either",
-                        effective.as_str(),
-                        rest.as_str()
-                    ),
-                };
-                e.push_str(&format!(
-                    " The disposition {} follows RFC 9989, which made pct historic and applies \
-                     the policy to all failing mail; {rfc7489} (disposition_unsampled: {}).",
-                    effective.as_str(),
-                    rest.as_str()
-                ));
-                check.disposition_unsampled = Some(rest.as_str().into());
+            if pct >= 100 || policy == Policy::None {
+                return plain(rfc9989, e);
             }
-            (effective, e)
+            // RFC 7489 §6.6.4: what pct= leaves out gets the next policy down.
+            let unsampled = policy.one_level_down();
+            let left_out = match policy {
+                Policy::Reject => "treated \"as though the 'quarantine' policy applies\"",
+                _ => "given \"local message classification as normal\" (none)",
+            };
+            if pct == 0 {
+                return pct0_disposition(rfc9989, unsampled, left_out, e);
+            }
+            e.push_str(&format!(
+                " With pct={pct}, an RFC 7489 receiver \"MUST NOT enact the requested policy\" on \
+                 more than {pct}% of failing messages (RFC 7489 §6.6.4): it applies {} to those it \
+                 samples and the rest are {left_out}, so this one gets {} or {} \
+                 (disposition_unsampled: {}). The disposition {} follows RFC 9989, which made pct \
+                 historic and applies the policy to all failing mail.",
+                policy.as_str(),
+                policy.as_str(),
+                unsampled.as_str(),
+                unsampled.as_str(),
+                rfc9989.as_str()
+            ));
+            Disposition {
+                applied: rfc9989,
+                unsampled: Some(unsampled),
+                rfc9989: None,
+                title: format!(
+                    "Disposition: {} (RFC 9989; an RFC 7489 receiver: {} or {}, pct={pct})",
+                    rfc9989.as_str(),
+                    policy.as_str(),
+                    unsampled.as_str()
+                ),
+                explanation: e,
+            }
         }
-        _ => (
+        _ => plain(
             Policy::None,
             "DMARC could not be decided (temperror); a receiver would typically accept the \
              message or defer it with a 4xx and retry — no policy is applied."
-                .to_string(),
+                .into(),
         ),
-    };
-    check.disposition = Some(disposition.as_str().into());
-    let title = match &check.disposition_unsampled {
-        Some(rest) if pct == 0 => format!(
-            "Disposition: {} (RFC 9989; an RFC 7489 receiver: {rest}, pct=0)",
-            disposition.as_str()
+    }
+}
+
+/// pct=0 on a failing message: RFC 7489 samples no message, so every one gets the next policy
+/// down; RFC 9989 ignores pct (historic) and applies the policy (after t=y).
+fn pct0_disposition(
+    rfc9989: Policy,
+    unsampled: Policy,
+    left_out: &str,
+    mut e: String,
+) -> Disposition {
+    e.push_str(&format!(
+        " But pct=0: an RFC 7489 receiver \"MUST NOT enact the requested policy\" on more than 0% \
+         of failing messages (RFC 7489 §6.3 pct, §6.6.4), and a message left out is {left_out}. \
+         With pct=0 no message is sampled, so a receiver following RFC 7489 (most receivers \
+         today) applies {} to this one: the disposition. RFC 9989 made pct historic: a receiver \
+         following it ignores pct and applies {} (disposition_rfc9989); a domain owner testing a \
+         policy publishes t=y there instead.",
+        unsampled.as_str(),
+        rfc9989.as_str()
+    ));
+    Disposition {
+        applied: unsampled,
+        unsampled: Some(unsampled),
+        rfc9989: (rfc9989 != unsampled).then_some(rfc9989),
+        title: format!(
+            "Disposition: {} (RFC 7489, pct=0: no failing message is sampled; RFC 9989, pct \
+             historic: {})",
+            unsampled.as_str(),
+            rfc9989.as_str()
         ),
-        Some(rest) => format!(
-            "Disposition: {} (RFC 9989; an RFC 7489 receiver: {} or {rest}, pct={pct})",
-            disposition.as_str(),
-            disposition.as_str()
-        ),
-        None => format!("Disposition: {}", disposition.as_str()),
-    };
-    steps.push(
-        Step::new(
-            title,
-            match disposition {
-                Policy::None => Outcome::Info,
-                _ => Outcome::Warning,
-            },
-            explanation,
-        )
-        .fact("policy", policy.as_str())
-        .fact("pct", pct.to_string())
-        .fact("t", if testing { "y" } else { "n" }),
-    );
-    check.steps = steps;
-    check
+        explanation: e,
+    }
 }
 
 fn tags_step(tags: &[Tag], domain: &str) -> Step {
@@ -2514,35 +2574,84 @@ mod tests {
         assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
     }
 
-    #[tokio::test]
-    async fn pct0_disposition_field_and_step_say_the_same() {
-        let dns = MemDns::new()
-            .txt("_dmarc.example.com", "v=DMARC1; p=reject; pct=0")
-            .dns();
+    /// The Disposition step of a failing From example.com with `record` at _dmarc.example.com.
+    async fn failing_disposition(record: &str) -> (DmarcCheck, Step) {
+        let dns = MemDns::new().txt("_dmarc.example.com", record).dns();
         let (_, d) = run(&dns, "example.com", &SpfChecks::default(), &[]).await;
         assert_eq!(d.result, AuthResult::Fail);
-        // The field is RFC 9989's reading (pct historic); RFC 7489's is beside it.
-        assert_eq!(d.disposition.as_deref(), Some("reject"));
-        assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
         let step = d
             .steps
             .iter()
             .find(|s| s.title.starts_with("Disposition:"))
-            .unwrap();
-        assert!(
-            step.title.starts_with("Disposition: reject (RFC 9989")
-                && step.title.contains("RFC 7489 receiver: quarantine"),
-            "{}",
-            step.title
+            .unwrap()
+            .clone();
+        (d, step)
+    }
+
+    #[tokio::test]
+    async fn pct0_reject_is_quarantine_under_rfc7489_with_rfc9989_reject_beside() {
+        let (d, step) = failing_disposition("v=DMARC1; p=reject; pct=0").await;
+        assert_eq!(d.policy.as_deref(), Some("reject"));
+        assert_eq!(d.disposition.as_deref(), Some("quarantine"));
+        assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
+        assert_eq!(d.disposition_rfc9989.as_deref(), Some("reject"));
+        assert_eq!(
+            step.title,
+            "Disposition: quarantine (RFC 7489, pct=0: no failing message is sampled; RFC 9989, \
+             pct historic: reject)"
         );
+        for words in [
+            "RFC 7489 §6.3 pct, §6.6.4",
+            "treated \"as though the 'quarantine' policy applies\"",
+            "applies quarantine to this one",
+            "RFC 9989 made pct historic",
+            "applies reject (disposition_rfc9989)",
+        ] {
+            assert!(
+                step.explanation.contains(words),
+                "{words}: {}",
+                step.explanation
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn pct0_quarantine_is_none_under_rfc7489() {
+        let (d, step) = failing_disposition("v=DMARC1; p=quarantine; pct=0").await;
+        assert_eq!(d.disposition.as_deref(), Some("none"));
+        assert_eq!(d.disposition_rfc9989.as_deref(), Some("quarantine"));
+        assert_eq!(step.outcome, Outcome::Info);
         assert!(
             step.explanation
-                .contains("The disposition reject follows RFC 9989")
-                && step
-                    .explanation
-                    .contains("an RFC 7489 receiver applies quarantine to this one"),
+                .contains("\"local message classification as normal\" (none)"),
             "{}",
             step.explanation
+        );
+    }
+
+    #[tokio::test]
+    async fn pct0_with_t_y_agrees_under_both_rfcs() {
+        // RFC 7489 ignores t= and samples nothing; RFC 9989 ignores pct and applies t=y.
+        let (d, step) = failing_disposition("v=DMARC1; p=reject; pct=0; t=y").await;
+        assert_eq!(d.disposition.as_deref(), Some("quarantine"));
+        assert_eq!(d.disposition_rfc9989, None, "the same as the disposition");
+        assert!(step.title.ends_with("RFC 9989, pct historic: quarantine)"));
+    }
+
+    #[tokio::test]
+    async fn partial_pct_unsampled_reading_ignores_t_y() {
+        // RFC 7489 knows no t=: it samples reject and leaves the rest to quarantine.
+        let (d, step) = failing_disposition("v=DMARC1; p=reject; pct=20; t=y").await;
+        assert_eq!(
+            d.disposition.as_deref(),
+            Some("quarantine"),
+            "RFC 9989: t=y"
+        );
+        assert_eq!(d.disposition_unsampled.as_deref(), Some("quarantine"));
+        assert_eq!(d.disposition_rfc9989, None);
+        assert_eq!(
+            step.title,
+            "Disposition: quarantine (RFC 9989; an RFC 7489 receiver: reject or quarantine, pct=20)"
         );
     }
 

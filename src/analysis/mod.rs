@@ -10,6 +10,7 @@ pub mod dmarc;
 pub mod identity;
 mod lex;
 pub mod model;
+pub mod reverify;
 pub mod spf;
 pub mod step;
 pub mod summary;
@@ -88,6 +89,11 @@ pub async fn analyze_with_progress(
     warnings.extend(w);
     let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
+    trail::received::soften_receiver_clock_skew(
+        &mut hop_list,
+        envelope.boundary_hop,
+        &mut warnings,
+    );
 
     let from = trail::headers::from_domain(&header_list);
     warnings.extend(identity::sender_signals(&header_list));
@@ -152,6 +158,13 @@ pub async fn analyze_with_progress(
 
     let headers_ref = &analysis.headers;
     let envelope_ref = &analysis.envelope;
+    // When the receiver got the message: the boundary hop's date (DKIM says whether an expired
+    // signature was still valid then).
+    let received_at = analysis
+        .envelope
+        .boundary_hop
+        .and_then(|i| analysis.hops.get(i))
+        .and_then(|h| h.timestamp);
     let (spf_checks, dkim_checks, arc_check, dmarc_lookup) = tokio::join!(
         async {
             let r = spf::check_spf_at(dns, &auth, envelope_ref, Some(opts.now)).await;
@@ -159,7 +172,8 @@ pub async fn analyze_with_progress(
             r
         },
         async {
-            let r = dkim::check_dkim(raw, headers_ref, dns, &auth, opts.now).await;
+            let r = dkim::check_dkim_received(raw, headers_ref, dns, &auth, opts.now, received_at)
+                .await;
             publish(Part::Dkim, &|a| a.dkim = r.clone());
             r
         },
@@ -208,8 +222,9 @@ pub async fn analyze_with_progress(
     analysis.alignment = alignment;
     analysis.dmarc = dmarc_check;
     analysis.recorded = recorded;
-    analysis.summary = summary::summarize(&analysis);
+    // The evidence first: the summary reads it to tell whether re-verification could run.
     attach_evidence(&mut analysis, dns.evidence());
+    analysis.summary = summary::summarize(&analysis);
     analysis
 }
 
@@ -314,5 +329,22 @@ From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
             v
         };
         assert_eq!(strip(&progressive), strip(&plain));
+    }
+
+    #[tokio::test]
+    async fn an_empty_snapshot_leads_with_the_receivers_record() {
+        let raw = b"Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=alice@example.org;\r\n\
+\tdmarc=pass (p=reject dis=none) header.from=example.org\r\n\
+Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n\
+\tby mx.example.net; Mon, 2 Nov 2026 10:00:05 +0000\r\n\
+From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
+        let a = analyze(raw, &options(), &Dns::from_snapshot(Snapshot::new())).await;
+        assert!(!a.dns.is_empty(), "the evidence is attached");
+        assert_eq!(
+            a.summary.verdict,
+            "The receiver (mx.example.net) recorded dmarc=pass (p=reject) at receipt; \
+             re-verification was not possible: the DNS snapshot holds none of the names asked \
+             (it is empty, or was recorded for another message)"
+        );
     }
 }

@@ -355,16 +355,22 @@ pub struct DmarcCheck {
     /// The tag alone: `p`, `sp`, `np`, or `rua` (no valid p, so p=none because rua is valid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_tag: Option<String>,
-    /// What a receiver following the record would do: `none`, `quarantine`, `reject`. This is
-    /// RFC 9989's reading: pct is historic, so the policy (one level less with t=y) applies to
-    /// every failing message whatever pct says. RFC 7489's sampled reading is
+    /// What a receiver following the record would do: `none`, `quarantine`, `reject`. The
+    /// policy (one level less with t=y, RFC 9989), except with pct=0 on a failing message: no
+    /// message is sampled, so it is what an RFC 7489 receiver certainly does — the next policy
+    /// down (RFC 7489 §6.6.4) — and RFC 9989's reading (pct historic) is `disposition_rfc9989`.
+    /// With pct between 1 and 99, RFC 7489's reading for the messages left out is
     /// `disposition_unsampled`.
     pub disposition: Option<String>,
-    /// With pct below 100 on a failing message: what an RFC 7489 receiver does with the messages
-    /// pct= leaves out (one level less than `disposition`). With pct=0 that is every failing
-    /// message, so it is what an RFC 7489 receiver does with this one.
+    /// With pct below 100 on a failing message (and a policy other than none): what an RFC 7489
+    /// receiver does with the messages pct= leaves out — one level less than the policy (it
+    /// knows no t=). With pct=0 that is every failing message, so it equals `disposition`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition_unsampled: Option<String>,
+    /// With pct=0 on a failing message: what a receiver following RFC 9989 does (it ignores pct,
+    /// which it made historic), when that differs from `disposition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition_rfc9989: Option<String>,
     /// The tag whose bad value made the record unusable (permerror).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_tag: Option<String>,

@@ -5,7 +5,11 @@ use super::model::*;
 
 /// Builds the banner and findings of a finished analysis.
 pub fn summarize(a: &Analysis) -> Summary {
-    let mut verdict = verdict(a);
+    // When DNS could not re-verify, the receiver's own record is what is known: it leads.
+    let mut verdict = match super::reverify::reverification_blocked(a) {
+        Some(blocked) => receiver_record_verdict(a, &blocked),
+        None => verdict(a),
+    };
     // A pass proves only that the domain vouches for itself: say so when it is a lookalike.
     if a.dmarc.result == AuthResult::Pass
         && let Some(w) = a.warnings.iter().find(|w| w.code == "from-lookalike")
@@ -130,6 +134,132 @@ fn verdict(a: &Analysis) -> String {
     }
 }
 
+/// The verdict when re-verification could not run: the receiver's trusted record first (its
+/// DMARC result, else its SPF and DKIM results), then why we could not check it again.
+fn receiver_record_verdict(a: &Analysis, blocked: &super::reverify::Blocked) -> String {
+    let why = blocked.words();
+    let trusted: Vec<&RecordedResult> = a.recorded.iter().filter(|r| r.trusted).collect();
+    let of = |methods: &[&str]| -> Vec<&RecordedResult> {
+        trusted
+            .iter()
+            .copied()
+            .filter(|r| methods.contains(&r.method.as_str()))
+            .collect()
+    };
+    let mut shown = of(&["dmarc"]);
+    if shown.is_empty() {
+        shown = of(&["spf", "dkim"]);
+    }
+    let Some(first) = shown.first() else {
+        return format!(
+            "Re-verification was not possible: {why}; the receiver recorded no result of its own \
+             to go by (From {})",
+            from_domain(a)
+        );
+    };
+    let who = first
+        .authserv_id
+        .as_deref()
+        .or(a.envelope.receiver.as_deref())
+        .unwrap_or("?");
+    let mut results: Vec<String> = Vec::new();
+    for r in &shown {
+        let policy = super::trail::recorded::recorded_policy(r)
+            .map(|p| format!(" (p={p})"))
+            .unwrap_or_default();
+        let text = format!("{}={}{policy}", r.method, r.result);
+        if !results.contains(&text) {
+            results.push(text);
+        }
+    }
+    format!(
+        "The receiver ({who}) recorded {} at receipt; re-verification was not possible: {why}",
+        results.join(", ")
+    )
+}
+
+/// Whether DMARC passes with each candidate's result as `result_of` gives it, aligned by the tree
+/// walk or (`by_psl`) by the Public Suffix List.
+fn dmarc_passes_with(
+    a: &Analysis,
+    by_psl: bool,
+    result_of: &dyn Fn(&AlignmentCandidate, bool) -> AuthResult,
+) -> bool {
+    let spf = a.alignment.spf.candidates.iter().map(|c| (c, true));
+    let dkim = a.alignment.dkim.candidates.iter().map(|c| (c, false));
+    spf.chain(dkim).any(|(c, is_spf)| {
+        let aligned = if by_psl { c.aligned_by_psl } else { c.aligned };
+        aligned && result_of(c, is_spf) == AuthResult::Pass
+    })
+}
+
+/// Internal cross-checks (mail-auth against our evaluators, the PSL against the DNS tree walk)
+/// are findings only when the other answer would change the DMARC verdict; otherwise they stay
+/// in the steps and the JSON (`disagreement`, `psl_disagreement`).
+fn cross_check_findings(a: &Analysis) -> Vec<String> {
+    let mut f = Vec::new();
+    let ours = |c: &AlignmentCandidate, _: bool| c.result;
+    let passes = dmarc_passes_with(a, false, &ours);
+    let word = |p: bool| if p { "pass" } else { "not pass" };
+    if a.alignment.psl_disagreement && dmarc_passes_with(a, true, &ours) != passes {
+        f.push(format!(
+            "DMARC would {} by the Public Suffix List (RFC 7489) but does {} by the DNS tree walk \
+             (RFC 9989): receivers following the two decide differently (see Alignment)",
+            word(!passes),
+            word(passes)
+        ));
+    }
+    let spf = &a.spf.mail_from;
+    if spf.disagreement
+        && let Some(theirs) = spf.mail_auth_result
+    {
+        let swapped = |c: &AlignmentCandidate, is_spf: bool| {
+            if is_spf && spf.domain.as_deref() == Some(c.domain.as_str()) {
+                theirs
+            } else {
+                c.result
+            }
+        };
+        if dmarc_passes_with(a, false, &swapped) != passes {
+            f.push(format!(
+                "SPF MAIL FROM: traced evaluation says {} but mail-auth says {theirs}, which would \
+                 change the DMARC verdict (see the SPF steps)",
+                spf.result
+            ));
+        }
+    }
+    for d in a.dkim.iter().filter(|d| d.disagreement) {
+        let Some(theirs) = d.mail_auth_result else {
+            continue;
+        };
+        let swapped = |c: &AlignmentCandidate, is_spf: bool| {
+            if !is_spf && c.header_index == Some(d.header_index) {
+                theirs
+            } else {
+                c.result
+            }
+        };
+        if dmarc_passes_with(a, false, &swapped) != passes {
+            f.push(format!(
+                "DKIM d={}: mailsleuth says {} but mail-auth says {theirs}, which would change the \
+                 DMARC verdict (see its steps)",
+                d.domain.as_deref().unwrap_or("?"),
+                d.result
+            ));
+        }
+    }
+    if a.dmarc.disagreement
+        && let Some(theirs) = a.dmarc.mail_auth_result
+        && theirs != a.dmarc.result
+    {
+        f.push(format!(
+            "DMARC: mailsleuth says {} but mail-auth says {theirs} (see the DMARC steps)",
+            a.dmarc.result
+        ));
+    }
+    f
+}
+
 fn findings(a: &Analysis) -> Vec<String> {
     let mut f = Vec::new();
     let spf = &a.spf.mail_from;
@@ -196,9 +326,6 @@ fn findings(a: &Analysis) -> Vec<String> {
             sealers.join(", ")
         ));
     }
-    if a.alignment.psl_disagreement {
-        f.push("Organizational domain differs between the PSL and the DNS tree walk".into());
-    }
     for r in &a.recorded {
         if r.agreement == Agreement::Disagree {
             f.push(format!(
@@ -220,40 +347,7 @@ fn findings(a: &Analysis) -> Vec<String> {
             "{untrusted} recorded result(s) not written by the receiver were not trusted (see Recorded vs now)"
         ));
     }
-    for (name, c) in [
-        ("SPF MAIL FROM", &a.spf.mail_from),
-        ("SPF HELO", &a.spf.helo),
-    ] {
-        if c.disagreement {
-            f.push(format!(
-                "{name}: traced evaluation says {} but mail-auth says {}",
-                c.result,
-                c.mail_auth_result
-                    .map(|r| r.to_string())
-                    .unwrap_or_default()
-            ));
-        }
-    }
-    for d in a.dkim.iter().filter(|d| d.disagreement) {
-        f.push(format!(
-            "DKIM d={}: mailsleuth says {} but mail-auth says {}",
-            d.domain.as_deref().unwrap_or("?"),
-            d.result,
-            d.mail_auth_result
-                .map(|r| r.to_string())
-                .unwrap_or_default()
-        ));
-    }
-    if a.dmarc.disagreement {
-        f.push(format!(
-            "DMARC: mailsleuth says {} but mail-auth says {}",
-            a.dmarc.result,
-            a.dmarc
-                .mail_auth_result
-                .map(|r| r.to_string())
-                .unwrap_or_default()
-        ));
-    }
+    f.extend(cross_check_findings(a));
     let errors = a
         .warnings
         .iter()
@@ -329,5 +423,159 @@ mod tests {
             s.findings.first().map(String::as_str),
             Some("The From domain paypa1.example reads as paypal")
         );
+    }
+
+    fn evidence(name: &str, outcome: crate::dns::DnsOutcome) -> crate::dns::DnsEvidence {
+        crate::dns::DnsEvidence {
+            id: 0,
+            name: name.into(),
+            rtype: crate::dns::RecordType::TXT,
+            outcome,
+            answers: Vec::new(),
+            ttl: None,
+            source: crate::dns::DnsSource::Snapshot,
+            elapsed_ms: 0.0,
+            count: 1,
+            cname_chain: Vec::new(),
+            error: None,
+            records: Vec::new(),
+        }
+    }
+
+    fn recorded(method: &str, result: &str, trusted: bool) -> RecordedResult {
+        RecordedResult {
+            header_index: 1,
+            header_name: "Authentication-Results".into(),
+            authserv_id: Some("mx.example.net".into()),
+            trusted,
+            method: method.into(),
+            result: result.into(),
+            reason: None,
+            properties: Vec::new(),
+            comment: None,
+            ours: None,
+            agreement: Agreement::NotCompared,
+            note: None,
+            signature: None,
+            disposition: None,
+            also_in_headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dns_unreachable_leads_with_the_receivers_trusted_dmarc_record() {
+        use crate::dns::DnsOutcome::Timeout;
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.dmarc.result = AuthResult::TempError;
+        a.dns = vec![
+            evidence("example.com", Timeout),
+            evidence("_dmarc.example.com", Timeout),
+        ];
+        let mut dmarc = recorded("dmarc", "fail", true);
+        dmarc.comment = Some("p=reject dis=reject".into());
+        // A forged pass below the receiver is not what the receiver recorded.
+        a.recorded = vec![recorded("dmarc", "pass", false), dmarc];
+        assert_eq!(
+            summarize(&a).verdict,
+            "The receiver (mx.example.net) recorded dmarc=fail (p=reject) at receipt; \
+             re-verification was not possible: DNS did not answer (every lookup timed out or \
+             failed)"
+        );
+    }
+
+    #[test]
+    fn an_empty_snapshot_never_reads_as_no_dmarc_policy() {
+        use crate::dns::DnsOutcome::NxDomain;
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.dmarc.result = AuthResult::None;
+        a.dns = vec![
+            evidence("example.com", NxDomain),
+            evidence("_dmarc.example.com", NxDomain),
+        ];
+        a.recorded = vec![
+            recorded("spf", "pass", true),
+            recorded("dkim", "pass", true),
+        ];
+        let verdict = summarize(&a).verdict;
+        assert_eq!(
+            verdict,
+            "The receiver (mx.example.net) recorded spf=pass, dkim=pass at receipt; \
+             re-verification was not possible: the DNS snapshot holds none of the names asked \
+             (it is empty, or was recorded for another message)"
+        );
+        assert!(!verdict.contains("No DMARC policy"));
+    }
+
+    #[test]
+    fn psl_disagreement_that_changes_no_verdict_is_not_a_finding() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.alignment.psl_disagreement = true;
+        let mut c = candidate("example.com", true, AuthResult::Pass);
+        c.aligned_by_psl = true;
+        a.alignment.dkim.candidates = vec![c];
+        a.dmarc.result = AuthResult::Pass;
+        assert!(
+            summarize(&a)
+                .findings
+                .iter()
+                .all(|f| !f.contains("Public Suffix List")),
+        );
+    }
+
+    #[test]
+    fn psl_disagreement_that_changes_the_dmarc_verdict_is_a_finding() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("mail.example.com".into());
+        a.alignment.psl_disagreement = true;
+        // Aligned by the tree walk only.
+        a.alignment.dkim.candidates = vec![candidate("example.com", true, AuthResult::Pass)];
+        a.dmarc.result = AuthResult::Pass;
+        assert!(
+            summarize(&a).findings.contains(
+                &"DMARC would not pass by the Public Suffix List (RFC 7489) but does pass by the \
+                  DNS tree walk (RFC 9989): receivers following the two decide differently (see \
+                  Alignment)"
+                    .to_string()
+            ),
+            "{:?}",
+            summarize(&a).findings
+        );
+    }
+
+    #[test]
+    fn mail_auth_disagreement_that_changes_no_verdict_is_not_a_finding() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.spf.mail_from.domain = Some("example.com".into());
+        a.spf.mail_from.result = AuthResult::PermError;
+        a.spf.mail_from.mail_auth_result = Some(AuthResult::Fail);
+        a.spf.mail_from.disagreement = true;
+        a.alignment.spf.candidates = vec![candidate("example.com", true, AuthResult::PermError)];
+        a.dmarc.result = AuthResult::Fail;
+        assert!(
+            summarize(&a)
+                .findings
+                .iter()
+                .all(|f| !f.contains("mail-auth")),
+        );
+    }
+
+    #[test]
+    fn mail_auth_disagreement_that_would_change_dmarc_is_a_finding() {
+        let mut a = Analysis::default();
+        a.alignment.from_domain = Some("example.com".into());
+        a.spf.mail_from.domain = Some("example.com".into());
+        a.spf.mail_from.result = AuthResult::Fail;
+        a.spf.mail_from.mail_auth_result = Some(AuthResult::Pass);
+        a.spf.mail_from.disagreement = true;
+        a.alignment.spf.candidates = vec![candidate("example.com", true, AuthResult::Fail)];
+        a.dmarc.result = AuthResult::Fail;
+        assert!(summarize(&a).findings.iter().any(|f| f.starts_with(
+            "SPF MAIL FROM: traced evaluation says fail but mail-auth \
+                                        says pass, which would change the DMARC verdict"
+        )),);
     }
 }

@@ -21,7 +21,8 @@
 //! Answering rules (see [`Snapshot::lookup`]): an absent name is NXDOMAIN; a present name without
 //! the asked type, or with an empty list for it, is NODATA; "NXDOMAIN", "SERVFAIL" and "TIMEOUT"
 //! in place of a list are those errors (TIMEOUT answers at once, it never sleeps); a CNAME at a
-//! name is followed for the other types. Nothing here touches the network.
+//! name is followed for the other types. A null MX (RFC 7505) is `{"priority": 0, "exchange": ""}`,
+//! as Node returns it (`"."` is read too). Nothing here touches the network.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -651,7 +652,11 @@ fn parse_mx(item: &Value, at: &str) -> Result<Record, SnapshotError> {
         }
         None => return Err(SnapshotError::at(at, "MX without \"exchange\"")),
     };
-    check_domain(exchange.trim(), at)?;
+    // Node's resolveMx (and so mailauth's `--dns-cache`) gives a null MX (RFC 7505) as `""`:
+    // its exchange is the root, `.`.
+    if !exchange.trim().is_empty() {
+        check_domain(exchange.trim(), at)?;
+    }
     Ok(Record::Mx {
         preference,
         exchange: record_name(exchange),
@@ -835,7 +840,13 @@ fn record_value(record: &Record) -> Value {
         } => {
             let mut m = Map::new();
             m.insert("priority".into(), Value::from(*preference));
-            m.insert("exchange".into(), Value::String(exchange.clone()));
+            // A null MX is written as Node writes it (`""`), which mailauth skips as it should.
+            let exchange = if record_name(exchange) == "." {
+                String::new()
+            } else {
+                exchange.clone()
+            };
+            m.insert("exchange".into(), Value::String(exchange));
             Value::Object(m)
         }
         Record::Ptr { name } => Value::String(name.clone()),
@@ -936,6 +947,63 @@ mod tests {
             lookup_outcome(&Snapshot::new(), "x", RecordType::A),
             DnsOutcome::NxDomain
         );
+    }
+
+    #[test]
+    fn mailauth_null_mx_with_empty_exchange_reads_as_the_root() {
+        let s = Snapshot::parse(r#"{"example.com": {"MX": [{"exchange": "", "priority": 0}]}}"#)
+            .unwrap();
+        let answer = s.lookup(&key("example.com", RecordType::MX));
+        assert_eq!(answer.outcome, DnsOutcome::Answers);
+        assert_eq!(
+            answer.records,
+            vec![Record::Mx {
+                preference: 0,
+                exchange: ".".into()
+            }]
+        );
+        assert_eq!(answer.records[0].display(), "0 .");
+    }
+
+    #[test]
+    fn a_saved_null_mx_is_written_as_node_does_and_reads_back_the_same() {
+        let mut s = Snapshot::new();
+        s.insert(
+            "example.com",
+            RecordType::MX,
+            SnapshotEntry::Records(vec![Record::Mx {
+                preference: 0,
+                exchange: ".".into(),
+            }]),
+        );
+        let json = s.to_json();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["example.com"]["MX"][0]["exchange"], "");
+        assert_eq!(Snapshot::parse(&json).unwrap(), s);
+        // --save-dns from a JSON report's evidence, where only the presentation form is kept.
+        let evidence = DnsEvidence {
+            id: 0,
+            name: "example.com".into(),
+            rtype: RecordType::MX,
+            outcome: DnsOutcome::Answers,
+            answers: vec!["0 .".into()],
+            ttl: None,
+            source: DnsSource::Live,
+            elapsed_ms: 0.0,
+            count: 1,
+            cname_chain: Vec::new(),
+            error: None,
+            records: Vec::new(),
+        };
+        assert_eq!(Snapshot::from_evidence(&[evidence]), s);
+    }
+
+    #[test]
+    fn a_blank_mx_exchange_is_a_null_mx_but_a_bad_name_is_still_refused() {
+        let blank = r#"{"example.com": {"MX": [{"exchange": "  ", "priority": 0}]}}"#;
+        assert!(Snapshot::parse(blank).is_ok());
+        let bad = r#"{"example.com": {"MX": [{"exchange": "a..b", "priority": 0}]}}"#;
+        assert!(Snapshot::parse(bad).is_err());
     }
 
     fn lookup_outcome(s: &Snapshot, name: &str, t: RecordType) -> DnsOutcome {

@@ -533,3 +533,34 @@ async fn garbage_records_never_panic() {
         }
     }
 }
+
+#[tokio::test]
+async fn mx_over_a_mailauth_null_mx_has_no_addresses_and_is_not_an_error() {
+    // mailauth's --dns-cache shape: Node gives the null MX (RFC 7505) exchange as "".
+    let s = Snapshot::parse(
+        r#"{"example.com": {"TXT": [["v=spf1 mx -all"]],
+                            "MX": [{"exchange": "", "priority": 0}]}}"#,
+    )
+    .unwrap();
+    let dns = Dns::from_snapshot(s);
+    let responder = Responder::start(dns.clone()).await.unwrap();
+    let envelope = Envelope {
+        client_ip: Some("192.0.2.10".into()),
+        spf_mail_from: Some("alice@example.com".into()),
+        ..Default::default()
+    };
+    let checks = check_spf(&dns, &responder.authenticator(), &envelope).await;
+    let check = checks.mail_from;
+    // The mx term matches nothing (RFC 7505 §4: the root has no addresses), so -all decides.
+    assert_eq!(check.result, AuthResult::Fail);
+    assert_eq!(check.matched.as_deref(), Some("-all"));
+    assert!(
+        check
+            .steps
+            .iter()
+            .any(|s| s.explanation.contains("null MX")),
+        "the mx step names the null MX"
+    );
+    assert_eq!(check.mail_auth_result, Some(AuthResult::Fail));
+    assert!(!check.disagreement);
+}

@@ -677,3 +677,118 @@ pub fn human_duration(secs: i64) -> String {
     };
     format!("{sign}{text}")
 }
+
+/// The clock skew the receiving organisation's own servers can show between consecutive hops.
+pub const RECEIVER_CLOCK_SKEW_TOLERANCE_SECS: i64 = 120;
+
+/// Once the trust boundary is known (after [`parse_hops`]): a negative delay of up to two minutes
+/// between two hops the receiving organisation wrote itself — the boundary hop and those above
+/// it — is its servers' clock skew, not a sign of a forged header below, so its
+/// `hop-negative-delay` warning becomes info and the hop's anomaly says so.
+pub fn soften_receiver_clock_skew(
+    hops: &mut [Hop],
+    boundary_hop: Option<usize>,
+    warnings: &mut [Warning],
+) {
+    let Some(boundary) = boundary_hop else {
+        return;
+    };
+    // Hop i is dated against hop i + 1 (older); both are the receiver's when i + 1 <= boundary.
+    for hop in hops.iter_mut().take(boundary) {
+        let Some(delay) = hop.delay_seconds else {
+            continue;
+        };
+        if !(-RECEIVER_CLOCK_SKEW_TOLERANCE_SECS..0).contains(&delay) {
+            continue;
+        }
+        let skew = human_duration(-delay);
+        let why = "clock skew between the receiving organisation's own servers (up to 2 min is \
+                   normal)";
+        for a in hop
+            .anomalies
+            .iter_mut()
+            .filter(|a| a.starts_with("negative delay:"))
+        {
+            *a = format!("negative delay: {skew} earlier than the hop before it: {why}");
+        }
+        for w in warnings
+            .iter_mut()
+            .filter(|w| w.code == "hop-negative-delay" && w.header_index == Some(hop.header_index))
+        {
+            w.severity = Severity::Info;
+            w.message = format!(
+                "Received header {} is dated {skew} before the hop it follows: {why}, not a sign \
+                 of forgery.",
+                hop.header_index
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod skew_tests {
+    use super::*;
+    use crate::analysis::trail::headers::split_headers;
+
+    /// Three hops, newest first: the top one dated `top_skew` seconds after the middle one,
+    /// which is 60 s after the bottom one.
+    fn hops_with_top_delay(top_skew: i64) -> (Vec<Hop>, Vec<Warning>) {
+        let at = |secs: i64| format!("Mon, 2 Nov 2026 10:{:02}:{:02} +0000", secs / 60, secs % 60);
+        let raw = format!(
+            "Received: from mx1.example.net (mx1.example.net [192.0.2.2]) by mbox.example.net; {}\r\n\
+             Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx1.example.net; {}\r\n\
+             Received: from client.example.org (client.example.org [203.0.113.5]) by mail.example.org; {}\r\n\
+             From: a@example.org\r\n\r\nbody\r\n",
+            at(600 + top_skew),
+            at(600),
+            at(540)
+        );
+        let headers = split_headers(raw.as_bytes()).headers;
+        parse_hops(&headers)
+    }
+
+    fn negative_delay_warning(warnings: &[Warning]) -> &Warning {
+        warnings
+            .iter()
+            .find(|w| w.code == "hop-negative-delay")
+            .expect("a negative-delay warning")
+    }
+
+    #[test]
+    fn receiver_clock_skew_up_to_two_minutes_is_info() {
+        let (mut hops, mut warnings) = hops_with_top_delay(-90);
+        // Boundary at hop 1 (mx1 received from outside): hops 0 and 1 are the receiver's.
+        soften_receiver_clock_skew(&mut hops, Some(1), &mut warnings);
+        let w = negative_delay_warning(&warnings);
+        assert_eq!(w.severity, Severity::Info);
+        assert!(w.message.contains("1 min 30 s"), "{}", w.message);
+        assert!(w.message.contains("not a sign of forgery"), "{}", w.message);
+        assert!(hops[0].anomalies.iter().any(|a| a.contains("clock skew")));
+    }
+
+    #[test]
+    fn receiver_clock_skew_over_two_minutes_stays_a_warning() {
+        let (mut hops, mut warnings) = hops_with_top_delay(-150);
+        soften_receiver_clock_skew(&mut hops, Some(1), &mut warnings);
+        assert_eq!(
+            negative_delay_warning(&warnings).severity,
+            Severity::Warning
+        );
+    }
+
+    #[test]
+    fn negative_delay_from_a_hop_below_the_boundary_stays_a_warning() {
+        let (mut hops, mut warnings) = hops_with_top_delay(-30);
+        // Boundary at hop 0: the hop it follows (mx1) was written before the receiver got it.
+        soften_receiver_clock_skew(&mut hops, Some(0), &mut warnings);
+        assert_eq!(
+            negative_delay_warning(&warnings).severity,
+            Severity::Warning
+        );
+        soften_receiver_clock_skew(&mut hops, None, &mut warnings);
+        assert_eq!(
+            negative_delay_warning(&warnings).severity,
+            Severity::Warning
+        );
+    }
+}
