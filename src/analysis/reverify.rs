@@ -154,6 +154,7 @@ mod tests {
 
     fn recorded(method: &str, result: &str) -> RecordedResult {
         RecordedResult {
+            recorded_by: None,
             header_index: 1,
             header_name: "Authentication-Results".into(),
             authserv_id: Some("mx.example.net".into()),

@@ -444,6 +444,7 @@ mod tests {
 
     fn recorded(method: &str, result: &str, trusted: bool) -> RecordedResult {
         RecordedResult {
+            recorded_by: None,
             header_index: 1,
             header_name: "Authentication-Results".into(),
             authserv_id: Some("mx.example.net".into()),
