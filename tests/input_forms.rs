@@ -434,3 +434,26 @@ Date: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n";
         );
     }
 }
+
+#[test]
+fn headers_only_arc_is_neutral_not_a_changed_body() {
+    let dir = TempDir::new("headers-only-arc");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-emails");
+    let raw = std::fs::read(root.join("mailing-list-arc.eml")).expect("sample");
+    let msg = dir.file("h.eml", header_section(&raw));
+    let out = Command::new(env!("CARGO_BIN_EXE_mailsleuth"))
+        .arg("report")
+        .arg(&msg)
+        .arg("--dns-snapshot")
+        .arg(root.join("mailing-list-arc.dns.json"))
+        .args(["--now", "2026-11-09T13:41:23Z", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["arc"]["result"], "neutral");
+    assert_eq!(v["arc"]["disagreement"], false);
+    let reason = v["arc"]["reason"].as_str().unwrap();
+    assert!(reason.contains("headers only"), "{reason}");
+    assert!(!v.to_string().contains("the body changed"));
+}

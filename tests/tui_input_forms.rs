@@ -53,7 +53,10 @@ fn an_mbox_opens_a_pick_list_and_enter_analyses_the_chosen_message() {
     assert!(text.contains("holds 3 messages"), "{text}");
     for n in 1..=3 {
         assert!(text.contains(&format!("message number {n}")), "{text}");
-        assert!(text.contains(&format!("Sender {n} <s{n}@example.org>")), "{text}");
+        assert!(
+            text.contains(&format!("Sender {n} <s{n}@example.org>")),
+            "{text}"
+        );
     }
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
@@ -95,4 +98,17 @@ fn a_webmail_page_pasted_whole_is_read_from_its_message() {
     let skipped = a.input.prep.skipped.as_ref().expect("page text skipped");
     assert_eq!(skipped.first_line, "Original message");
     assert!(a.dkim.iter().all(|d| d.result.as_str() == "pass"));
+}
+
+#[test]
+fn pasting_text_that_is_not_an_email_keeps_the_message_on_screen() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    let before = app.analysis.clone();
+    app.handle_event(&Event::Paste(
+        "just some notes\nthat are\nnot an email\n".into(),
+    ));
+    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.analysis, before, "the analysis on screen stays");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("no header field"), "{status}");
 }

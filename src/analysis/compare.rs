@@ -166,6 +166,16 @@ pub fn compare(
                 }
                 (Some(dmarc.result), None)
             }
+            // Only a headers-only input makes our chain neutral: nothing to set against.
+            "arc" if arc.result == AuthResult::Neutral => {
+                r.ours = Some(arc.result);
+                r.add_note(format!(
+                    "arc={} at receipt; {}",
+                    r.result,
+                    arc.reason.as_deref().unwrap_or("neutral now")
+                ));
+                continue;
+            }
             "arc" => (Some(arc.result), arc.reason.clone()),
             _ => {
                 continue; // iprev, auth, bimi, compauth …: nothing of ours to set against

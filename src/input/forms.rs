@@ -205,7 +205,10 @@ fn normalize_line_ends(bytes: Vec<u8>, changes: &mut Vec<InputChange>) -> Vec<u8
         }
         i += 1;
     }
-    if cr == 0 && (crlf == 0 || lf == 0) {
+    // A lone CR is a line end only where CR is how the lines end (as many as the others);
+    // a stray one inside a CRLF or LF message is kept as the byte it is.
+    let cr_ends_lines = cr > 0 && cr >= crlf + lf;
+    if !cr_ends_lines && (crlf == 0 || lf == 0) {
         return bytes;
     }
     let mut out = Vec::with_capacity(bytes.len() + cr + lf);
@@ -216,6 +219,7 @@ fn normalize_line_ends(bytes: Vec<u8>, changes: &mut Vec<InputChange>) -> Vec<u8
                 out.extend_from_slice(b"\r\n");
                 i += 1;
             }
+            b'\r' if !cr_ends_lines => out.push(b'\r'),
             b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
             b => out.push(b),
         }
@@ -227,10 +231,15 @@ fn normalize_line_ends(bytes: Vec<u8>, changes: &mut Vec<InputChange>) -> Vec<u8
              was read as CRLF, the line end of mail, so the header split and DKIM see the \
              message as it was sent."
         )
-    } else {
+    } else if cr_ends_lines {
         format!(
             "Line ends were mixed ({crlf} CRLF, {lf} LF, {cr} CR alone): all were read as CRLF, \
              the line end of mail, so the header split and DKIM see one kind."
+        )
+    } else {
+        format!(
+            "Line ends were mixed ({crlf} CRLF, {lf} LF): the LF ones were read as CRLF, the \
+             line end of mail, so the header split and DKIM see one kind."
         )
     };
     changes.push(InputChange {
@@ -607,6 +616,16 @@ From: a@example.org\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n";
         let m = one(&lf);
         assert_eq!(m.bytes, lf);
         assert!(m.prep.changes.is_empty());
+    }
+
+    #[test]
+    fn a_stray_cr_is_kept_but_cr_line_ends_are_converted() {
+        let stray = b"From: a@example.org\r\nSubject: a\rb\r\nTo: b@example.net\r\n\r\nx\r\n";
+        assert_eq!(one(stray).bytes, stray);
+        let cr = b"From: a@example.org\rSubject: a\r\rx\r";
+        let m = one(cr);
+        assert_eq!(m.bytes, b"From: a@example.org\r\nSubject: a\r\n\r\nx\r\n");
+        assert_eq!(m.prep.changes[0].code, "line-endings");
     }
 
     #[test]

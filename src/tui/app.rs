@@ -182,6 +182,8 @@ impl App {
             bytes: raw,
         };
         match crate::input::prepare(input) {
+            // On the main screen (a paste), the message on screen stays and the status says why.
+            Err(e) if self.screen == Screen::Main => self.status = Some(e.to_string()),
             Err(e) => {
                 self.analysis = None;
                 self.screen = Screen::Start(StartScreen {

@@ -135,7 +135,8 @@ impl App {
     /// Bracketed paste: a whole message loads it; a single line goes to the input in use.
     pub fn handle_paste(&mut self, text: &str) {
         // Several lines are never a path: a webmail page copied whole is read for its message.
-        if looks_like_message(text) || text.split(['\r', '\n']).nth(2).is_some() {
+        let several_lines = text.split(['\r', '\n']).nth(2).is_some();
+        if looks_like_message(text) || (several_lines && self.prompt.is_none()) {
             self.prompt = None;
             self.load_pasted(text, "paste");
             return;
@@ -160,15 +161,11 @@ impl App {
         self.options.client_ip = None;
         self.options.helo = None;
         self.options.receiver = None;
-        let was_main = matches!(self.screen, Screen::Main);
+        let before = self.raw.clone();
         self.open_input(bytes, "paste", None);
-        match &mut self.screen {
-            Screen::Start(start) if was_main => {
-                // Not an email: keep the message on screen rather than lose it.
-                self.status = start.error.clone();
-            }
-            Screen::Start(_) => {}
-            _ => self.status = Some(format!("loaded {} bytes from the {source}", text.len())),
+        let loaded = !std::sync::Arc::ptr_eq(&before, &self.raw);
+        if loaded {
+            self.status = Some(format!("loaded {} bytes from the {source}", text.len()));
         }
     }
 
