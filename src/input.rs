@@ -63,6 +63,9 @@ pub fn load(path: &str) -> Result<Input, LoadError> {
     })
 }
 
+mod forms;
+pub use forms::{Listing, Message, not_an_email, prepare};
+
 /// Text pasted into the TUI (bracketed paste or the clipboard).
 pub fn from_paste(text: &str) -> Input {
     Input {

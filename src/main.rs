@@ -90,6 +90,10 @@ struct Common {
     /// Evaluate as of this moment (RFC 3339 or unix seconds), e.g. the receipt date for expired x=.
     #[arg(long, value_name = "TIME", value_parser = input::parse_now)]
     now: Option<i64>,
+    /// Which message of an mbox (or a file of several messages) to analyse, from 1 (default: the
+    /// first, with a warning saying how many there are).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    message: Option<u32>,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -151,6 +155,7 @@ impl Common {
             receiver: self.receiver.clone(),
             dns_mode: self.dns_mode(),
             operators: operators(),
+            prep: Default::default(),
         }
     }
 
@@ -210,6 +215,7 @@ fn run_tui(file: Option<String>, common: &Common) -> ExitCode {
     let source = file.clone().unwrap_or_default();
     let args = mailsleuth::tui::TuiArgs {
         input: file,
+        message: common.message.map(|n| n as usize),
         options: common.options(&source),
         dns: common.dns_config(),
     };
@@ -222,13 +228,37 @@ fn run_tui(file: Option<String>, common: &Common) -> ExitCode {
     }
 }
 
+/// Reads the file and picks the message to analyse; errors are printed, as an exit code.
+fn load_message(file: &str, pick: Option<u32>) -> Result<(String, input::Message), ExitCode> {
+    let loaded = input::load(file).map_err(|e| {
+        eprintln!("mailsleuth: {e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    })?;
+    let source = loaded.source.clone();
+    let mut messages = input::prepare(loaded).map_err(|e| {
+        eprintln!("mailsleuth: {e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    })?;
+    let count = messages.len();
+    let n = pick.map_or(1, |n| n as usize);
+    if n > count {
+        eprintln!(
+            "mailsleuth: {source}: --message {n}, but the file holds {count} message(s) (1 to {count})"
+        );
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    if pick.is_none() && count > 1 {
+        eprintln!(
+            "mailsleuth: {source} holds {count} messages; analysing the first (use --message N to pick another, 1 to {count})"
+        );
+    }
+    Ok((source, messages.swap_remove(n - 1)))
+}
+
 fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
-    let loaded = match input::load(file) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("mailsleuth: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+    let (source, message) = match load_message(file, common.message) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     let config = common.dns_config();
     let dns = match config.build() {
@@ -238,7 +268,8 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let opts = common.options(&loaded.source);
+    let mut opts = common.options(&source);
+    opts.prep = message.prep;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -249,7 +280,7 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
             return ExitCode::from(EXIT_INTERNAL);
         }
     };
-    let analysis: Analysis = runtime.block_on(analysis::analyze(&loaded.bytes, &opts, &dns));
+    let analysis: Analysis = runtime.block_on(analysis::analyze(&message.bytes, &opts, &dns));
 
     if let Err(e) = config.save(&dns) {
         eprintln!("mailsleuth: {e}");
@@ -289,7 +320,7 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
                 .header_index
                 .map(|i| format!(" (header #{i})"))
                 .unwrap_or_default();
-            eprintln!("mailsleuth: {}{at}: {}", loaded.source, w.message);
+            eprintln!("mailsleuth: {source}{at}: {}", w.message);
             if w.code == "no-headers" || w.code == "empty-input" {
                 unusable = true;
             }

@@ -206,6 +206,22 @@ pub async fn check_arc(
                         temp_reason(&format!("AMS i={newest}"), ams),
                     );
                 }
+                if result == AuthResult::Neutral && !message.has_body {
+                    // Headers only: the seals still decide a fail; a pass cannot be claimed.
+                    let (seals, broken, why) = seal_verdict(&seal_outcomes);
+                    if seals != AuthResult::Pass {
+                        return (seals, broken, why);
+                    }
+                    return (
+                        AuthResult::Neutral,
+                        None,
+                        format!(
+                            "headers only: the seals verify and AMS i={newest}'s header \
+                             signature verifies, but its body hash cannot be checked without \
+                             the body"
+                        ),
+                    );
+                }
                 if result != AuthResult::Pass {
                     return (
                         chain_word(result),
@@ -313,6 +329,10 @@ fn seal_verdict(seals: &BTreeMap<u32, SignatureOutcome>) -> (AuthResult, Option<
 }
 
 /// Chain results are pass, fail or none; a DNS failure stays temperror (undecided).
+/// The AMS reason on a headers-only input.
+const NO_BODY: &str =
+    "body hash cannot be checked: no body (headers only); the header signature verified";
+
 fn chain_word(result: AuthResult) -> AuthResult {
     match result {
         AuthResult::Pass | AuthResult::TempError | AuthResult::None => result,
@@ -851,6 +871,13 @@ fn validate_ams(
         if let Some(s) = &strength {
             return (AuthResult::Fail, Some(s.clone()));
         }
+        if !message.has_body {
+            // Headers only: nothing to hash, and no finding about the body either way.
+            return match &signature {
+                Some(Err(e)) => (AuthResult::Fail, Some(e.clone())),
+                _ => (AuthResult::Neutral, Some(NO_BODY.into())),
+            };
+        }
         if !body_matches {
             return (
                 AuthResult::Fail,
@@ -877,7 +904,7 @@ fn validate_ams(
         result_ignoring_expiry,
         reason,
         expired,
-        body_hash_matches: Some(body_matches),
+        body_hash_matches: message.has_body.then_some(body_matches),
         facts: vec![
             (
                 "signer".into(),
@@ -897,7 +924,14 @@ fn validate_ams(
             ),
             ("key".into(), key_fact(&lookup)),
             ("bh= (signed)".into(), base64_encode(&core.body_hash)),
-            ("bh computed".into(), base64_encode(&digest.digest)),
+            (
+                "bh computed".into(),
+                if message.has_body {
+                    base64_encode(&digest.digest)
+                } else {
+                    "none: no body".into()
+                },
+            ),
             (
                 "signed fields".into(),
                 if core.signed_headers.is_empty() {
@@ -1271,6 +1305,15 @@ fn compare_with_mail_auth(
     );
     let (outcome, text) = if theirs.result == check.result {
         (Outcome::Info, format!("{said}: the same verdict."))
+    } else if check.result == AuthResult::Neutral && theirs.result == AuthResult::Fail {
+        // Only a headers-only input makes our chain neutral.
+        (
+            Outcome::Info,
+            format!(
+                "{said}. The difference is only the missing body: mail-auth hashes it as an \
+                 empty body, which cannot match the AMS bh=."
+            ),
+        )
     } else if theirs.expired && !newest_ams_expired {
         (
             Outcome::Info,

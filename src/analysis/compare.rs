@@ -138,6 +138,16 @@ pub fn compare(
                 (Some(c.result), c.explanation.clone())
             }
             "dkim" => match dkim_for(r, dkim) {
+                // Headers only: no body to hash, so nothing to agree or disagree with.
+                Some(c) if c.body_hash_matches.is_none() && c.result == AuthResult::Neutral => {
+                    r.ours = Some(c.result);
+                    r.add_note(format!(
+                        "dkim={} at receipt; the input now is headers only: the header \
+                         signature still verifies, the body hash cannot be checked",
+                        r.result
+                    ));
+                    continue;
+                }
                 Some(c) => (Some(c.result), c.reason.clone()),
                 // `dkim=none` (not signed) and no signature now: the same finding.
                 None if dkim.is_empty() && r.result == "none" => (Some(AuthResult::None), None),
@@ -155,6 +165,16 @@ pub fn compare(
                     r.add_note(note);
                 }
                 (Some(dmarc.result), None)
+            }
+            // Only a headers-only input makes our chain neutral: nothing to set against.
+            "arc" if arc.result == AuthResult::Neutral => {
+                r.ours = Some(arc.result);
+                r.add_note(format!(
+                    "arc={} at receipt; {}",
+                    r.result,
+                    arc.reason.as_deref().unwrap_or("neutral now")
+                ));
+                continue;
             }
             "arc" => (Some(arc.result), arc.reason.clone()),
             _ => {

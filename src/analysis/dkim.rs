@@ -122,6 +122,9 @@ impl Field<'_> {
 pub(crate) struct MessageView<'a> {
     pub fields: Vec<Field<'a>>,
     pub body: &'a [u8],
+    /// False for a header section with nothing after it, not even the empty line (Outlook's
+    /// "message headers" box): there is no body to hash, which is not the same as an empty body.
+    pub has_body: bool,
 }
 
 impl<'a> MessageView<'a> {
@@ -146,6 +149,7 @@ impl<'a> MessageView<'a> {
             }
         }
         let rest = raw.get(header_end..).unwrap_or_default();
+        let has_body = headers.is_empty() || !rest.is_empty();
         let body = if headers.is_empty() {
             &[][..]
         } else if let Some(body) = rest.strip_prefix(b"\r\n") {
@@ -155,7 +159,11 @@ impl<'a> MessageView<'a> {
         } else {
             rest
         };
-        MessageView { fields, body }
+        MessageView {
+            fields,
+            body,
+            has_body,
+        }
     }
 
     pub(crate) fn field(&self, index: usize) -> Option<&Field<'a>> {
@@ -1393,8 +1401,10 @@ fn evaluate(
     let hashed_len = core
         .length
         .map_or(digest.canonical_len, |l| l.min(digest.canonical_len));
-    let l_too_long = core.length.is_some_and(|l| l > digest.canonical_len);
-    if expired && !bh_matches {
+    let no_body = !message.has_body;
+    // Without a body there is no length to compare l= with.
+    let l_too_long = !no_body && core.length.is_some_and(|l| l > digest.canonical_len);
+    if expired && !no_body && !bh_matches {
         // One cause: RFC 6376 §6.1.1 lets a verifier stop at an expired x= (MAY), but a body
         // that no longer matches bh= fails the signature whatever the clock (§6.1.3).
         check.steps[time_step_index].explanation.push_str(
@@ -1404,9 +1414,13 @@ fn evaluate(
         );
     }
     check.body_hash_expected = Some(base64_encode(&core.body_hash));
-    check.body_hash_computed = Some(base64_encode(&digest.digest));
-    check.body_hash_matches = Some(bh_matches);
-    check.steps.push(
+    if no_body {
+        check.steps.push(no_body_step(core));
+    } else {
+        check.body_hash_computed = Some(base64_encode(&digest.digest));
+        check.body_hash_matches = Some(bh_matches);
+    }
+    check.steps.extend((!no_body).then(|| {
         Step::new(
             "Body hash",
             if bh_matches {
@@ -1448,8 +1462,8 @@ fn evaluate(
         .fact("bh= (signed)", base64_encode(&core.body_hash))
         .fact("computed", base64_encode(&digest.digest))
         .fact("canonicalized body bytes", digest.canonical_len.to_string())
-        .fact("bytes hashed", hashed_len.to_string()),
-    );
+        .fact("bytes hashed", hashed_len.to_string())
+    }));
 
     // Key.
     let query = core.key_query();
@@ -1610,7 +1624,9 @@ fn evaluate(
                 "b= verifies with the {} key over the signed header fields: they are as the \
                  signer wrote them{}.",
                 key_record.map_or("", |k| k.key_type.as_str()),
-                if bh_matches {
+                if no_body {
+                    " (the body is not here to check)"
+                } else if bh_matches {
                     ""
                 } else {
                     " (only the body changed)"
@@ -1757,16 +1773,20 @@ fn evaluate(
         if let Some(p) = problems.first() {
             return (AuthResult::PermError, p.clone());
         }
-        // Expiry is the cause only when the body still matches (see the time step).
+        // Expiry is the cause only when the body still matches (see the time step), or when
+        // there is no body to say otherwise.
         if with_expiry
             && expired
-            && bh_matches
+            && (bh_matches || no_body)
             && let Some(x) = core.expiration
         {
             return (AuthResult::PermError, expired_reason(x, times.received_at));
         }
         if let Some((r, e)) = &key_problem {
             return (*r, e.clone());
+        }
+        if no_body {
+            return headers_only_verdict(header_signature.as_ref());
         }
         if !bh_matches && l_too_long {
             return (
@@ -1826,6 +1846,37 @@ fn expired_reason(x: u64, received_at: Option<i64>) -> String {
             duration_words(i128::from(r) - i128::from(x))
         ),
         None => expired,
+    }
+}
+
+/// The body-hash step of a message given as headers only: nothing to hash, and no verdict on
+/// the body either way.
+fn no_body_step(core: &SignatureCore) -> Step {
+    Step::new(
+        "Body hash",
+        Outcome::Skipped,
+        "Cannot be checked: no body. The input is a header section only (nothing after the \
+         headers, not even the empty line that ends them), so there is nothing to hash against \
+         bh=; that is no finding about the body either way. The header signature is \
+         still checked below.",
+    )
+    .fact("bh= (signed)", base64_encode(&core.body_hash))
+    .fact("computed", "none: no body")
+}
+
+/// The verdict of a signature on a headers-only message. RFC 6376 §6.1.3 has no word for "the
+/// body is not available": a body-hash fail would claim the body changed, a pass would vouch for
+/// a body never seen. RFC 8601 `neutral` ("signed, but … not otherwise able to be processed")
+/// is the honest one; a header signature that does not verify is still a fail.
+fn headers_only_verdict(header_signature: Option<&Result<(), String>>) -> (AuthResult, String) {
+    match header_signature {
+        Some(Err(e)) => (AuthResult::Fail, format!("signature did not verify: {e}")),
+        _ => (
+            AuthResult::Neutral,
+            "headers only: the header signature verified, but the body hash cannot be checked \
+             without the body"
+                .into(),
+        ),
     }
 }
 
@@ -2024,8 +2075,10 @@ fn compare_with_mail_auth(
     header_index: usize,
 ) {
     let check = &mut e.check;
+    // Headers only: the body hash was not computed (malformed signatures never get that far).
+    let no_body = check.body_hash_matches.is_none() && check.body_hash_expected.is_some();
     let Some(theirs) = theirs else {
-        let disagree = !e.malformed;
+        let disagree = !e.malformed && !no_body;
         check.disagreement = disagree;
         check.steps.push(
             Step::new(
@@ -2071,6 +2124,14 @@ fn compare_with_mail_auth(
                     check.result
                 )
             },
+        )
+    } else if no_body && normalized == AuthResult::Fail && check.result == AuthResult::Neutral {
+        (
+            Outcome::Info,
+            format!(
+                "{theirs_text}. The difference is only the missing body: mail-auth hashes it as \
+                 an empty body, which cannot match bh=; we do not judge a body we do not have."
+            ),
         )
     } else if their_expired && !e.expired {
         (
@@ -2295,6 +2356,7 @@ mod tests {
                 .into(),
             invalid_utf8: false,
             errors: Vec::new(),
+            decoded: None,
         };
         let table = tag_table(&ParsedDkim::parse(&header).tags);
         let get = |n: &str| table.iter().find(|t| t.name == n).unwrap();
@@ -2364,6 +2426,51 @@ mod tests {
         // mail-auth says neutral for this; same conclusion, not a disagreement.
         assert_eq!(c.mail_auth_result, Some(AuthResult::Neutral));
         assert!(!c.disagreement);
+    }
+
+    /// The header section alone, as Outlook's "message headers" box gives it.
+    fn headers_only(raw: &str) -> String {
+        raw.split_once("\r\n\r\n").expect("a body").0.to_string() + "\r\n"
+    }
+
+    #[tokio::test]
+    async fn headers_only_is_neutral_not_a_body_hash_fail() {
+        let key = ed25519_key();
+        let raw = headers_only(&sign(MESSAGE, ED_TAGS, &key));
+        let c = &verify(&raw, &[("ed._domainkey.example.com", &key.record)], NOW).await[0];
+        assert_eq!(c.result, AuthResult::Neutral);
+        assert!(c.reason.as_deref().unwrap().starts_with("headers only"));
+        assert_eq!(c.body_hash_matches, None);
+        assert_eq!(c.body_hash_computed, None);
+        assert_eq!(c.header_signature_valid, Some(true));
+        let step = c.steps.iter().find(|s| s.title == "Body hash").unwrap();
+        assert_eq!(step.outcome, Outcome::Skipped);
+        assert!(step.explanation.starts_with("Cannot be checked: no body"));
+        assert!(
+            !c.disagreement,
+            "mail-auth's empty-body hash is not a disagreement"
+        );
+    }
+
+    #[tokio::test]
+    async fn headers_only_with_a_changed_signed_header_still_fails() {
+        let key = ed25519_key();
+        let raw = headers_only(&sign(MESSAGE, ED_TAGS, &key))
+            .replace("Subject: Lunch", "Subject: Dinner");
+        let c = &verify(&raw, &[("ed._domainkey.example.com", &key.record)], NOW).await[0];
+        assert_eq!(c.result, AuthResult::Fail);
+        assert_eq!(c.header_signature_valid, Some(false));
+        assert_eq!(c.body_hash_matches, None);
+    }
+
+    #[tokio::test]
+    async fn an_empty_body_is_hashed_not_taken_for_headers_only() {
+        let key = ed25519_key();
+        let signed = sign(MESSAGE, ED_TAGS, &key);
+        let raw = headers_only(&signed) + "\r\n";
+        let c = &verify(&raw, &[("ed._domainkey.example.com", &key.record)], NOW).await[0];
+        assert_eq!(c.body_hash_matches, Some(false));
+        assert_eq!(c.result, AuthResult::Fail);
     }
 
     #[tokio::test]

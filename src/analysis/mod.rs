@@ -41,6 +41,9 @@ pub struct Options {
     pub dns_mode: DnsMode,
     /// Mail operators' domains and internal networks (`assets/operators.toml` and the user's).
     pub operators: std::sync::Arc<trail::operators::Operators>,
+    /// What the input layer changed before analysis (`input::prepare`), reported in
+    /// `Analysis::input` and the warnings.
+    pub prep: InputPrep,
 }
 
 /// Analyses one message. Never panics on bad input: problems become warnings, header errors and
@@ -84,6 +87,8 @@ pub async fn analyze_with_progress(
     let parsed = trail::headers::split_headers(raw);
     warnings.extend(parsed.warnings);
     let header_list = parsed.headers;
+    let headers_only = parsed.body_offset.is_none() && !header_list.is_empty();
+    warnings.splice(0..0, input_warnings(&opts.prep));
 
     let (mut hop_list, w) = trail::received::parse_hops(&header_list);
     warnings.extend(w);
@@ -131,6 +136,8 @@ pub async fn analyze_with_progress(
             size_bytes: raw.len(),
             line_endings: parsed.line_endings,
             body_offset: parsed.body_offset,
+            headers_only,
+            prep: opts.prep.clone(),
         },
         now: crate::input::rfc3339(opts.now),
         dns_mode: opts.dns_mode,
@@ -226,6 +233,46 @@ pub async fn analyze_with_progress(
     attach_evidence(&mut analysis, dns.evidence());
     analysis.summary = summary::summarize(&analysis);
     analysis
+}
+
+/// What the input layer did, as warnings: skipped text and a file of several messages are
+/// warnings (the reader must know what was not analysed), the other changes are information.
+fn input_warnings(prep: &InputPrep) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if let Some(m) = prep.mbox.filter(|m| m.count > 1) {
+        out.push(Warning::new(
+            Severity::Warning,
+            "several-messages",
+            format!(
+                "The file holds {} messages; this is message {} (pick another with \
+                 `--message N`, 1 to {}, or from the list in the TUI).",
+                m.count, m.number, m.count
+            ),
+            None,
+        ));
+    }
+    if let Some(s) = &prep.skipped {
+        out.push(Warning::new(
+            Severity::Warning,
+            "skipped-prefix",
+            format!(
+                "Skipped {} line(s) ({} bytes) before the message's first header field, \
+                 beginning {:?}: text around the message (a webmail page copied whole), not part \
+                 of it.",
+                s.lines, s.bytes, s.first_line
+            ),
+            None,
+        ));
+    }
+    for c in &prep.changes {
+        out.push(Warning::new(
+            Severity::Info,
+            &format!("input-{}", c.code),
+            c.note.clone(),
+            None,
+        ));
+    }
+    out
 }
 
 /// A MessageAuthenticator with no name server: every lookup fails at once, without traffic.

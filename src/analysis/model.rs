@@ -92,6 +92,10 @@ pub struct Header {
     /// Problems found while reading this header.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The value with its RFC 2047 encoded words (`=?UTF-8?B?…?=`) decoded, as a mail client
+    /// shows it: set only for address headers and Subject whose raw text contains `=?`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<String>,
 }
 
 /// Where a derived value came from.
@@ -499,9 +503,57 @@ pub struct InputInfo {
     /// File path, or `-` for stdin, or `paste`.
     pub source: String,
     pub size_bytes: usize,
-    /// `crlf`, `lf` or `mixed`.
+    /// `crlf`, `lf` or `mixed`: of the bytes analysed (after the changes in `prep`).
     pub line_endings: String,
     pub body_offset: Option<usize>,
+    /// A header section with no body at all (no empty line after the headers), as Outlook's
+    /// "message headers" box gives it. An empty body after an empty line is a body (it has a
+    /// valid body hash); this is not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub headers_only: bool,
+    /// What the input layer changed before the analysis, and why.
+    #[serde(flatten)]
+    pub prep: InputPrep,
+}
+
+/// What `input::prepare` did to the bytes before they were analysed. Offsets in the analysis
+/// (headers, body) are into the bytes after these changes. Empty for a plain message file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct InputPrep {
+    /// Each change in words, e.g. line ends turned into CRLF, doubled line breaks undone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<InputChange>,
+    /// Text above the message that was not part of it (a webmail page copied whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkippedText>,
+    /// Which message of an mbox (or a file holding several) this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mbox: Option<MboxPosition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct InputChange {
+    /// `line-endings`, `doubled-line-breaks`, `mbox-separator`, `mbox-from-unquoted`.
+    pub code: String,
+    /// What was changed and why.
+    pub note: String,
+}
+
+/// Text skipped before the first header field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SkippedText {
+    pub bytes: usize,
+    pub lines: usize,
+    /// The first skipped line that is not blank, escaped (control characters as `\x..`).
+    pub first_line: String,
+}
+
+/// One message's place in a file of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MboxPosition {
+    /// 1-based, as `--message N` takes it.
+    pub number: usize,
+    pub count: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -22,6 +22,12 @@ pub fn summarize(a: &Analysis) -> Summary {
             verdict.push_str(chars.as_str());
         }
     }
+    // Headers only: every DKIM verdict stands without its body hash, and the reader must know.
+    if a.input.headers_only {
+        verdict.push_str(
+            " — headers only: the input has no body, so DKIM body hashes could not be checked",
+        );
+    }
     let mut findings: Vec<String> = a
         .warnings
         .iter()

@@ -86,6 +86,9 @@ pub fn markdown(a: &Analysis) -> String {
             .filter(|h| h.name.eq_ignore_ascii_case(name))
         {
             let _ = writeln!(o, "| {name} | `{}` |", md(&super::clip(&h.value, 200)));
+            if let Some(d) = &h.decoded {
+                let _ = writeln!(o, "| {name} (decoded) | `{}` |", md(&super::clip(d, 200)));
+            }
         }
     }
 

@@ -11,9 +11,14 @@ pub fn text(a: &Analysis) -> String {
     // `write!` to a String cannot fail; the results are ignored on purpose.
     let _ = writeln!(
         o,
-        "mailsleuth {} — {} ({} bytes, {} line endings)",
+        "mailsleuth {} — {}{} ({} bytes, {} line endings)",
         a.tool_version,
         visible(&a.input.source),
+        a.input
+            .prep
+            .mbox
+            .map(|m| format!(", message {} of {}", m.number, m.count))
+            .unwrap_or_default(),
         a.input.size_bytes,
         if a.input.line_endings.is_empty() {
             "unknown"
@@ -53,6 +58,9 @@ pub fn text(a: &Analysis) -> String {
                 visible(&super::clip(&h.value, 200)),
                 h.index
             );
+            if let Some(d) = &h.decoded {
+                let _ = writeln!(o, "  {:<10} decoded: {}", "", visible(&super::clip(d, 200)));
+            }
         }
     }
     if !any {

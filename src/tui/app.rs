@@ -22,8 +22,28 @@ use crate::dns::DnsEvidence;
 pub enum Screen {
     /// No message yet: open a path or paste one.
     Start(StartScreen),
+    /// The file holds several messages (an mbox): pick one.
+    Pick(PickScreen),
     Main,
 }
+
+/// The messages of one file, to pick the one to analyse.
+#[derive(Debug, Clone)]
+pub struct PickScreen {
+    pub source: String,
+    pub messages: Vec<crate::input::Message>,
+    pub selected: usize,
+}
+
+impl PartialEq for PickScreen {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+            && self.selected == other.selected
+            && self.messages.len() == other.messages.len()
+    }
+}
+
+impl Eq for PickScreen {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartScreen {
@@ -151,6 +171,48 @@ impl App {
     pub fn after_run(mut self, after: AfterRun) -> App {
         self.after_run = Some(after);
         self
+    }
+
+    /// Reads a file's (or paste's) bytes as `input::prepare` does: not an email → the start
+    /// screen says why; several messages → the pick list (or message `pick`, from 1); one → it
+    /// is analysed.
+    pub fn open_input(&mut self, raw: Vec<u8>, source: &str, pick: Option<usize>) {
+        let input = crate::input::Input {
+            source: source.to_string(),
+            bytes: raw,
+        };
+        match crate::input::prepare(input) {
+            // On the main screen (a paste), the message on screen stays and the status says why.
+            Err(e) if self.screen == Screen::Main => self.status = Some(e.to_string()),
+            Err(e) => {
+                self.analysis = None;
+                self.screen = Screen::Start(StartScreen {
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                });
+            }
+            Ok(mut messages) => {
+                let n = match pick {
+                    _ if messages.len() == 1 => 1,
+                    Some(n) if (1..=messages.len()).contains(&n) => n,
+                    _ => {
+                        self.screen = Screen::Pick(PickScreen {
+                            source: source.to_string(),
+                            messages,
+                            selected: 0,
+                        });
+                        return;
+                    }
+                };
+                self.load_message(messages.swap_remove(n - 1), source);
+            }
+        }
+    }
+
+    /// Analyses one prepared message.
+    pub fn load_message(&mut self, message: crate::input::Message, source: &str) {
+        self.options.prep = message.prep;
+        self.load(message.bytes, source);
     }
 
     /// Loads a message and starts analysing it; the main screen shows at once.

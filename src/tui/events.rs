@@ -33,6 +33,10 @@ impl App {
             self.start_key(key);
             return;
         }
+        if matches!(self.screen, Screen::Pick(_)) {
+            self.pick_key(key);
+            return;
+        }
         if self.prompt.is_some() {
             self.prompt_key(key);
             return;
@@ -88,13 +92,36 @@ impl App {
         }
     }
 
+    /// The pick list of a file of several messages: up/down (j/k) move, Enter opens, Esc/q quit.
+    pub(crate) fn pick_key(&mut self, key: &KeyEvent) {
+        let Screen::Pick(pick) = &mut self.screen else {
+            return;
+        };
+        let last = pick.messages.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => self.quit = true,
+            KeyCode::Down | KeyCode::Char('j') => pick.selected = (pick.selected + 1).min(last),
+            KeyCode::Up | KeyCode::Char('k') => pick.selected = pick.selected.saturating_sub(1),
+            KeyCode::Home | KeyCode::Char('g') => pick.selected = 0,
+            KeyCode::End | KeyCode::Char('G') => pick.selected = last,
+            KeyCode::Enter => {
+                let (n, count) = (pick.selected, pick.messages.len());
+                let source = pick.source.clone();
+                let message = pick.messages.swap_remove(n);
+                self.load_message(message, &source);
+                self.status = Some(format!("message {} of {count} in {source}", n + 1));
+            }
+            _ => {}
+        }
+    }
+
     pub(crate) fn open_path(&mut self, path: &str) {
         let error = if path.is_empty() {
             Some("type a path, or paste the email".to_string())
         } else {
             match std::fs::read(path) {
                 Ok(raw) => {
-                    self.load(raw, path);
+                    self.open_input(raw, path, None);
                     None
                 }
                 Err(e) => Some(format!("{path}: {e}")),
@@ -107,7 +134,9 @@ impl App {
 
     /// Bracketed paste: a whole message loads it; a single line goes to the input in use.
     pub fn handle_paste(&mut self, text: &str) {
-        if looks_like_message(text) {
+        // Several lines are never a path: a webmail page copied whole is read for its message.
+        let several_lines = text.split(['\r', '\n']).nth(2).is_some();
+        if looks_like_message(text) || (several_lines && self.prompt.is_none()) {
             self.prompt = None;
             self.load_pasted(text, "paste");
             return;
@@ -120,19 +149,24 @@ impl App {
     }
 
     pub(crate) fn load_pasted(&mut self, text: &str, source: &str) {
-        if !looks_like_message(text) {
-            let msg = format!("{source}: that is not an email (no header lines)");
+        let bytes = normalize_pasted(text).into_bytes();
+        if let Some(why) = crate::input::not_an_email(&bytes) {
+            let msg = format!("{source}: that is not an email ({why})");
             match &mut self.screen {
                 Screen::Start(start) => start.error = Some(msg),
-                Screen::Main => self.status = Some(msg),
+                _ => self.status = Some(msg),
             }
             return;
         }
         self.options.client_ip = None;
         self.options.helo = None;
         self.options.receiver = None;
-        self.load(normalize_pasted(text).into_bytes(), "paste");
-        self.status = Some(format!("loaded {} bytes from the {source}", text.len()));
+        let before = self.raw.clone();
+        self.open_input(bytes, "paste", None);
+        let loaded = !std::sync::Arc::ptr_eq(&before, &self.raw);
+        if loaded {
+            self.status = Some(format!("loaded {} bytes from the {source}", text.len()));
+        }
     }
 
     pub(crate) fn prompt_key(&mut self, key: &KeyEvent) {

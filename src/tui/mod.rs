@@ -42,6 +42,8 @@ const TICK: Duration = Duration::from_millis(80);
 pub struct TuiArgs {
     /// A path, `-` for stdin, or None for the start screen.
     pub input: Option<String>,
+    /// Which message of a file of several to open (from 1); None shows the pick list.
+    pub message: Option<usize>,
     pub options: Options,
     pub dns: crate::dns::DnsConfig,
 }
@@ -65,13 +67,24 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
         });
         after
     });
-    run_with(args.input, args.options, factory, after)
+    run_with_pick(args.input, args.message, args.options, factory, after)
 }
 
 /// Opens the TUI on a message (a path, `-` for stdin) or on the start screen, with DNS handles
 /// made by `dns` for each run (a re-run after moving the trust boundary gets a fresh log).
 pub fn run_with(
     input: Option<String>,
+    options: Options,
+    dns: DnsFactory,
+    after_run: Option<AfterRun>,
+) -> anyhow::Result<()> {
+    run_with_pick(input, None, options, dns, after_run)
+}
+
+/// [`run_with`], opening message `pick` (from 1) of a file holding several.
+pub fn run_with_pick(
+    input: Option<String>,
+    pick: Option<usize>,
     options: Options,
     dns: DnsFactory,
     after_run: Option<AfterRun>,
@@ -103,7 +116,7 @@ pub fn run_with(
         app = app.after_run(after);
     }
     if let Some((raw, source)) = loaded {
-        app.load(raw, &source);
+        app.open_input(raw, &source, pick);
     }
     if keymap_warning.is_some() {
         app.status = keymap_warning;

@@ -178,7 +178,10 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         parsed.warnings.push(Warning::new(
             Severity::Info,
             "no-body",
-            "The header section is not followed by an empty line: the message has no body.".into(),
+            "Headers only: the header section is not followed by an empty line, so the input \
+             has no body (as Outlook's \"message headers\" box gives it). Header signatures are \
+             still verified; DKIM body hashes cannot be checked."
+                .into(),
             None,
         ));
     }
@@ -278,6 +281,7 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
     Header {
         index,
         kind: classify(&name),
+        decoded: decode_encoded_words(&name, &value),
         name,
         offset,
         length: bytes.len(),
@@ -286,6 +290,33 @@ fn build_header(index: usize, bytes: &[u8], offset: usize, warnings: &mut Vec<Wa
         invalid_utf8,
         errors,
     }
+}
+
+/// Headers whose RFC 2047 encoded words a reader sees decoded: display names and the Subject.
+const DECODED_NAMES: &[&str] = &[
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "subject",
+    "resent-from",
+];
+
+/// The value with its encoded words decoded by mail-parser (the parser mail-auth uses), when it
+/// has any and the field is one a reader sees decoded. Decoded as unstructured text, so a display
+/// name that decodes to `PayPal <service@paypal.com>` shows exactly that, beside the raw text.
+fn decode_encoded_words(name: &str, value: &str) -> Option<String> {
+    if !value.contains("=?") || !DECODED_NAMES.contains(&name.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let line = format!("{value}\n");
+    let decoded =
+        match mail_parser::parsers::MessageStream::new(line.as_bytes()).parse_unstructured() {
+            mail_parser::HeaderValue::Text(t) => t.trim().to_string(),
+            _ => return None,
+        };
+    (decoded != value).then_some(decoded)
 }
 
 fn trim_ascii_ws_end(b: &[u8]) -> &[u8] {
@@ -935,6 +966,28 @@ mod tests {
             }
             let _ = from_domain(&p.headers);
         }
+    }
+
+    #[test]
+    fn encoded_words_are_decoded_beside_the_raw_value() {
+        let raw =
+            b"From: =?UTF-8?B?UGF5UGFs?= <a@example.org>\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\n\
+                    To: plain@example.net\r\nX-Note: =?UTF-8?B?UGF5UGFs?=\r\n\r\n";
+        let p = split_headers(raw);
+        assert_eq!(
+            p.headers[0].decoded.as_deref(),
+            Some("PayPal <a@example.org>")
+        );
+        assert_eq!(p.headers[0].value, "=?UTF-8?B?UGF5UGFs?= <a@example.org>");
+        assert_eq!(p.headers[1].decoded.as_deref(), Some("café"));
+        assert_eq!(p.headers[2].decoded, None, "nothing encoded");
+        assert_eq!(
+            p.headers[3].decoded, None,
+            "not a field a reader sees decoded"
+        );
+        // A malformed encoded word stays as written: nothing to show beside it.
+        let p = split_headers(b"Subject: =?bogus\r\n\r\n");
+        assert_eq!(p.headers[0].decoded, None);
     }
 
     #[test]

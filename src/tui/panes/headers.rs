@@ -140,7 +140,7 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
 }
 
 fn display_lines(header: &Header, raw: bool) -> Vec<String> {
-    if raw {
+    let mut lines = if raw {
         sanitize_lines(&header.raw)
     } else {
         vec![format!(
@@ -148,7 +148,13 @@ fn display_lines(header: &Header, raw: bool) -> Vec<String> {
             sanitize(&header.name),
             sanitize(&header.value)
         )]
+    };
+    // Encoded words as a mail client shows them, beside the raw text (display names are what
+    // phishing dresses up).
+    if let Some(d) = &header.decoded {
+        lines.push(format!("  = decoded: {}", sanitize(d)));
     }
+    lines
 }
 
 /// Splits a line into spans, highlighting case-insensitive occurrences of the search text.

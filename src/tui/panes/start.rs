@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane_block;
-use crate::tui::app::{App, StartScreen};
+use crate::tui::app::{App, PickScreen, StartScreen};
 use crate::tui::sanitize::sanitize;
 
 pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
@@ -65,4 +65,44 @@ pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: false })
         .block(pane_block("Open or paste a message", true, theme))
         .render(popup, buf);
+}
+
+/// The pick list of a file holding several messages: number, date, From, Subject.
+pub fn render_pick(app: &App, pick: &PickScreen, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "{} holds {} messages: pick one",
+                sanitize(&pick.source),
+                pick.messages.len()
+            ),
+            theme.title(),
+        ),
+        Line::from(vec![
+            Span::styled("↑ ↓", theme.key()),
+            Span::raw(" choose · "),
+            Span::styled("Enter", theme.key()),
+            Span::raw(" opens · "),
+            Span::styled("q", theme.key()),
+            Span::raw(" quits"),
+        ]),
+        Line::default(),
+    ];
+    let height = area.height.saturating_sub(7) as usize;
+    let offset = crate::tui::ui::list_offset(pick.selected, pick.messages.len(), height);
+    for (i, m) in pick.messages.iter().enumerate().skip(offset).take(height) {
+        let l = &m.listing;
+        let text = format!(
+            "{:>3}. {:<20}  {:<30}  {}",
+            i + 1,
+            sanitize(&l.date),
+            sanitize(&l.from),
+            sanitize(&l.subject)
+        );
+        lines.push(Line::styled(text, theme.selection(i == pick.selected)));
+    }
+    Paragraph::new(lines)
+        .block(pane_block("Messages in this file", true, theme))
+        .render(area, buf);
 }
