@@ -119,6 +119,7 @@ impl Common {
             mail_from: self.mail_from.clone(),
             receiver: self.receiver.clone(),
             dns_mode: self.dns_mode(),
+            receivers: load_receivers(),
         }
     }
 
@@ -139,6 +140,34 @@ impl Common {
             save: self.save_dns.clone(),
             server: self.dns_server,
             timeout: Duration::from_secs_f64(self.dns_timeout.clamp(0.05, 120.0)),
+        }
+    }
+}
+
+/// The receivers table: the compiled-in one, patched by the user's
+/// `$XDG_CONFIG_HOME/mailsleuth/receivers.toml` (else `~/.config/…`) when there is one. A broken
+/// user file is reported and ignored.
+fn load_receivers() -> analysis::receiver::Receivers {
+    use analysis::receiver::{ReceiverTable, Receivers};
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        });
+    let Some(path) = base.map(|b| b.join("mailsleuth").join("receivers.toml")) else {
+        return Receivers::default();
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Receivers::default();
+    };
+    match ReceiverTable::with_user_file(&text) {
+        Ok(table) => Receivers::new(table),
+        Err(e) => {
+            eprintln!("mailsleuth: {}: {e} (ignored)", path.display());
+            Receivers::default()
         }
     }
 }

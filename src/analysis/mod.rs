@@ -10,6 +10,7 @@ pub mod dmarc;
 pub mod identity;
 mod lex;
 pub mod model;
+pub mod receiver;
 pub mod spf;
 pub mod step;
 pub mod summary;
@@ -38,6 +39,9 @@ pub struct Options {
     /// The receiving server: an authserv-id or a `by` host name.
     pub receiver: Option<String>,
     pub dns_mode: DnsMode,
+    /// What receivers' verdict headers mean (the compiled-in table unless the edge loaded the
+    /// user's `receivers.toml`).
+    pub receivers: receiver::Receivers,
 }
 
 /// Analyses one message. Never panics on bad input: problems become warnings, header errors and
@@ -87,6 +91,10 @@ pub async fn analyze_with_progress(
     let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
 
+    // What the receiving server decided needs only the headers and the envelope: no DNS.
+    let receiver_verdict =
+        receiver::receiver_verdict(&header_list, &envelope, &hop_list, opts.receivers.table());
+
     let from = trail::headers::from_domain(&header_list);
     warnings.extend(identity::sender_signals(&header_list));
     if let Some(err) = &from.error {
@@ -129,6 +137,7 @@ pub async fn analyze_with_progress(
         headers: header_list,
         envelope,
         hops: hop_list,
+        receiver_verdict,
         warnings,
         ..Default::default()
     };
