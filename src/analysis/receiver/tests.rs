@@ -36,35 +36,7 @@ fn item<'a>(v: &'a ReceiverVerdict, header: &str) -> &'a VerdictItem {
 
 /// Outlook.com's layout: internal hops on top, its A-R under them, the sender's headers, then
 /// Exchange's own headers at the very bottom.
-const OUTLOOK: &str = "Received: from PH0PR19MB9973.namprd19.prod.outlook.com (2603:10b6:510:1::12) by SA1PR19MB5678.namprd19.prod.outlook.com with HTTPS; Wed, 4 Nov 2026 10:05:40 +0000
-Received: from DS1PEPF00017092.namprd03.prod.outlook.com (2603:10b6:5:1c0:cafe::1) by PH0PR19MB9973.namprd19.prod.outlook.com (2603:10b6:510:1::12) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.8901.12; Wed, 4 Nov 2026 10:05:39 +0000
-Authentication-Results: spf=none (sender IP is 203.0.113.45)
- smtp.mailfrom=example.com; dkim=none (message not signed)
- header.d=none;dmarc=none action=none header.from=example.com;compauth=fail
- reason=001
-Received-SPF: None (protection.outlook.com: example.com does not designate
- permitted sender hosts)
-Received: from mail.example.org (203.0.113.45) by
- DS1PEPF00017092.mail.protection.outlook.com (10.167.18.196) with Microsoft SMTP
- Server id 15.20.8901.12 via Frontend Transport; Wed, 4 Nov 2026 10:05:38 +0000
-From: Telekom <rechnung@example.com>
-To: victim@outlook.com
-Subject: Ihre Rechnung
-Date: Wed, 4 Nov 2026 10:05:30 +0000
-Message-ID: <1@mail.example.org>
-X-MS-Exchange-Organization-SCL: 9
-X-MS-Exchange-Organization-AuthAs: Anonymous
-X-MS-Exchange-Organization-PCL: 2
-X-MS-Exchange-CrossTenant-Id: 84df9e7f-e9f6-40af-b435-aaaaaaaaaaaa
-X-Forefront-Antispam-Report: CIP:203.0.113.45;CTRY:US;LANG:de;SCL:9;SRV:;IPV:NLI;SFV:SPM;H:mail.example.org;PTR:;CAT:SPOOF;SFS:(13230040)(8096899003);DIR:INB;
-X-Microsoft-Antispam: BCL:0;ARA:1444111002|8096899003;
-X-Microsoft-Antispam-Mailbox-Delivery: ucf:0;jmr:0;auth:0;dest:J;OFR:SpamFilterAuthJ;ENG:(910001)(944506478);RF:JunkEmail;
-X-Message-Delivery: Vj0xLjE7dXM9MDtsPTE7YT0wO0Q9MjtHRD0yO1NDTD00
-X-SID-PRA: RECHNUNG@EXAMPLE.COM
-X-SID-Result: NONE
-
-body
-";
+const OUTLOOK: &str = include_str!("../../../tests/fixtures/outlook-com-phish.eml");
 
 #[test]
 fn compiled_in_table_parses_with_every_vendor() {
