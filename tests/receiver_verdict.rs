@@ -175,3 +175,41 @@ fn the_command_line_reads_the_users_receivers_toml() {
         "Acme Filter decided: verdict junk"
     );
 }
+
+/// Real mail from `../shared/realworld/` (skipped, saying so, when the folder is absent).
+fn realworld(path: &str) -> Option<Vec<u8>> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/realworld")
+        .join(path);
+    match std::fs::read(&p) {
+        Ok(bytes) => Some(bytes),
+        Err(_) => {
+            eprintln!("SKIPPED: {} is absent", p.display());
+            None
+        }
+    }
+}
+
+#[test]
+fn realworld_spamassassin_report_without_a_received_line_is_listed_untrusted() {
+    // rspamd's fws_fp.eml: an Exim/cPanel `X-Spam_report` and no Received line at all, so
+    // nothing shows who wrote it. The report is cut by a blank line (rspamd's folding-whitespace
+    // test), which ends the header block: its test lines are body, not header.
+    let Some(raw) = realworld("rspamd/fws_fp.eml") else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let a = run(&text.replace("\r\n", "\n"), Receivers::default());
+    let v = a.receiver_verdict.expect("a verdict");
+    assert_eq!(v.items.len(), 1, "{v:#?}");
+    let report = &v.items[0];
+    assert_eq!(report.header_name, "X-Spam_report");
+    assert!(!report.trusted);
+    assert!(
+        report
+            .trust_reason
+            .starts_with("untrusted: no receiving hop")
+    );
+    assert!(report.fields.is_empty(), "{report:#?}");
+    assert_eq!(v.line, None);
+}
