@@ -4,7 +4,7 @@
 //! organisation headers are present (Exchange strips inbound X-MS-Exchange-Organization-*) and
 //! the receiving hop is at a Microsoft host.
 
-use super::{Family, HeaderSpec, Receipt, Vendor};
+use super::{Family, HeaderSpec, Receipt, Vendor, WrittenAt};
 use crate::analysis::model::VerdictItem;
 use crate::analysis::trail::authres::parse_authentication_results;
 
@@ -56,16 +56,29 @@ pub(super) fn judge<'t>(
         )),
     };
     for i in 0..items.len() {
-        let lower_copy = items[i + 1..]
-            .iter()
-            .find(|o| o.header_name.eq_ignore_ascii_case(&items[i].header_name))
-            .map(|o| o.header_index);
-        let (trusted, reason) = match (&verdict, lower_copy) {
-            (Ok(_), Some(below)) => (
+        let name = items[i].header_name.clone();
+        let top = vendor
+            .header_spec(&name)
+            .is_some_and(|s| s.written_at == WrittenAt::Top);
+        let same = |o: &&VerdictItem| o.header_name.eq_ignore_ascii_case(&name);
+        // Of several copies, the one nearest where Microsoft writes its own is the receiver's.
+        let nearer = if top {
+            items[..i].iter().find(same)
+        } else {
+            items[i + 1..].iter().find(same)
+        }
+        .map(|o| o.header_index);
+        let (trusted, reason) = match (&verdict, nearer) {
+            (Ok(_), Some(other)) => (
                 false,
                 format!(
-                    "could have come from the sender: another {} sits below it (#{below}); Microsoft writes its own at the bottom of the header block",
-                    items[i].header_name
+                    "could have come from the sender: another {name} sits {} it (#{other}); Microsoft writes its own {}",
+                    if top { "above" } else { "below" },
+                    if top {
+                        "under its own Received lines"
+                    } else {
+                        "at the bottom of the header block"
+                    }
                 ),
             ),
             (Ok(why), None) => (true, why.clone()),
@@ -87,7 +100,9 @@ pub(super) fn judge<'t>(
 }
 
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    // `get`: a name cut inside a multi-byte character is simply not a match.
+    name.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// Whether a host name ends in one of the vendor's receiver host suffixes.

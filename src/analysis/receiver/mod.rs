@@ -99,8 +99,22 @@ pub struct HeaderSpec {
     pub name: Option<String>,
     #[serde(default)]
     pub all_fields: bool,
+    /// (kind "microsoft") where the receiver writes its own copy: of several copies, the one
+    /// nearest there is the receiver's.
+    #[serde(default)]
+    pub written_at: WrittenAt,
     #[serde(default)]
     pub field: BTreeMap<String, FieldSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WrittenAt {
+    /// Under the receiver's own Received lines (Authentication-Results).
+    Top,
+    /// At the very end of the header block (Exchange's verdict headers).
+    #[default]
+    Bottom,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -595,3 +595,49 @@ fn a_broken_user_table_is_an_error() {
         ReceiverTable::with_user_file("[vendor.x]\nkind = \"nonsense\"\nlabel = \"X\"").is_err()
     );
 }
+
+#[test]
+fn odd_header_names_and_values_do_not_panic() {
+    let text = OUTLOOK
+        .replace(
+            "X-MS-Exchange-Organization-AuthAs",
+            "X-MS-Exchange-Organizatioñ-AuthAs",
+        )
+        .replace(
+            "X-SID-PRA: RECHNUNG@EXAMPLE.COM",
+            "X-MS-Exchangé: x\nX-SID-PRA:",
+        )
+        .replace("BCL:0;", "BCL;;:;=;")
+        .replace("dest:J;", "dest:;ÿ:\u{1F600};");
+    let v = verdict_of(&text).expect("verdict");
+    assert!(v.line.is_some());
+    for value in ["", "default:", "default: [", "(((", "A(1)[[[", ";;;"] {
+        let _ = rspamd::result_fields(value);
+        let _ = spamassassin::status_fields(value);
+        let _ = spamassassin::report_fields(value);
+    }
+}
+
+#[test]
+fn of_two_compauth_results_the_one_under_microsofts_received_is_trusted() {
+    // A forwarded message: an earlier Microsoft tenant's A-R travels among the sender's headers.
+    let text = OUTLOOK.replace(
+        "From: Telekom",
+        "Authentication-Results: compauth=pass reason=100\nFrom: Telekom",
+    );
+    let v = verdict_of(&text).expect("verdict");
+    let copies: Vec<&VerdictItem> = v
+        .items
+        .iter()
+        .filter(|i| i.header_name == "Authentication-Results")
+        .collect();
+    assert_eq!(copies.len(), 2);
+    assert!(copies[0].trusted, "{:?}", copies[0]);
+    assert!(!copies[1].trusted && copies[1].trust_reason.contains("sits above it"));
+    assert!(
+        v.line
+            .as_deref()
+            .unwrap_or("")
+            .contains("compauth=fail (001")
+    );
+}
