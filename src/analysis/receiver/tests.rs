@@ -27,6 +27,10 @@ fn field<'a>(v: &'a ReceiverVerdict, header: &str, name: &str) -> &'a VerdictFie
         .unwrap_or_else(|| panic!("{header} {name} in {v:#?}"))
 }
 
+fn copies<'a>(v: &'a ReceiverVerdict, header: &str) -> Vec<&'a VerdictItem> {
+    v.items.iter().filter(|i| i.header_name == header).collect()
+}
+
 fn item<'a>(v: &'a ReceiverVerdict, header: &str) -> &'a VerdictItem {
     v.items
         .iter()
@@ -310,11 +314,7 @@ fn a_second_copy_above_microsofts_own_is_untrusted() {
         "X-Forefront-Antispam-Report: SFV:NSPM;SCL:-1;\nFrom: Telekom",
     );
     let v = verdict_of(&text).expect("verdict");
-    let copies: Vec<&VerdictItem> = v
-        .items
-        .iter()
-        .filter(|i| i.header_name == "X-Forefront-Antispam-Report")
-        .collect();
+    let copies = copies(&v, "X-Forefront-Antispam-Report");
     assert_eq!(copies.len(), 2);
     assert!(!copies[0].trusted && copies[0].trust_reason.contains("sits below it"));
     assert!(copies[1].trusted);
@@ -626,11 +626,7 @@ fn of_two_compauth_results_the_one_under_microsofts_received_is_trusted() {
         "Authentication-Results: compauth=pass reason=100\nFrom: Telekom",
     );
     let v = verdict_of(&text).expect("verdict");
-    let copies: Vec<&VerdictItem> = v
-        .items
-        .iter()
-        .filter(|i| i.header_name == "Authentication-Results")
-        .collect();
+    let copies = copies(&v, "Authentication-Results");
     assert_eq!(copies.len(), 2);
     assert!(copies[0].trusted, "{:?}", copies[0]);
     assert!(!copies[1].trusted && copies[1].trust_reason.contains("sits above it"));
