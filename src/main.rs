@@ -99,34 +99,45 @@ struct Common {
     output: Option<PathBuf>,
 }
 
-/// The built-in operators with the user's `operators.toml` applied; a file that cannot be read
-/// or parsed is reported on stderr, naming it, and the built-in table is used.
-fn operators() -> std::sync::Arc<Operators> {
-    let Some(path) = mailsleuth::config::user_config_path("operators.toml") else {
-        return Operators::builtin();
-    };
+/// A user's file that extends a built-in table (`$XDG_CONFIG_HOME/mailsleuth/FILE`, else
+/// `~/.config/mailsleuth/FILE`), parsed by `parse`. None when there is no such file, or when it
+/// cannot be read or parsed: that is reported on stderr, naming the file, and the built-in table
+/// is used.
+fn user_table<T>(file: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    let path = mailsleuth::config::user_config_path(file)?;
+    let shown = mailsleuth::report::visible(&path.display().to_string()).into_owned();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Operators::builtin(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
-            eprintln!(
-                "mailsleuth: {}: {e}; using the built-in operators",
-                mailsleuth::report::visible(&path.display().to_string())
-            );
-            return Operators::builtin();
+            eprintln!("mailsleuth: {shown}: {e}; using the built-in table");
+            return None;
         }
     };
-    match Operators::with_user_file(&text) {
-        Ok(ops) => std::sync::Arc::new(ops),
-        Err(e) => {
+    parse(&text)
+        .map_err(|e| {
             eprintln!(
-                "mailsleuth: {}: {}; using the built-in operators",
-                mailsleuth::report::visible(&path.display().to_string()),
+                "mailsleuth: {shown}: {}; using the built-in table",
                 mailsleuth::report::visible(&e)
-            );
-            Operators::builtin()
-        }
-    }
+            )
+        })
+        .ok()
+}
+
+/// Mail operators: the built-in table with the user's `operators.toml` applied.
+fn operators() -> std::sync::Arc<Operators> {
+    user_table("operators.toml", Operators::with_user_file)
+        .map(std::sync::Arc::new)
+        .unwrap_or_else(Operators::builtin)
+}
+
+/// What receivers' verdict headers mean: the built-in table patched by the user's
+/// `receivers.toml`.
+fn load_receivers() -> analysis::receiver::Receivers {
+    use analysis::receiver::{ReceiverTable, Receivers};
+    user_table("receivers.toml", ReceiverTable::with_user_file)
+        .map(Receivers::new)
+        .unwrap_or_default()
 }
 
 fn parse_server(s: &str) -> Result<SocketAddr, String> {
@@ -156,6 +167,7 @@ impl Common {
             dns_mode: self.dns_mode(),
             operators: operators(),
             prep: Default::default(),
+            receivers: load_receivers(),
         }
     }
 

@@ -270,7 +270,8 @@ fn spinner_shows_pending_queries_until_dns_answers() {
     );
     // Never frozen: keys work while every lookup hangs.
     key(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.selected_check(), Check::Recorded);
+    // The receiver's verdict needs no DNS: it is listed (above the DNS log) from the start.
+    assert_eq!(app.selected_check(), Check::Receiver);
     key(&mut app, KeyCode::Char('?'));
     assert!(screen_text(&mut app, 100, 30).contains("Help — ? or Esc closes"));
     key(&mut app, KeyCode::Esc);
@@ -1125,26 +1126,27 @@ fn a_huge_header_a_step_used_is_cut_in_the_evidence() {
 fn the_evidence_of_a_summary_row_says_where_enter_leads() {
     let (mut app, _, _) = loaded("spoofed-from-dmarc-reject");
     let a = app.analysis.clone().unwrap();
+    // The first finding is what the receiving server decided (its X-Spam-Flag).
     assert!(
-        app.steps()[0].title.starts_with("SPF "),
+        app.steps()[0].title.starts_with("SpamAssassin decided: "),
         "{:?}",
         app.steps()[0]
     );
     let lines = screen(&mut app, 100, 30);
-    let spf = Check::SpfMailFrom.title(Some(&a));
+    let receiver = Check::Receiver.title(Some(&a));
     assert!(
-        line_with(&lines, &format!("enter enter: open {spf}")).is_some(),
+        line_with(&lines, &format!("enter enter: open {receiver}")).is_some(),
         "{lines:#?}"
     );
     // Exactly that: two Enters from the navigator.
     key(&mut app, KeyCode::Enter);
     let lines = screen(&mut app, 100, 30);
     assert!(
-        line_with(&lines, &format!("│enter: open {spf}")).is_some(),
+        line_with(&lines, &format!("│enter: open {receiver}")).is_some(),
         "{lines:#?}"
     );
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.selected_check(), Check::SpfMailFrom);
+    assert_eq!(app.selected_check(), Check::Receiver);
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod dmarc;
 pub mod identity;
 mod lex;
 pub mod model;
+pub mod receiver;
 pub mod reverify;
 pub mod spf;
 pub mod step;
@@ -44,6 +45,9 @@ pub struct Options {
     /// What the input layer changed before analysis (`input::prepare`), reported in
     /// `Analysis::input` and the warnings.
     pub prep: InputPrep,
+    /// What receivers' verdict headers mean (the compiled-in table unless the edge loaded the
+    /// user's `receivers.toml`).
+    pub receivers: receiver::Receivers,
 }
 
 /// Analyses one message. Never panics on bad input: problems become warnings, header errors and
@@ -100,6 +104,10 @@ pub async fn analyze_with_progress(
         &mut warnings,
     );
 
+    // What the receiving server decided needs only the headers and the envelope: no DNS.
+    let receiver_verdict =
+        receiver::receiver_verdict(&header_list, &envelope, &hop_list, opts.receivers.table());
+
     let from = trail::headers::from_domain(&header_list);
     warnings.extend(identity::sender_signals(&header_list));
     if let Some(err) = &from.error {
@@ -144,6 +152,7 @@ pub async fn analyze_with_progress(
         headers: header_list,
         envelope,
         hops: hop_list,
+        receiver_verdict,
         warnings,
         ..Default::default()
     };

@@ -583,6 +583,50 @@ pub struct Analysis {
     pub alignment: Alignment,
     pub dmarc: DmarcCheck,
     pub recorded: Vec<RecordedResult>,
+    /// What the receiving server decided (its vendor verdict headers), when it wrote any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_verdict: Option<ReceiverVerdict>,
     pub dns: Vec<DnsEvidence>,
     pub warnings: Vec<Warning>,
+}
+
+/// The verdict headers a receiving server (or a filter of the sender's) wrote, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ReceiverVerdict {
+    /// Who decided: `Outlook.com`, `Microsoft 365 (tenant)`, `SpamAssassin on mx.example.net`.
+    pub receiver_label: String,
+    /// Every verdict header found, in header order, trusted or not.
+    pub items: Vec<VerdictItem>,
+    /// One line, built only from trusted items: `Outlook.com decided: compauth=fail (…), SCL 9,
+    /// delivered to Junk`. None when nothing trusted says anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+}
+
+/// One verdict header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VerdictItem {
+    pub header_index: usize,
+    pub header_name: String,
+    /// The vendor whose header this is (`Microsoft`, `SpamAssassin`, …).
+    pub vendor: String,
+    /// What the header is, in words.
+    pub about: String,
+    /// The value as written (unfolded).
+    pub value: String,
+    pub fields: Vec<VerdictField>,
+    /// Whether the receiver wrote it (see `trust_reason`).
+    pub trusted: bool,
+    /// The marker that makes it the receiver's, or why it could have come from the sender.
+    pub trust_reason: String,
+}
+
+/// One decoded field of a verdict header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VerdictField {
+    pub name: String,
+    pub value: String,
+    /// The documented meaning of the field and its value, when the receivers table has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<String>,
 }

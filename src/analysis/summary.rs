@@ -34,6 +34,10 @@ pub fn summarize(a: &Analysis) -> Summary {
         .filter(|w| super::identity::CODES.contains(&w.code.as_str()))
         .map(|w| w.message.clone())
         .collect();
+    // What the receiving server itself decided, from its trusted verdict headers only.
+    if let Some(line) = a.receiver_verdict.as_ref().and_then(|v| v.line.clone()) {
+        findings.push(line);
+    }
     findings.extend(self::findings(a));
     Summary { verdict, findings }
 }

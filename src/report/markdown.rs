@@ -53,6 +53,39 @@ fn md(s: &str) -> String {
         .replace(['\t', '\n', '\r'], " ")
 }
 
+/// The receiver's verdict headers: one row per decoded field, with its meaning and trust.
+fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
+    let _ = writeln!(o, "\n## Receiver's verdict\n");
+    let _ = writeln!(o, "By **{}**.", md(&v.receiver_label));
+    if let Some(line) = &v.line {
+        let _ = writeln!(o, "\n{}", md(line));
+    }
+    let _ = writeln!(
+        o,
+        "\n| header | field | value | meaning | trusted |\n|---|---|---|---|---|"
+    );
+    for item in &v.items {
+        let trust = format!(
+            "{}: {}",
+            if item.trusted { "yes" } else { "no" },
+            md(&item.trust_reason)
+        );
+        let header = format!("{} (#{})", md(&item.header_name), item.header_index);
+        if item.fields.is_empty() {
+            let _ = writeln!(o, "| {header} | | {} | | {trust} |", md(&item.value));
+        }
+        for f in &item.fields {
+            let _ = writeln!(
+                o,
+                "| {header} | {} | {} | {} | {trust} |",
+                md(&f.name),
+                md(&f.value),
+                f.meaning.as_deref().map(md).unwrap_or_default()
+            );
+        }
+    }
+}
+
 /// The whole analysis as Markdown.
 pub fn markdown(a: &Analysis) -> String {
     let mut o = String::new();
@@ -172,6 +205,10 @@ pub fn markdown(a: &Analysis) -> String {
                 })
                 .unwrap_or_default()
         );
+    }
+
+    if let Some(v) = &a.receiver_verdict {
+        receiver_section(&mut o, v);
     }
 
     if !a.recorded.is_empty() {

@@ -134,6 +134,10 @@ pub fn text(a: &Analysis) -> String {
     }
     let _ = writeln!(o, "  {:<42} {}", "DMARC policy", dmarc_policy_line(a));
 
+    if let Some(v) = &a.receiver_verdict {
+        receiver_section(&mut o, v);
+    }
+
     if !a.recorded.is_empty() {
         section(&mut o, "RECORDED AT RECEIPT vs NOW");
         for r in &a.recorded {
@@ -231,6 +235,38 @@ pub fn text(a: &Analysis) -> String {
         let _ = writeln!(o, "  [{}] {}", ev.id, super::markdown::evidence_line(ev));
     }
     o
+}
+
+/// Each verdict header with its decoded fields, their meanings and why it is trusted or not.
+fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
+    section(o, "RECEIVER'S VERDICT");
+    let _ = writeln!(o, "  by {}", visible(&v.receiver_label));
+    if let Some(line) = &v.line {
+        let _ = writeln!(o, "  {}", visible(line));
+    }
+    for item in &v.items {
+        let _ = writeln!(
+            o,
+            "  #{:<3} {}  {}",
+            item.header_index,
+            visible(&item.header_name),
+            if item.trusted { "trusted" } else { "UNTRUSTED" }
+        );
+        let _ = writeln!(o, "         {}", visible(&item.trust_reason));
+        for f in &item.fields {
+            let meaning = f
+                .meaning
+                .as_deref()
+                .map(|m| format!(" — {}", visible(m)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "         {} = {}{meaning}",
+                visible(&f.name),
+                visible(&super::clip(&f.value, 200))
+            );
+        }
+    }
 }
 
 fn section(o: &mut String, title: &str) {

@@ -589,7 +589,7 @@ impl App {
         };
         let from = self.selected_check();
         let Some((check, header)) = super::check::jump_target(a, from, self.step) else {
-            if matches!(from, Check::Summary | Check::Recorded) {
+            if matches!(from, Check::Summary | Check::Recorded | Check::Receiver) {
                 self.status = Some("this row is not about one check: nothing to open".into());
             }
             return;

@@ -19,6 +19,8 @@ pub enum Check {
     Alignment,
     Dmarc,
     Recorded,
+    /// What the receiving server decided; listed only when the message carries verdict headers.
+    Receiver,
     DnsLog,
     Headers,
 }
@@ -32,7 +34,7 @@ impl Check {
             Check::Dkim(_) => Some(Part::Dkim),
             Check::Arc => Some(Part::Arc),
             Check::Summary | Check::Alignment | Check::Dmarc | Check::Recorded => Some(Part::Dmarc),
-            Check::Envelope | Check::DnsLog | Check::Headers => None,
+            Check::Envelope | Check::Receiver | Check::DnsLog | Check::Headers => None,
         }
     }
 }
@@ -90,14 +92,11 @@ impl Check {
             }
             _ => checks.push(Check::Dkim(None)),
         }
-        checks.extend([
-            Check::Arc,
-            Check::Alignment,
-            Check::Dmarc,
-            Check::Recorded,
-            Check::DnsLog,
-            Check::Headers,
-        ]);
+        checks.extend([Check::Arc, Check::Alignment, Check::Dmarc, Check::Recorded]);
+        if analysis.is_some_and(|a| a.receiver_verdict.is_some()) {
+            checks.push(Check::Receiver);
+        }
+        checks.extend([Check::DnsLog, Check::Headers]);
         checks
     }
 
@@ -129,6 +128,7 @@ impl Check {
             Check::Alignment => "Alignment".into(),
             Check::Dmarc => "DMARC".into(),
             Check::Recorded => "Recorded vs now".into(),
+            Check::Receiver => "Receiver's verdict".into(),
             Check::DnsLog => "DNS log".into(),
             Check::Headers => "Headers".into(),
         }
@@ -147,6 +147,13 @@ impl Check {
             }
             Check::Dkim(None) => "DKIM".into(),
             Check::Recorded => "Recorded results vs ours".into(),
+            Check::Receiver => {
+                let by = analysis
+                    .and_then(|a| a.receiver_verdict.as_ref())
+                    .map(|v| v.receiver_label.as_str())
+                    .unwrap_or("?");
+                format!("What the receiving server decided ({by})")
+            }
             other => other.label(analysis),
         }
     }
@@ -167,6 +174,7 @@ impl Check {
             Check::Alignment => Cow::Borrowed(&a.alignment.steps),
             Check::Dmarc => Cow::Borrowed(&a.dmarc.steps),
             Check::Recorded => Cow::Owned(recorded_steps(a)),
+            Check::Receiver => Cow::Owned(receiver_steps(a)),
             Check::Envelope | Check::DnsLog | Check::Headers => Cow::Borrowed(&[]),
         }
     }
@@ -233,6 +241,15 @@ impl Check {
                     Badge::info(format!("{disagree} differ"), true)
                 } else {
                     Badge::info(format!("{}", a.recorded.len()), false)
+                }
+            }
+            Check::Receiver => {
+                let items = a.receiver_verdict.as_ref().map_or(&[][..], |v| &v.items);
+                let untrusted = items.iter().filter(|i| !i.trusted).count();
+                if untrusted > 0 {
+                    Badge::info(format!("{untrusted} untr"), true)
+                } else {
+                    Badge::info(format!("{}", items.len()), false)
                 }
             }
             Check::DnsLog => {
@@ -321,6 +338,12 @@ pub fn jump_target(a: &Analysis, check: Check, row: usize) -> Option<(Check, Opt
             .recorded
             .get(row)
             .map(|r| (Check::Headers, Some(r.header_index))),
+        Check::Receiver => a
+            .receiver_verdict
+            .as_ref()?
+            .items
+            .get(row)
+            .map(|i| (Check::Headers, Some(i.header_index))),
         Check::Summary => {
             let findings: Vec<&String> = a
                 .summary
@@ -386,6 +409,13 @@ fn finding_check(a: &Analysis, finding: &str) -> Option<Check> {
         Some(Check::Alignment)
     } else if word("Recorded ") || finding.contains("recorded result") {
         Some(Check::Recorded)
+    } else if a
+        .receiver_verdict
+        .as_ref()
+        .and_then(|v| v.line.as_deref())
+        .is_some_and(|line| line == finding)
+    {
+        Some(Check::Receiver)
     } else {
         None
     }
@@ -431,6 +461,46 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
             }
             for (k, v) in &r.properties {
                 step = step.fact(k.clone(), v.clone());
+            }
+            step
+        })
+        .collect()
+}
+
+/// Each verdict header: its fields with their meanings, and why it is trusted or not.
+fn receiver_steps(a: &Analysis) -> Vec<Step> {
+    let Some(v) = &a.receiver_verdict else {
+        return Vec::new();
+    };
+    v.items
+        .iter()
+        .map(|i| {
+            let (outcome, trust) = if i.trusted {
+                (Outcome::Info, "trusted")
+            } else {
+                (Outcome::Warning, "untrusted")
+            };
+            let fields: Vec<String> = i
+                .fields
+                .iter()
+                .map(|f| match &f.meaning {
+                    Some(m) => format!("{}={}: {m}", f.name, f.value),
+                    None => format!("{}={}", f.name, f.value),
+                })
+                .collect();
+            let mut explanation = format!("{} — {}.", i.about, i.trust_reason);
+            if !fields.is_empty() {
+                explanation.push(' ');
+                explanation.push_str(&fields.join("; "));
+            }
+            let mut step = Step::new(
+                format!("{} ({}, {trust})", i.header_name, i.vendor),
+                outcome,
+                explanation,
+            )
+            .header(i.header_index);
+            for f in &i.fields {
+                step = step.fact(f.name.clone(), f.value.clone());
             }
             step
         })

@@ -1,6 +1,7 @@
 //! The verdict banner (two lines, three when the verdict needs them): what matters, in words.
-//! The verdict wraps rather than being cut; when it fits on one line, the second names the most
-//! serious warning (a forged Authentication-Results …), so the point is never hidden.
+//! The verdict wraps rather than being cut; the receiving server's own decision follows when it
+//! recorded one, and when the verdict fits on one line, the most serious warning (a forged
+//! Authentication-Results …), so the point is never hidden.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -69,7 +70,15 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         let room = usize::from(MAX_HEIGHT) - lines.len();
         let wrapped = wrap_words(&format!("{glyph} {verdict}"), width, room);
         lines.extend(wrapped.into_iter().map(|l| Line::styled(l, style)));
-        if lines.len() < usize::from(HEIGHT)
+        let verdict_rows = lines.len();
+        // What the receiving server decided, from its own trusted record.
+        if let Some(line) = a.receiver_verdict.as_ref().and_then(|v| v.line.as_deref())
+            && lines.len() < usize::from(MAX_HEIGHT)
+        {
+            lines.push(Line::styled(truncate(&sanitize(line), width), theme.dim()));
+        }
+        if verdict_rows < usize::from(HEIGHT)
+            && lines.len() < usize::from(MAX_HEIGHT)
             && let Some(line) = warning_line(a, width)
         {
             lines.push(Line::styled(line, theme.warning()));

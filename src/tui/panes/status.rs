@@ -96,7 +96,10 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
     if app.selected_check().main_view() == MainView::Hops {
         actions.push(Action::MoveBoundary);
     }
-    if matches!(app.selected_check(), Check::Summary | Check::Recorded) {
+    if matches!(
+        app.selected_check(),
+        Check::Summary | Check::Recorded | Check::Receiver
+    ) {
         actions.push(Action::Select);
     }
     actions.extend([
