@@ -134,6 +134,30 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
                 theme.warning(),
             ));
         }
+        // Where the trust-boundary walk stands on this hop, and why.
+        let walk = if hop.is_boundary {
+            Some((
+                "◆ trust boundary: accepted from outside here".to_string(),
+                theme.title(),
+            ))
+        } else if let Some(why) = &hop.internal {
+            Some((
+                format!("the receiving organisation's own hop, passed over because {why}"),
+                theme.dim(),
+            ))
+        } else if hop.below_boundary {
+            Some((
+                "below the boundary: written before the receiver got the message (could be \
+                 forged by the sender)"
+                    .to_string(),
+                theme.dim(),
+            ))
+        } else {
+            None
+        };
+        if let Some((text, style)) = walk {
+            lines.push(Line::styled(sanitize(&text).into_owned(), style));
+        }
         lines.push(field("by", &hop.by_host));
         lines.push(field("from", &hop.from_host));
         lines.push(field("rDNS", &hop.from_rdns));
@@ -200,6 +224,11 @@ pub fn hop_markdown(i: usize, hop: &Hop) -> String {
         v(&hop.date),
         delay_text(hop.delay_seconds).trim(),
     );
+    if let Some(why) = &hop.internal {
+        out.push_str(&format!(
+            "- the receiving organisation's own hop, passed over because {why}\n"
+        ));
+    }
     for anomaly in &hop.anomalies {
         out.push_str(&format!("- anomaly: {anomaly}\n"));
     }
@@ -225,5 +254,23 @@ mod tests {
         assert_eq!(delay_bar(Some(60)).chars().count(), 6);
         assert_eq!(delay_bar(Some(i64::MAX)).chars().count(), 12);
         assert_eq!(delay_bar(Some(-5)), "");
+    }
+
+    #[test]
+    fn a_copied_hop_says_why_the_walk_passed_it() {
+        let hop = Hop {
+            by_host: Some("store.receiver.example".into()),
+            internal: Some("its client 10.20.0.12 is private (RFC 1918)".into()),
+            ..Default::default()
+        };
+        let md = hop_markdown(0, &hop);
+        assert!(
+            md.contains(
+                "- the receiving organisation's own hop, passed over because its client \
+                 10.20.0.12 is private (RFC 1918)"
+            ),
+            "{md}"
+        );
+        assert!(!hop_markdown(0, &Hop::default()).contains("passed over"));
     }
 }
