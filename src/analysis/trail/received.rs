@@ -499,25 +499,7 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
         .collect();
     hop.tls = read_tls(&all_comments, &with_words);
 
-    match date {
-        None => hop
-            .anomalies
-            .push("no date: the header has no `; date` part".to_string()),
-        Some("") => hop
-            .anomalies
-            .push("no date: nothing after the `;`".to_string()),
-        Some(d) => {
-            hop.date = Some(d.to_string());
-            // RFC 5322 dates; a few agents write RFC 3339 instead.
-            let parsed = DateTime::parse_rfc822(d)
-                .filter(|dt| dt.is_valid())
-                .or_else(|| DateTime::parse_rfc3339(d).filter(|dt| dt.is_valid()));
-            match parsed {
-                Some(dt) => hop.timestamp = Some(dt.to_timestamp()),
-                None => hop.anomalies.push(format!("unparsable date {d:?}")),
-            }
-        }
-    }
+    read_date(&mut hop, date);
     if find(Clause::From).is_none() && hop.by_host.is_none() {
         // qmail writes `(qmail 123 invoked by uid 89)`: a local step, not a network hop.
         let note = clauses
@@ -538,6 +520,30 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
         hop.anomalies.push(format!("client IP {ip} is {words}"));
     }
     hop
+}
+
+/// The date after the `;`: RFC 5322, or RFC 3339 as a few agents write it; what does not parse
+/// is an anomaly of the hop.
+fn read_date(hop: &mut Hop, date: Option<&str>) {
+    match date {
+        None => hop
+            .anomalies
+            .push("no date: the header has no `; date` part".to_string()),
+        Some("") => hop
+            .anomalies
+            .push("no date: nothing after the `;`".to_string()),
+        Some(d) => {
+            hop.date = Some(d.to_string());
+            // RFC 5322 dates; a few agents write RFC 3339 instead.
+            let parsed = DateTime::parse_rfc822(d)
+                .filter(|dt| dt.is_valid())
+                .or_else(|| DateTime::parse_rfc3339(d).filter(|dt| dt.is_valid()));
+            match parsed {
+                Some(dt) => hop.timestamp = Some(dt.to_timestamp()),
+                None => hop.anomalies.push(format!("unparsable date {d:?}")),
+            }
+        }
+    }
 }
 
 /// The `by` host of one Received value, as the hop timeline reads it.

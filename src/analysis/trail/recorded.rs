@@ -547,25 +547,8 @@ pub(crate) fn below_boundary_trust(
     let authserv_id = recorded_writer(h).unwrap_or_default();
     let forged = || forged_words(&authserv_id);
     let results = parsed_results(h);
-    // Gmail writes its A-R below its Received and the same results in its ARC-A-R above it.
-    if h.name.eq_ignore_ascii_case("authentication-results")
-        && receivers_arc_results_agree(headers, h, hop.header_index)
-    {
-        return Ok(format!(
-            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
-             own ARC-Authentication-Results above it ({authserv_id}) records the same results"
-        ));
-    }
-    if h.name.eq_ignore_ascii_case("received-spf")
-        && results.first().is_some_and(|mr| {
-            receivers_arc_spf_agrees(headers, mr, receiver, hop.header_index, ops)
-        })
-    {
-        return Ok(format!(
-            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
-             own ARC-Authentication-Results above it records the same spf result for the same \
-             client IP and identity ({authserv_id})"
-        ));
+    if let Some(why) = vouched_by_receivers_arc(headers, h, &results, hop, receiver, ops) {
+        return Ok(why);
     }
     let recorded_ip = results.iter().find_map(recorded_client_ip);
     let boundary_ip: Option<std::net::IpAddr> = hop.from_ip.as_deref().and_then(|s| s.parse().ok());
@@ -654,6 +637,40 @@ fn sibling_block_ip(headers: &[Header], h: &Header, writer: &str) -> Option<std:
         .iter()
         .flat_map(parsed_results)
         .find_map(|mr| recorded_client_ip(&mr))
+}
+
+/// Gmail writes its A-R and Received-SPF below its Received and the same results in its
+/// ARC-Authentication-Results above it: a result below that the receiver's ARC-A-R repeats.
+fn vouched_by_receivers_arc(
+    headers: &[Header],
+    h: &Header,
+    results: &[MethodResult],
+    hop: &Hop,
+    receiver: &str,
+    ops: &Operators,
+) -> Option<String> {
+    let authserv_id = recorded_writer(h).unwrap_or_default();
+    // Gmail writes its A-R below its Received and the same results in its ARC-A-R above it.
+    if h.name.eq_ignore_ascii_case("authentication-results")
+        && receivers_arc_results_agree(headers, h, hop.header_index)
+    {
+        return Some(format!(
+            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
+             own ARC-Authentication-Results above it ({authserv_id}) records the same results"
+        ));
+    }
+    if h.name.eq_ignore_ascii_case("received-spf")
+        && results.first().is_some_and(|mr| {
+            receivers_arc_spf_agrees(headers, mr, receiver, hop.header_index, ops)
+        })
+    {
+        return Some(format!(
+            "sits below the receiver's Received header (as Gmail writes it), and the receiver's \
+             own ARC-Authentication-Results above it records the same spf result for the same \
+             client IP and identity ({authserv_id})"
+        ));
+    }
+    None
 }
 
 /// Whether a header at or after `h` (the block a milter appends) carries the queue id `id`.
