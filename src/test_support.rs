@@ -31,3 +31,25 @@ pub(crate) fn random_texts(alphabet: &str, seed: u64, count: usize, max_len: u64
         .map(String::from_iter)
         .collect()
 }
+
+/// `../shared/REL` for unit tests that read shared material, or None after a notice written
+/// straight to the stderr handle (not captured, so a plain `cargo test` shows the skip). Under
+/// CI (`CI=true`) an absent folder fails the test.
+pub(crate) fn shared_dir(rel: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{} is absent (required under CI=true)", dir.display());
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPING: {} is absent. ***\n",
+        dir.display()
+    );
+    None
+}

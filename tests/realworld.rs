@@ -14,6 +14,8 @@ use mailsleuth::dns::Dns;
 use mailsleuth::dns::snapshot::Snapshot;
 use serde::Deserialize;
 
+mod common;
+
 #[derive(Deserialize)]
 struct Labels {
     message: Vec<Label>,
@@ -31,23 +33,8 @@ struct Label {
     untrusted: Vec<String>,
 }
 
-/// `../shared/realworld`, or None after a message that stays visible in a plain `cargo test`
-/// (written to the stderr handle, which the harness does not capture). Under CI it must exist.
 fn realworld_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("{} is absent (required under CI=true)", dir.display());
-    }
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPING real-mail tests: {} is absent. ***\n",
-        dir.display()
-    );
-    None
+    common::shared_dir("realworld")
 }
 
 fn messages(dir: &Path) -> Vec<PathBuf> {

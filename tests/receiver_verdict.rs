@@ -12,6 +12,8 @@ use mailsleuth::dns::Dns;
 use mailsleuth::dns::snapshot::Snapshot;
 use mailsleuth::report;
 
+mod common;
+
 /// Outlook.com's layout (documentation addresses, Microsoft's real host names): its internal hops
 /// and Authentication-Results on top, the sender's headers, and Exchange's own verdict headers at
 /// the very bottom.
@@ -178,16 +180,8 @@ fn the_command_line_reads_the_users_receivers_toml() {
 
 /// Real mail from `../shared/realworld/` (skipped, saying so, when the folder is absent).
 fn realworld(path: &str) -> Option<Vec<u8>> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/realworld")
-        .join(path);
-    match std::fs::read(&p) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => {
-            eprintln!("SKIPPED: {} is absent", p.display());
-            None
-        }
-    }
+    let p = common::shared_dir("realworld")?.join(path);
+    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
 #[test]

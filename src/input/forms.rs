@@ -775,13 +775,7 @@ mod realworld {
     use super::*;
 
     fn root() -> Option<std::path::PathBuf> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realworld");
-        if p.is_dir() {
-            Some(p)
-        } else {
-            eprintln!("SKIPPED: ../shared/realworld is absent; input forms not tried on real mail");
-            None
-        }
+        crate::test_support::shared_dir("realworld")
     }
 
     fn read(root: &std::path::Path, rel: &str) -> Vec<Message> {

@@ -10,15 +10,20 @@ use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Record, RecordType};
 
 /// The conformance folder for one suite (`spf`, `arc`, `dkim`, `dmarc`, `psl`), found at
-/// `../shared/conformance` relative to the project root. When it is absent: under CI (`CI=true`)
-/// the test fails; elsewhere it returns None after a loud message, and the caller skips.
+/// `../shared/conformance` relative to the project root; see [`shared_dir`].
 pub fn conformance_dir(suite: &str) -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root
+    shared_dir(&format!("conformance/{suite}"))
+}
+
+/// A folder of `../shared/` (read at test time, never copied). When it is absent: under CI
+/// (`CI=true`) the test fails; elsewhere it returns None after a notice written straight to the
+/// stderr handle (the harness does not capture it, so a plain `cargo test` shows the skip), and
+/// the caller skips.
+pub fn shared_dir(rel: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("shared")
-        .join("conformance")
-        .join(suite);
+        .join(rel);
     if dir.is_dir() {
         return Some(dir);
     }
@@ -27,14 +32,13 @@ pub fn conformance_dir(suite: &str) -> Option<PathBuf> {
         .unwrap_or(false);
     if ci {
         panic!(
-            "conformance suite `{suite}` not found at {} (required under CI=true)",
+            "../shared/{rel} not found at {} (required under CI=true)",
             dir.display()
         );
     }
-    eprintln!(
-        "\n*** SKIPPING conformance suite `{suite}`: {} is absent. ***\n",
-        dir.display()
-    );
+    use std::io::Write;
+    let _ = std::io::stderr()
+        .write_all(format!("\n*** SKIPPING: {} is absent. ***\n\n", dir.display()).as_bytes());
     None
 }
 

@@ -18,7 +18,12 @@ pub fn require(tool: &str, probe: &[&str]) -> bool {
     if ci {
         panic!("`{tool}` is required under CI=true (apt-get install tmux xvfb xclip)");
     }
-    eprintln!("\n*** SKIPPING: `{tool}` is not installed (apt-get install tmux xvfb xclip) ***\n");
+    // Straight to the stderr handle: the harness captures `eprintln!`, and a skip must show.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPING: `{tool}` is not installed (apt-get install tmux xvfb xclip) ***\n"
+    );
     false
 }
 
