@@ -76,16 +76,27 @@ pub fn from_paste(text: &str) -> Input {
 
 /// Parses `--now`: RFC 3339 (`2026-11-02T10:00:00Z`) or unix seconds.
 pub fn parse_now(s: &str) -> Result<i64, String> {
+    // 1970-01-01 to 9999-12-31: outside it, date arithmetic overflows and no mail was sent.
+    const LATEST: i64 = 253_402_300_799;
     let t = s.trim();
-    if let Ok(n) = t.parse::<i64>() {
-        return Ok(n);
+    let ts = match t.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => mail_parser::DateTime::parse_rfc3339(t)
+            .filter(|d| d.is_valid())
+            .map(|d| d.to_timestamp())
+            .ok_or_else(|| {
+                format!(
+                    "--now {s:?}: expected RFC 3339 (e.g. 2026-11-02T10:00:00Z) or unix seconds"
+                )
+            })?,
+    };
+    if (0..=LATEST).contains(&ts) {
+        Ok(ts)
+    } else {
+        Err(format!(
+            "--now {s:?}: outside 1970-01-01 to 9999-12-31 (unix seconds 0 to {LATEST})"
+        ))
     }
-    mail_parser::DateTime::parse_rfc3339(t)
-        .filter(|d| d.is_valid())
-        .map(|d| d.to_timestamp())
-        .ok_or_else(|| {
-            format!("--now {s:?}: expected RFC 3339 (e.g. 2026-11-02T10:00:00Z) or unix seconds")
-        })
 }
 
 /// Unix seconds as RFC 3339 UTC (`2026-11-02T10:00:00Z`).
@@ -102,6 +113,11 @@ mod tests {
         assert_eq!(parse_now("1667843664"), Ok(1667843664));
         assert_eq!(parse_now("2022-11-07T17:54:24Z"), Ok(1667843664));
         assert!(parse_now("yesterday").is_err());
+        // Out of range: an error, never an overflow later.
+        assert!(parse_now("-1").is_err());
+        assert!(parse_now("9223372036854775807").is_err());
+        assert!(parse_now("253402300800").is_err());
+        assert_eq!(parse_now("253402300799"), Ok(253_402_300_799));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod config;
 pub mod dns;
 pub mod input;
+pub mod output;
 pub mod report;
 pub mod tui;
 

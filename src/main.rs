@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ struct Common {
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_server)]
     dns_server: Option<SocketAddr>,
     /// Timeout for each live DNS query, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
     dns_timeout: f64,
     /// Client IP to evaluate SPF for (overrides the one read from the trust-boundary hop).
     #[arg(long, value_name = "IP")]
@@ -140,6 +140,20 @@ fn load_receivers() -> analysis::receiver::Receivers {
         .unwrap_or_default()
 }
 
+/// `--dns-timeout`: a number of seconds from 0.05 to 120 (NaN, negative or absurd values are a
+/// usage error, exit 2).
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if t.is_finite() && (0.05..=120.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{s:?}: give a number of seconds from 0.05 to 120"))
+    }
+}
+
 fn parse_server(s: &str) -> Result<SocketAddr, String> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
@@ -187,7 +201,7 @@ impl Common {
             snapshot: self.dns_snapshot.clone(),
             save: self.save_dns.clone(),
             server: self.dns_server,
-            timeout: Duration::from_secs_f64(self.dns_timeout.clamp(0.05, 120.0)),
+            timeout: Duration::from_secs_f64(self.dns_timeout),
         }
     }
 }
@@ -267,7 +281,35 @@ fn load_message(file: &str, pick: Option<u32>) -> Result<(String, input::Message
     Ok((source, messages.swap_remove(n - 1)))
 }
 
+/// The files a run reads: never to be written over by `-o` or `--save-dns`.
+fn inputs_of<'a>(file: &'a str, common: &'a Common) -> Vec<&'a Path> {
+    let mut inputs: Vec<&Path> = Vec::new();
+    if file != "-" {
+        inputs.push(Path::new(file));
+    }
+    inputs.extend(common.dns_snapshot.as_deref());
+    inputs
+}
+
+/// Refuses, before any work, an output file that is one of the inputs (exit 2).
+fn check_outputs(inputs: &[&Path], common: &Common) -> Result<(), ExitCode> {
+    for target in [common.output.as_deref(), common.save_dns.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = mailsleuth::output::check_not_input(target, inputs) {
+            eprintln!("mailsleuth: {e}");
+            return Err(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    }
+    Ok(())
+}
+
 fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
+    let inputs = inputs_of(file, common);
+    if let Err(code) = check_outputs(&inputs, common) {
+        return code;
+    }
     let (source, message) = match load_message(file, common.message) {
         Ok(m) => m,
         Err(code) => return code,
@@ -294,19 +336,14 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
     };
     let analysis: Analysis = runtime.block_on(analysis::analyze(&message.bytes, &opts, &dns));
 
-    if let Err(e) = config.save(&dns) {
-        eprintln!("mailsleuth: {e}");
-        return ExitCode::from(EXIT_INTERNAL);
-    }
-
     let out = match format {
         Format::Text => report::text(&analysis),
         Format::Json => report::json(&analysis) + "\n",
         Format::Markdown => report::markdown(&analysis),
     };
     let written = match &common.output {
-        Some(path) => std::fs::write(path, out.as_bytes())
-            .map_err(|e| format!("{}: cannot write report: {e}", path.display())),
+        Some(path) => mailsleuth::output::write_atomically(path, out.as_bytes(), &inputs)
+            .map_err(|e| format!("cannot write the report: {e}")),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -322,6 +359,15 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
     if let Err(e) = written {
         eprintln!("mailsleuth: {e}");
         return ExitCode::from(EXIT_INTERNAL);
+    }
+    // The snapshot after the report: a snapshot that cannot be written never costs the report.
+    match config.save(&dns, &inputs) {
+        Ok(None) => {}
+        Ok(Some(warning)) => eprintln!("mailsleuth: warning: {warning}"),
+        Err(e) => {
+            eprintln!("mailsleuth: {e}");
+            return ExitCode::from(EXIT_INTERNAL);
+        }
     }
 
     // Input problems go to stderr too, naming the input, so a script sees them without parsing.

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -459,11 +460,16 @@ impl DnsConfig {
 
     /// Writes the answers in `dns`'s evidence log as a snapshot to `save` (nothing to do when
     /// `save` is None). The file is written whole or not at all.
-    pub fn save(&self, dns: &Dns) -> Result<(), String> {
+    /// With `--save-dns`, writes every answer of the run to the snapshot file (never over one of
+    /// `inputs` nor over the snapshot being replayed, through a temporary file renamed into
+    /// place). `Ok(Some(warning))` when it saved only failures: replaying such a snapshot
+    /// reproduces the failures, not the answers.
+    pub fn save(&self, dns: &Dns, inputs: &[&Path]) -> Result<Option<String>, String> {
         let Some(path) = &self.save else {
-            return Ok(());
+            return Ok(None);
         };
-        let mut snapshot = snapshot::Snapshot::from_evidence(&dns.evidence());
+        let evidence = dns.evidence();
+        let mut snapshot = snapshot::Snapshot::from_evidence(&evidence);
         snapshot.meta.captured_at = Some(rfc3339_utc(std::time::SystemTime::now()));
         snapshot.meta.resolver = Some(match (self.mode, self.server) {
             (DnsMode::Snapshot, _) => match &self.snapshot {
@@ -473,15 +479,26 @@ impl DnsConfig {
             (_, Some(server)) => server.to_string(),
             (_, None) => "system".to_string(),
         });
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        std::fs::write(&tmp, snapshot.to_json())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("cannot save DNS answers to {}: {e}", path.display())
-            })
+        let mut protected: Vec<&Path> = inputs.to_vec();
+        protected.extend(self.snapshot.as_deref());
+        crate::output::write_atomically(path, snapshot.to_json().as_bytes(), &protected)
+            .map_err(|e| format!("cannot save DNS answers: {e}"))?;
+        let failed = |e: &DnsEvidence| {
+            matches!(
+                e.outcome,
+                DnsOutcome::Timeout | DnsOutcome::ServFail | DnsOutcome::Error
+            )
+        };
+        Ok(
+            (!evidence.is_empty() && evidence.iter().all(failed)).then(|| {
+                format!(
+                    "{}: saved {} queries, and every one timed out or failed: replaying this \
+                 snapshot reproduces the failures, not the answers (is the resolver reachable?)",
+                    crate::report::visible(&path.display().to_string()),
+                    evidence.len()
+                )
+            }),
+        )
     }
 }
 

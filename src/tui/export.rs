@@ -107,17 +107,26 @@ impl App {
             return;
         };
         let text = crate::report::markdown(a);
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true);
-        if overwrite {
-            open.create(true).truncate(true);
-        } else {
-            open.create_new(true);
-        }
-        let written = open
-            .open(path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
         let shown = super::sanitize::sanitize(path);
+        let source = std::path::Path::new(&self.options.source);
+        let inputs: Vec<&std::path::Path> = [Some(source)]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.as_os_str().is_empty() && p.as_os_str() != "-")
+            .collect();
+        let written = if overwrite {
+            // Replacing: through a temporary file renamed into place, never over the message.
+            crate::output::write_atomically(std::path::Path::new(path), text.as_bytes(), &inputs)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        } else {
+            // `create_new` makes the check and the write one step, so a file that appears
+            // meanwhile is not clobbered either.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        };
         self.status = match written {
             Ok(()) => Some(format!(
                 "wrote the report to {shown} ({} bytes)",
@@ -133,7 +142,10 @@ impl App {
                 });
                 None
             }
-            Err(e) => Some(format!("cannot write {shown}: {e}")),
+            Err(e) => Some(format!(
+                "cannot write {shown}: {}",
+                super::sanitize::sanitize(&e.to_string())
+            )),
         };
     }
 }

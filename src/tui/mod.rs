@@ -56,12 +56,19 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
     let config = std::sync::Arc::new(args.dns);
     let build = config.clone();
     let factory: DnsFactory = std::sync::Arc::new(move || build.build());
+    let input = args
+        .input
+        .clone()
+        .filter(|i| i != "-")
+        .map(std::path::PathBuf::from);
     let after: Option<AfterRun> = config.save.as_ref().map(|path| {
         let path = path.display().to_string();
         let config = config.clone();
         let after: AfterRun = std::sync::Arc::new(move |dns: &crate::dns::Dns| {
-            Some(match config.save(dns) {
-                Ok(()) => format!("DNS answers saved to {path}"),
+            let inputs: Vec<&std::path::Path> = input.iter().map(|p| p.as_path()).collect();
+            Some(match config.save(dns, &inputs) {
+                Ok(None) => format!("DNS answers saved to {path}"),
+                Ok(Some(warning)) => warning,
                 Err(e) => e,
             })
         });
