@@ -911,7 +911,11 @@ mod live {
         for (name, rtype) in asked {
             dns.query(name, rtype).await;
         }
-        assert_eq!(cfg.save(&dns, &[]).unwrap(), None, "real answers: no warning");
+        assert_eq!(
+            cfg.save(&dns, &[]).unwrap(),
+            None,
+            "real answers: no warning"
+        );
         let saved = Snapshot::load(&out).expect("saved snapshot loads");
         assert_eq!(saved.meta.resolver, Some(upstream.addr().to_string()));
         assert!(

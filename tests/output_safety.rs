@@ -22,23 +22,27 @@ fn temp(tag: &str) -> PathBuf {
     d
 }
 
-fn run(dir: &Path, extra: &[&str]) -> Output {
+/// The binary on `phish.eml` in `dir`, with `dns` (how to answer DNS) and `extra` arguments.
+fn run_with(dir: &Path, dns: &[&str], extra: &[&str]) -> Output {
     let msg = dir.join("phish.eml");
-    let snap = dir.join("snap.json");
     if !msg.exists() {
         std::fs::write(&msg, MESSAGE).unwrap();
-        std::fs::write(&snap, b"{}").unwrap();
+        std::fs::write(dir.join("snap.json"), b"{}").unwrap();
     }
     bin()
         .arg("report")
         .arg(&msg)
-        .arg("--dns-snapshot")
-        .arg(&snap)
+        .args(dns)
         .args(["--now", "2026-11-02T10:05:00Z"])
         .args(extra)
         .current_dir(dir)
         .output()
         .unwrap()
+}
+
+/// Offline, from an empty snapshot.
+fn run(dir: &Path, extra: &[&str]) -> Output {
+    run_with(dir, &["--dns-snapshot", "snap.json"], extra)
 }
 
 #[test]
@@ -58,19 +62,11 @@ fn output_naming_the_input_is_refused_and_the_input_kept() {
 /// A live run against a closed port on 127.0.0.1: every query fails fast, nothing leaves the
 /// machine.
 fn run_live(dir: &Path, extra: &[&str]) -> Output {
-    let msg = dir.join("phish.eml");
-    if !msg.exists() {
-        std::fs::write(&msg, MESSAGE).unwrap();
-    }
-    bin()
-        .arg("report")
-        .arg(&msg)
-        .args(["--dns-server", "127.0.0.1:9", "--dns-timeout", "0.2"])
-        .args(["--now", "2026-11-02T10:05:00Z"])
-        .args(extra)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    run_with(
+        dir,
+        &["--dns-server", "127.0.0.1:9", "--dns-timeout", "0.2"],
+        extra,
+    )
 }
 
 #[test]
