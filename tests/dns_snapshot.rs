@@ -283,6 +283,14 @@ fn bad_input_gives_errors_that_say_where() {
             &["already given"],
         ),
         (
+            r#"{"a.example": {"TXT": [["v=spf1 -all"]]}, "a.example": {"TXT": [["v=spf1 +all"]]}}"#,
+            &["\"a.example\" is given twice", "line 1"],
+        ),
+        (
+            r#"{"a.example": {"TXT": [["one"]], "TXT": [["two"]]}}"#,
+            &["\"TXT\" is given twice"],
+        ),
+        (
             r#"{"_meta": {"ttl": {"a.example": {"TXT": -5}}}}"#,
             &["_meta / ttl", "whole number"],
         ),

@@ -13,7 +13,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 
-use super::snapshot::record_name;
+use super::snapshot::{MAX_CNAME_HOPS, cname_failure, record_name};
 use super::{
     BoxFuture, DnsAnswer, DnsBackend, DnsOutcome, DnsSource, QueryKey, Record, RecordType,
 };
@@ -147,15 +147,35 @@ fn answer_from_records(
     let mut chain = Vec::new();
     let mut owner = qname.to_lowercase();
     if rtype != RecordType::CNAME {
-        // Walk the chain from the question (bounded: each hop must be a new record).
-        for _ in 0..answers.len() {
+        // Walk the chain from the question, by the same rules as a snapshot replay (a loop or a
+        // chain over MAX_CNAME_HOPS is a failure), so what live accepts replays the same.
+        let mut seen = vec![owner.clone()];
+        loop {
             let next = answers.iter().find_map(|r| match &r.data {
                 RData::CNAME(target) if r.name.to_lowercase() == owner => Some(target.0.clone()),
                 _ => None,
             });
             let Some(target) = next else { break };
+            let target = target.to_lowercase();
             chain.push(record_name(&target.to_ascii()));
-            owner = target.to_lowercase();
+            if seen.contains(&target) {
+                return cname_failure(
+                    chain,
+                    format!(
+                        "CNAME loop: {} points back to {}",
+                        record_name(&owner.to_ascii()),
+                        record_name(&target.to_ascii())
+                    ),
+                );
+            }
+            if chain.len() > MAX_CNAME_HOPS {
+                return cname_failure(
+                    chain,
+                    format!("CNAME chain longer than {MAX_CNAME_HOPS} hops"),
+                );
+            }
+            seen.push(target.clone());
+            owner = target;
         }
     }
     let records: Vec<Record> = answers
@@ -218,5 +238,54 @@ fn answer_from_error(error: NetError, timeout: Duration) -> DnsAnswer {
             Some(format!("no answer within {}", seconds(timeout))),
         ),
         other => DnsAnswer::outcome(DnsOutcome::Error, Some(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::Record as WireRecord;
+    use hickory_proto::rr::rdata::CNAME;
+
+    fn cname(from: &str, to: &str) -> WireRecord {
+        WireRecord::from_rdata(
+            Name::from_ascii(from).unwrap(),
+            300,
+            RData::CNAME(CNAME(Name::from_ascii(to).unwrap())),
+        )
+    }
+
+    fn chain_of(links: usize) -> Vec<WireRecord> {
+        (0..links)
+            .map(|i| {
+                cname(
+                    &format!("n{i}.example.com."),
+                    &format!("n{}.example.com.", i + 1),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cname_loop_is_a_failure_as_in_a_replay() {
+        let answers = vec![
+            cname("a.example.com.", "b.example.com."),
+            cname("b.example.com.", "a.example.com."),
+        ];
+        let q = Name::from_ascii("a.example.com.").unwrap();
+        let a = answer_from_records(&q, RecordType::TXT, &answers);
+        assert_eq!(a.outcome, DnsOutcome::ServFail);
+        assert!(a.error.as_deref().unwrap().contains("CNAME loop"), "{a:?}");
+    }
+
+    #[test]
+    fn chains_follow_the_replays_limit() {
+        let q = Name::from_ascii("n0.example.com.").unwrap();
+        let ok = answer_from_records(&q, RecordType::TXT, &chain_of(MAX_CNAME_HOPS));
+        assert_eq!(ok.cname_chain.len(), MAX_CNAME_HOPS);
+        assert_ne!(ok.outcome, DnsOutcome::ServFail);
+        let long = answer_from_records(&q, RecordType::TXT, &chain_of(200));
+        assert_eq!(long.outcome, DnsOutcome::ServFail);
+        assert!(long.error.as_deref().unwrap().contains("longer than"));
     }
 }

@@ -41,7 +41,7 @@ use super::{
 pub const META_KEY: &str = "_meta";
 
 /// Longest CNAME chain followed before answering SERVFAIL (resolvers stop at a similar depth).
-const MAX_CNAME_HOPS: usize = 16;
+pub(crate) const MAX_CNAME_HOPS: usize = 16;
 
 /// Real DNS types we do not model: accepted in a snapshot (e.g. from a mailauth cache) and
 /// ignored, since no verifier asks for them. SPF (type 99) is obsolete (RFC 7208 §3.1); verifiers
@@ -153,6 +153,22 @@ impl Snapshot {
     /// Parses snapshot text. The error says which name, type and entry is bad.
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // JSON maps keep the last of two equal keys: a name (or type) given twice must be an
+        // error naming it, not a silent choice.
+        if let Err(e) = serde_json::from_str::<NoDuplicateKeys>(text)
+            && e.is_data()
+        {
+            return Err(SnapshotError {
+                file: None,
+                location: Some(format!("line {}, column {}", e.line(), e.column())),
+                message: e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
         let root: Value = serde_json::from_str(text).map_err(|e| SnapshotError {
             file: None,
             location: Some(format!("line {}, column {}", e.line(), e.column())),
@@ -437,7 +453,60 @@ fn min_ttl(a: Option<u32>, b: Option<u32>) -> Option<u32> {
     }
 }
 
-fn cname_failure(chain: Vec<String>, error: String) -> DnsAnswer {
+/// A JSON document in which no object gives the same key twice (checked, then dropped).
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeysVisitor)
+    }
+}
+
+struct NoDuplicateKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "{key:?} is given twice (a JSON object keeps only the last; remove one)"
+                )));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+}
+
+pub(crate) fn cname_failure(chain: Vec<String>, error: String) -> DnsAnswer {
     let mut answer = DnsAnswer::outcome(DnsOutcome::ServFail, Some(error));
     answer.cname_chain = chain;
     answer
