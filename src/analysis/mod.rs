@@ -98,6 +98,7 @@ pub async fn analyze_with_progress(
     warnings.extend(w);
     let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
+    warnings.extend(trail::recorded::budget_warnings(&header_list));
     trail::received::soften_receiver_clock_skew(
         &mut hop_list,
         envelope.boundary_hop,

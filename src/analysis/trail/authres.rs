@@ -13,7 +13,13 @@ pub struct AuthResultsHeader {
     pub authserv_id: String,
     pub version: Option<u32>,
     pub results: Vec<MethodResult>,
+    /// Results after the first [`MAX_RESULTS`], counted and not read.
+    pub unread: usize,
 }
+
+/// Results read from one header (budget): real receivers write a handful; a header with 40,000
+/// is an attack on the reader, and the rest are counted, not parsed.
+pub const MAX_RESULTS: usize = 50;
 
 /// One `method=result` with its reason and properties.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -165,6 +171,10 @@ pub fn parse_authentication_results(value: &str) -> Result<AuthResultsHeader, St
         }
     }
     for seg in segments {
+        if out.results.len() >= MAX_RESULTS {
+            out.unread += 1;
+            continue;
+        }
         let words: Vec<&Tok> = seg
             .iter()
             .filter(|t| !matches!(t, Tok::Comment(_)))

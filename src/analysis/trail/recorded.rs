@@ -1,6 +1,7 @@
 //! Which recorded results (Authentication-Results, Received-SPF, ARC-Authentication-Results) the
 //! receiving server wrote itself, and so can be trusted, and which came with the message.
 
+use super::authres::MAX_RESULTS;
 use super::authres::{
     MethodResult, parse_authentication_results, parse_received_spf, prop, received_spf_receiver,
     recorded_client_ip,
@@ -8,7 +9,7 @@ use super::authres::{
 use super::hosts::same_server;
 use super::operators::Operators;
 use super::received::received_by_host;
-use crate::analysis::model::{Agreement, Envelope, Header, Hop, RecordedResult};
+use crate::analysis::model::{Agreement, Envelope, Header, Hop, RecordedResult, Severity, Warning};
 
 /// A header's authserv-id and its results.
 type Parsed = (String, Vec<MethodResult>);
@@ -29,7 +30,7 @@ pub fn recorded_results(rx: &Receiving<'_>) -> Vec<RecordedResult> {
     let mut out = Vec::new();
     let headers = rx.headers;
     let writer = unnamed_writer(rx);
-    for h in headers {
+    for h in recorded_headers(headers).take(MAX_RECORDED_HEADERS) {
         let lname = h.name.to_ascii_lowercase();
         let (parsed, instance): (Result<Parsed, String>, Option<String>) = match lname.as_str() {
             "authentication-results" | "x-ms-exchange-authentication-results" => (
@@ -110,6 +111,70 @@ pub fn recorded_results(rx: &Receiving<'_>) -> Vec<RecordedResult> {
     merge_repeated_arc_results(out)
 }
 
+/// Recorded-result headers read from one message (budget): receivers write a handful; the
+/// rest are counted in a warning, not read.
+pub const MAX_RECORDED_HEADERS: usize = 100;
+
+/// The headers that record results, in order.
+fn recorded_headers(headers: &[Header]) -> impl Iterator<Item = &Header> {
+    headers.iter().filter(|h| {
+        [
+            "authentication-results",
+            "x-ms-exchange-authentication-results",
+            "arc-authentication-results",
+            "received-spf",
+        ]
+        .iter()
+        .any(|n| h.name.eq_ignore_ascii_case(n))
+    })
+}
+
+/// Warnings for the budgets the recorded results hit: headers beyond
+/// [`MAX_RECORDED_HEADERS`], results beyond `authres::MAX_RESULTS` in one header.
+pub fn budget_warnings(headers: &[Header]) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let all = recorded_headers(headers).count();
+    if all > MAX_RECORDED_HEADERS {
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "budget-recorded-headers",
+            format!(
+                "The message carries {all} Authentication-Results / Received-SPF / ARC headers; \
+                 the first {MAX_RECORDED_HEADERS} were read and {} were not (budget: recorded \
+                 headers per message).",
+                all - MAX_RECORDED_HEADERS
+            ),
+            None,
+        ));
+    }
+    for h in recorded_headers(headers).take(MAX_RECORDED_HEADERS) {
+        let value = if h.name.eq_ignore_ascii_case("arc-authentication-results") {
+            split_arc_instance(&h.value).1
+        } else {
+            &h.value
+        };
+        if !h.name.eq_ignore_ascii_case("received-spf")
+            && let Ok(ar) = parse_authentication_results(value)
+            && ar.unread > 0
+        {
+            warnings.push(Warning::new(
+                Severity::Warning,
+                "budget-results-per-header",
+                format!(
+                    "{} (header {}) records {} results; the first {MAX_RESULTS} were read and {} \
+                     were not (budget: results per header).",
+                    h.name,
+                    h.index,
+                    ar.results.len() + ar.unread,
+                    ar.unread
+                ),
+                Some(h.index),
+            ));
+        }
+    }
+    warnings
+}
+
 /// Who wrote results that carry no authserv-id (Microsoft writes none), from the receiver's
 /// markers: a Received-SPF `receiver=`, an operator's header markers, or the operator of the
 /// boundary hop's server.
@@ -145,33 +210,33 @@ fn distrust_contradictions(rows: &mut [RecordedResult], rx: &Receiving<'_>) {
     let Some(boundary) = rx.envelope.boundary_header else {
         return;
     };
-    let snapshot: Vec<(usize, String, String, bool, bool)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.header_index,
-                r.method.to_ascii_lowercase(),
-                r.result.to_ascii_lowercase(),
-                r.trusted,
-                r.header_name
-                    .eq_ignore_ascii_case("arc-authentication-results"),
-            )
-        })
-        .collect();
+    // Per method, the first header of each result the receiver wrote (trusted, not ARC): one
+    // lookup a row, whatever the number of results.
+    let mut first: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
+    for r in rows.iter().filter(|r| {
+        r.trusted
+            && !r
+                .header_name
+                .eq_ignore_ascii_case("arc-authentication-results")
+    }) {
+        let e = first
+            .entry((r.method.to_ascii_lowercase(), r.result.to_ascii_lowercase()))
+            .or_insert(r.header_index);
+        *e = (*e).min(r.header_index);
+    }
     for r in rows
         .iter_mut()
         .filter(|r| r.trusted && r.header_index > boundary)
     {
-        let contradiction = snapshot
+        let method = r.method.to_ascii_lowercase();
+        let result = r.result.to_ascii_lowercase();
+        let contradiction = first
             .iter()
-            .find(|(index, method, result, trusted, arc)| {
-                *trusted
-                    && !arc
-                    && *index < r.header_index
-                    && method.eq_ignore_ascii_case(&r.method)
-                    && !result.eq_ignore_ascii_case(&r.result)
-            });
-        if let Some((index, method, result, ..)) = contradiction {
+            .filter(|((m, res), index)| *m == method && *res != result && **index < r.header_index)
+            .min_by_key(|(_, index)| **index)
+            .map(|((m, res), index)| (*index, m.clone(), res.clone()));
+        if let Some((index, method, result)) = contradiction {
             r.trusted = false;
             r.add_note(format!(
                 "contradicts the receiver's own {method}={result} in header {index} above it: \
@@ -227,30 +292,44 @@ pub(crate) fn recorded_policy(r: &RecordedResult) -> Option<String> {
 /// An intermediary records its results twice, in its own A-R and in its ARC-A-R: one row for
 /// both, saying where else it is.
 fn merge_repeated_arc_results(rows: Vec<RecordedResult>) -> Vec<RecordedResult> {
+    type Key = (
+        bool,
+        Option<String>,
+        String,
+        String,
+        Vec<(String, String)>,
+        bool,
+    );
+    let is_arc = |r: &RecordedResult| {
+        r.header_name
+            .eq_ignore_ascii_case("arc-authentication-results")
+    };
+    let mergeable = |r: &RecordedResult| {
+        r.authserv_id.is_some()
+            && (is_arc(r) || r.header_name.eq_ignore_ascii_case("authentication-results"))
+    };
+    let key = |r: &RecordedResult, arc: bool| -> Key {
+        (
+            r.trusted,
+            r.authserv_id.clone(),
+            r.method.clone(),
+            r.result.clone(),
+            props_without_instance(r),
+            arc,
+        )
+    };
+    // The first kept row of each kind (A-R or ARC-A-R) by what it records: one lookup a row.
+    let mut first: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     let mut out: Vec<RecordedResult> = Vec::with_capacity(rows.len());
     for row in rows {
-        let same = |a: &RecordedResult| {
-            a.authserv_id.is_some()
-                && a.trusted == row.trusted
-                && a.authserv_id == row.authserv_id
-                && a.method == row.method
-                && a.result == row.result
-                && a.header_name != row.header_name
-                && [a.header_name.as_str(), row.header_name.as_str()]
-                    .iter()
-                    .all(|n| {
-                        n.eq_ignore_ascii_case("authentication-results")
-                            || n.eq_ignore_ascii_case("arc-authentication-results")
-                    })
-                && props_without_instance(a) == props_without_instance(&row)
-        };
-        match out.iter_mut().find(|a| same(a)) {
-            Some(kept) => {
+        let twin = mergeable(&row)
+            .then(|| first.get(&key(&row, !is_arc(&row))).copied())
+            .flatten();
+        match twin {
+            Some(i) => {
+                let kept = &mut out[i];
                 kept.also_in_headers.push(row.header_index);
-                let (arc_row, other) = if row
-                    .header_name
-                    .eq_ignore_ascii_case("arc-authentication-results")
-                {
+                let (arc_row, other) = if is_arc(&row) {
                     (&row, kept.header_index)
                 } else {
                     (&*kept, row.header_index)
@@ -265,7 +344,12 @@ fn merge_repeated_arc_results(rows: Vec<RecordedResult>) -> Vec<RecordedResult> 
                 );
                 kept.add_note(text);
             }
-            None => out.push(row),
+            None => {
+                if mergeable(&row) {
+                    first.entry(key(&row, is_arc(&row))).or_insert(out.len());
+                }
+                out.push(row);
+            }
         }
     }
     out
