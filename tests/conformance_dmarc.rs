@@ -25,8 +25,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use mailsleuth::analysis::align::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::dmarc::{self, NotDmarc, RecordErrorKind};
+use mailsleuth::analysis::dmarc::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::model::{
     Alignment, AlignmentMode, AuthResult, DkimCheck, DmarcCheck, SpfCheck, SpfChecks,
 };

@@ -1,9 +1,7 @@
 //! The analysis core: raw message bytes in, one [`Analysis`] value out.
 //! No terminal code, no printing, no ambient clock: `now` and the DNS handle are parameters.
 
-pub mod align;
 pub mod arc;
-pub mod authors;
 pub mod compare;
 pub mod dkim;
 pub mod dmarc;
