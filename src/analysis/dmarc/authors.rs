@@ -85,6 +85,63 @@ pub(super) fn strictest_of(
             worst = i;
         }
     }
+    let (_, worst_domain, worst_alignment, worst_check) = &per[worst];
+    let top = several_authors_step(&per, worst, headers);
+    let mut check = DmarcCheck {
+        steps: vec![top.clone()],
+        ..worst_check.clone()
+    };
+    let mut alignment = Alignment {
+        steps: vec![top],
+        ..worst_alignment.clone()
+    };
+    for (n, (index, domain, a, d)) in per.iter().enumerate() {
+        let applied = n == worst;
+        check.author_domains.push(AuthorDomainResult {
+            domain: domain.clone(),
+            header_index: *index,
+            result: d.result,
+            policy: d.policy.clone(),
+            disposition: d.disposition.clone(),
+            applied,
+        });
+        check
+            .steps
+            .push(author_domain_step(*index, domain, d, applied));
+        let prefix = |s: &Step| {
+            let mut s = s.clone();
+            s.title = format!("[{domain}] {}", s.title);
+            s
+        };
+        check.steps.extend(d.steps.iter().map(prefix));
+        alignment.steps.extend(a.steps.iter().map(prefix));
+    }
+    check.steps.push(
+        Step::new(
+            format!(
+                "Result: {} (the strictest of {} author domains: {worst_domain})",
+                check.result,
+                per.len()
+            ),
+            result_outcome(check.result),
+            format!(
+                "The message gets {worst_domain}'s DMARC outcome: {}, disposition {}.",
+                check.result,
+                check.disposition.as_deref().unwrap_or("none")
+            ),
+        )
+        .fact("applied", worst_domain.clone()),
+    );
+    (alignment, check)
+}
+
+/// The warning at the top: which author domains, why there are several (the From headers' own
+/// problems named), and which one's outcome the message gets.
+fn several_authors_step(
+    per: &[(usize, String, Alignment, DmarcCheck)],
+    worst: usize,
+    headers: &[Header],
+) -> Step {
     let from_headers: Vec<usize> = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("from"))
@@ -94,7 +151,7 @@ pub(super) fn strictest_of(
         .iter()
         .map(|(i, d, _, _)| format!("{d} (From header {i})"))
         .collect();
-    let (_, worst_domain, worst_alignment, worst_check) = &per[worst];
+    let (_, worst_domain, _, worst_check) = &per[worst];
     // Each From header's own problems (empty, several angle addresses...), named by header.
     let problems: Vec<String> = headers
         .iter()
@@ -134,87 +191,45 @@ pub(super) fn strictest_of(
     for i in &from_headers {
         top = top.header(*i);
     }
+    top
+}
 
-    let mut check = DmarcCheck {
-        steps: vec![top.clone()],
-        ..worst_check.clone()
-    };
-    let mut alignment = Alignment {
-        steps: vec![top],
-        ..worst_alignment.clone()
-    };
-    for (n, (index, domain, a, d)) in per.iter().enumerate() {
-        let applied = n == worst;
-        check.author_domains.push(AuthorDomainResult {
-            domain: domain.clone(),
-            header_index: *index,
-            result: d.result,
-            policy: d.policy.clone(),
-            disposition: d.disposition.clone(),
-            applied,
-        });
-        check.steps.push(
-            Step::new(
-                format!(
-                    "Author domain {domain}: {}{}",
-                    d.result,
-                    if applied {
-                        " (applied: the strictest)"
-                    } else {
-                        ""
-                    }
-                ),
-                match d.result {
-                    AuthResult::Pass => Outcome::Pass,
-                    AuthResult::Fail => Outcome::Fail,
-                    AuthResult::None => Outcome::Skipped,
-                    _ => Outcome::Error,
-                },
-                format!(
-                    "DMARC for {domain} (From header {index}): {}, policy {}, disposition {}.{}",
-                    d.result,
-                    d.policy.as_deref().unwrap_or("(none)"),
-                    d.disposition.as_deref().unwrap_or("none"),
-                    if applied {
-                        " This is the strictest outcome, so it is the message's."
-                    } else {
-                        ""
-                    }
-                ),
-            )
-            .header(*index)
-            .fact("domain", domain.clone()),
-        );
-        let prefix = |s: &Step| {
-            let mut s = s.clone();
-            s.title = format!("[{domain}] {}", s.title);
-            s
-        };
-        check.steps.extend(d.steps.iter().map(prefix));
-        alignment.steps.extend(a.steps.iter().map(prefix));
+/// One author domain's outcome, before its own steps.
+fn author_domain_step(index: usize, domain: &str, d: &DmarcCheck, applied: bool) -> Step {
+    Step::new(
+        format!(
+            "Author domain {domain}: {}{}",
+            d.result,
+            if applied {
+                " (applied: the strictest)"
+            } else {
+                ""
+            }
+        ),
+        result_outcome(d.result),
+        format!(
+            "DMARC for {domain} (From header {index}): {}, policy {}, disposition {}.{}",
+            d.result,
+            d.policy.as_deref().unwrap_or("(none)"),
+            d.disposition.as_deref().unwrap_or("none"),
+            if applied {
+                " This is the strictest outcome, so it is the message's."
+            } else {
+                ""
+            }
+        ),
+    )
+    .header(index)
+    .fact("domain", domain.to_string())
+}
+
+fn result_outcome(result: AuthResult) -> Outcome {
+    match result {
+        AuthResult::Pass => Outcome::Pass,
+        AuthResult::Fail => Outcome::Fail,
+        AuthResult::None => Outcome::Skipped,
+        _ => Outcome::Error,
     }
-    check.steps.push(
-        Step::new(
-            format!(
-                "Result: {} (the strictest of {} author domains: {worst_domain})",
-                check.result,
-                per.len()
-            ),
-            match check.result {
-                AuthResult::Pass => Outcome::Pass,
-                AuthResult::Fail => Outcome::Fail,
-                AuthResult::None => Outcome::Skipped,
-                _ => Outcome::Error,
-            },
-            format!(
-                "The message gets {worst_domain}'s DMARC outcome: {}, disposition {}.",
-                check.result,
-                check.disposition.as_deref().unwrap_or("none")
-            ),
-        )
-        .fact("applied", worst_domain.clone()),
-    );
-    (alignment, check)
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@
 use crate::analysis::step::{Outcome, Step};
 use crate::dns::{Dns, DnsOutcome, QueryKey, RecordType};
 
-use super::explain::tags_step;
-use super::orgdomain::{self, LevelRecord, TreeWalk};
+use super::explain;
+use super::orgdomain::{
+    LevelRecord, TreeWalk, WalkLevel, classify_txt, normalize_domain, org_domain_psl, tree_walk,
+};
 use super::policy::{Existence, PolicyChoice, choose_policy};
-use super::record::{DmarcRecord, Policy, record_tags};
+use super::record::{DmarcRecord, record_tags};
 
 async fn check_existence(dns: &Dns, domain: &str) -> Existence {
     let (a, aaaa, mx) = tokio::join!(
@@ -85,230 +87,59 @@ pub struct DmarcLookup {
 /// checks the RFC 7489 (PSL) discovery beside it, and, for a subdomain, whether the From domain
 /// exists (for `np`). Every query is a step with its evidence.
 pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
-    let from = orgdomain::normalize_domain(from_domain).unwrap_or_else(|| from_domain.to_string());
-    let walk = orgdomain::tree_walk(dns, &from).await;
+    let from = normalize_domain(from_domain).unwrap_or_else(|| from_domain.to_string());
+    // RFC 9989 §4.10: the DNS tree walk, and the organizational domain it settles.
+    let walk = tree_walk(dns, &from).await;
     let mut steps = walk.query_steps();
     if walk.levels.is_empty() {
-        steps.push(Step::new(
-            "No DMARC lookup",
-            Outcome::Error,
-            format!("{from:?} is a single label or not a domain name: there is no _dmarc record to look up."),
-        ));
+        steps.push(explain::no_lookup_step(&from));
     }
     let org = walk.organizational_domain();
-    let org_psl = orgdomain::org_domain_psl(&from);
+    let org_psl = org_domain_psl(&from);
     let (org_tw, org_reason) = match &org {
         Some((o, why)) => (Some(o.clone()), why.clone()),
         None => (None, "temporary DNS error during the tree walk".to_string()),
     };
+    let (psl_record_domain, psl_queries) =
+        rfc7489_record_domain(dns, &walk, org_psl.as_ref()).await;
+    steps.push(explain::org_domain_step(
+        &from,
+        &walk,
+        org_tw.as_deref(),
+        &org_reason,
+        org_psl.as_deref(),
+    ));
 
-    // RFC 7489: the From domain's record, else the PSL organizational domain's.
-    let mut psl_record_domain = None;
-    let mut psl_queries = Vec::new();
-    if let Some(first) = walk.levels.first() {
-        psl_queries.push(first.query.clone());
-        match &first.record {
-            LevelRecord::One(_) => psl_record_domain = Some(first.name.clone()),
-            LevelRecord::Multiple(_) => {}
-            LevelRecord::None if first.outcome.is_temporary_error() => {}
-            LevelRecord::None => {
-                if let Some(psl_org) = org_psl.as_ref().filter(|o| **o != first.name) {
-                    let record = match walk.level(psl_org) {
-                        Some(level) => {
-                            psl_queries.push(level.query.clone());
-                            level.record.clone()
-                        }
-                        None if walk.temp_error.is_none() => {
-                            // The walk stopped before reaching it (psd= or the query cap).
-                            let qname = format!("_dmarc.{psl_org}");
-                            let answer = dns.query(&qname, RecordType::TXT).await;
-                            psl_queries.push(QueryKey::new(&qname, RecordType::TXT));
-                            if answer.outcome == DnsOutcome::Answers {
-                                orgdomain::classify_txt(&answer.txt())
-                            } else {
-                                LevelRecord::None
-                            }
-                        }
-                        None => LevelRecord::None,
-                    };
-                    if matches!(record, LevelRecord::One(_)) {
-                        psl_record_domain = Some(psl_org.clone());
-                    }
-                }
-            }
-        }
-    }
-
-    steps.push(
-        Step::new(
-            format!(
-                "Organizational domain of {from}: {} (DNS tree walk), {} (Public Suffix List)",
-                org_tw.as_deref().unwrap_or("unknown"),
-                org_psl.as_deref().unwrap_or("none")
-            ),
-            if org_tw.is_none() {
-                Outcome::Error
-            } else if org_tw != org_psl {
-                Outcome::Warning
-            } else {
-                Outcome::Info
-            },
-            {
-                let mut e = format!("Tree walk (RFC 9989, what mail-auth uses): {org_reason}. ");
-                e.push_str(&match &org_psl {
-                    Some(p) => format!("Public Suffix List (RFC 7489): {p}."),
-                    None => format!("Public Suffix List (RFC 7489): {from} is itself a public suffix, so it has none."),
-                });
-                if org_tw.is_some() && org_tw != org_psl {
-                    e.push_str(" The two methods disagree.");
-                }
-                e
-            },
-        )
-        .queries(walk.queries())
-        .fact("org_domain_tree_walk", org_tw.clone().unwrap_or_default())
-        .fact("org_domain_psl", org_psl.clone().unwrap_or_default()),
-    );
-
+    // RFC 9989 §4.10.1: the record used, then which of its policies applies.
     let discovery = discover(&walk, org_tw.as_deref());
-    let mut existence = None;
-    let mut choice = None;
-    match &discovery {
+    let (existence, choice) = match &discovery {
         Discovery::Found {
             domain,
             record,
             is_author,
             via,
         } => {
-            let errors: Vec<String> = record.errors.iter().map(|e| e.message.clone()).collect();
-            steps.push(
-                Step::new(
-                    format!("DMARC record used: _dmarc.{domain}"),
-                    if record.fatal_error().is_some() {
-                        Outcome::Error
-                    } else if errors.is_empty() {
-                        Outcome::Pass
-                    } else {
-                        Outcome::Warning
-                    },
-                    {
-                        let mut e = format!("The record comes from {via}: {}", record.raw);
-                        if let Some(f) = record.fatal_error() {
-                            e.push_str(&format!(
-                                ". The record is broken — {} — so DMARC evaluation ends in a \
-                                 permanent error (permerror). (RFC 7489 §6.3 lets a receiver use the \
-                                 default instead; mail-auth and most receivers reject the record.)",
-                                f.message
-                            ));
-                        } else if !errors.is_empty() {
-                            e.push_str(&format!(". Problems (defaults used): {}.", errors.join("; ")));
-                        } else {
-                            e.push('.');
-                        }
-                        e
-                    },
-                )
-                .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT))
-                .fact("record_domain", domain.clone()),
-            );
-            steps.push(tags_step(&record_tags(record), domain));
-            if record.fatal_error().is_none() {
-                let needs_existence = !*is_author
-                    && record.p.is_some()
-                    && record.np.is_some()
-                    && record.np != record.sp.or(record.p);
-                if needs_existence {
-                    existence = Some(check_existence(dns, &from).await);
-                }
-                let c = choose_policy(record, *is_author, &from, domain, existence.as_ref());
-                let mut step = Step::new(
-                    format!(
-                        "Policy that applies: {} (from the {} tag)",
-                        c.policy.map(Policy::as_str).unwrap_or("no DMARC"),
-                        c.tag
-                    ),
-                    if c.policy.is_none() {
-                        Outcome::Skipped
-                    } else if c.tag == "rua" {
-                        // p is missing or invalid: the record's owner should fix it.
-                        Outcome::Warning
-                    } else {
-                        Outcome::Info
-                    },
-                    c.why.clone(),
-                )
-                .fact("tag", c.tag);
-                if let Some(ex) = &existence {
-                    step = step.queries(ex.queries.clone());
-                }
-                steps.push(step);
-                choice = Some(c);
-            }
+            steps.push(explain::record_used_step(domain, record, via));
+            steps.push(explain::tags_step(&record_tags(record), domain));
+            applicable_policy(dns, &from, domain, record, *is_author, &mut steps).await
         }
-        Discovery::NoRecord if !walk.levels.is_empty() => steps.push(
-            Step::new(
-                "No DMARC record",
-                Outcome::Skipped,
-                format!(
-                    "Neither {from} nor any domain above it publishes a DMARC record: DMARC does \
-                     not apply (result none)."
-                ),
-            )
-            .queries(walk.queries()),
-        ),
-        Discovery::NoRecord => {}
-        Discovery::TempError { name } => steps.push(
-            Step::new(
-                "DMARC record lookup failed",
-                Outcome::Error,
-                format!(
-                    "The query for _dmarc.{name} failed temporarily, so the policy (and the \
-                     organizational domain) cannot be known: DMARC temperror. Trying again later \
-                     may succeed."
-                ),
-            )
-            .query(QueryKey::new(&format!("_dmarc.{name}"), RecordType::TXT)),
-        ),
-        Discovery::Multiple { domain, count } => steps.push(
-            Step::new(
-                format!("{count} DMARC records at _dmarc.{domain}"),
-                Outcome::Error,
-                format!(
-                    "_dmarc.{domain} publishes {count} records starting with v=DMARC1. A domain \
-                     must publish exactly one; with several, policy discovery ends and DMARC is not \
-                     applied (RFC 7489 §6.6.3, RFC 9989 §4.10): result none. This is a \
-                     configuration error of the domain."
-                ),
-            )
-            .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT)),
-        ),
-    }
+        ended => {
+            steps.extend(ended_step(ended, &from, &walk));
+            (None, None)
+        }
+    };
 
     let tw_record_domain = match &discovery {
         Discovery::Found { domain, .. } => Some(domain.clone()),
         _ => None,
     };
     if walk.temp_error.is_none() && tw_record_domain != psl_record_domain {
-        steps.push(
-            Step::new(
-                "RFC 7489 (Public Suffix List) discovery would use another record",
-                Outcome::Warning,
-                format!(
-                    "The tree walk uses {}; a receiver following RFC 7489 (From domain, then the \
-                     PSL organizational domain {}) would use {}.",
-                    tw_record_domain
-                        .as_deref()
-                        .map(|d| format!("_dmarc.{d}"))
-                        .unwrap_or_else(|| "no record".into()),
-                    org_psl.as_deref().unwrap_or("(none)"),
-                    psl_record_domain
-                        .as_deref()
-                        .map(|d| format!("_dmarc.{d}"))
-                        .unwrap_or_else(|| "no record".into()),
-                ),
-            )
-            .queries(psl_queries),
-        );
+        steps.push(explain::rfc7489_differs_step(
+            tw_record_domain.as_deref(),
+            org_psl.as_deref(),
+            psl_record_domain.as_deref(),
+            psl_queries,
+        ));
     }
 
     DmarcLookup {
@@ -325,9 +156,128 @@ pub async fn fetch_dmarc_policy(dns: &Dns, from_domain: &str) -> DmarcLookup {
     }
 }
 
+/// RFC 7489 §6.6.3 discovery, beside the tree walk: the From domain's record, else the PSL
+/// organizational domain's. The domain whose record it would use, and the queries it read
+/// (one more query when the walk stopped before the PSL organizational domain).
+async fn rfc7489_record_domain(
+    dns: &Dns,
+    walk: &TreeWalk,
+    org_psl: Option<&String>,
+) -> (Option<String>, Vec<QueryKey>) {
+    let mut psl_record_domain = None;
+    let mut psl_queries = Vec::new();
+    let Some(first) = walk.levels.first() else {
+        return (psl_record_domain, psl_queries);
+    };
+    psl_queries.push(first.query.clone());
+    match &first.record {
+        LevelRecord::One(_) => psl_record_domain = Some(first.name.clone()),
+        LevelRecord::Multiple(_) => {}
+        LevelRecord::None if first.outcome.is_temporary_error() => {}
+        LevelRecord::None => {
+            if let Some(psl_org) = org_psl.filter(|o| **o != first.name) {
+                let record = match walk.level(psl_org) {
+                    Some(level) => {
+                        psl_queries.push(level.query.clone());
+                        level.record.clone()
+                    }
+                    None if walk.temp_error.is_none() => {
+                        // The walk stopped before reaching it (psd= or the query cap).
+                        let qname = format!("_dmarc.{psl_org}");
+                        let answer = dns.query(&qname, RecordType::TXT).await;
+                        psl_queries.push(QueryKey::new(&qname, RecordType::TXT));
+                        if answer.outcome == DnsOutcome::Answers {
+                            classify_txt(&answer.txt())
+                        } else {
+                            LevelRecord::None
+                        }
+                    }
+                    None => LevelRecord::None,
+                };
+                if matches!(record, LevelRecord::One(_)) {
+                    psl_record_domain = Some(psl_org.clone());
+                }
+            }
+        }
+    }
+    (psl_record_domain, psl_queries)
+}
+
+/// The policy a usable record gives (none from a broken one: that is a permerror), with its
+/// step. For a subdomain whose record sets an `np` that differs from `sp`, whether the From
+/// domain exists decides between them (RFC 9091), so that is asked first.
+async fn applicable_policy(
+    dns: &Dns,
+    from: &str,
+    record_domain: &str,
+    record: &DmarcRecord,
+    is_author: bool,
+    steps: &mut Vec<Step>,
+) -> (Option<Existence>, Option<PolicyChoice>) {
+    if record.fatal_error().is_some() {
+        return (None, None);
+    }
+    let needs_existence = !is_author
+        && record.p.is_some()
+        && record.np.is_some()
+        && record.np != record.sp.or(record.p);
+    let existence = if needs_existence {
+        Some(check_existence(dns, from).await)
+    } else {
+        None
+    };
+    let choice = choose_policy(record, is_author, from, record_domain, existence.as_ref());
+    steps.push(explain::policy_step(&choice, existence.as_ref()));
+    (existence, Some(choice))
+}
+
+/// The step saying why discovery found no record to use (none for a name not looked up).
+fn ended_step(discovery: &Discovery, from: &str, walk: &TreeWalk) -> Option<Step> {
+    match discovery {
+        Discovery::Found { .. } => None,
+        Discovery::NoRecord if !walk.levels.is_empty() => Some(
+            Step::new(
+                "No DMARC record",
+                Outcome::Skipped,
+                format!(
+                    "Neither {from} nor any domain above it publishes a DMARC record: DMARC does \
+                     not apply (result none)."
+                ),
+            )
+            .queries(walk.queries()),
+        ),
+        Discovery::NoRecord => None,
+        Discovery::TempError { name } => Some(
+            Step::new(
+                "DMARC record lookup failed",
+                Outcome::Error,
+                format!(
+                    "The query for _dmarc.{name} failed temporarily, so the policy (and the \
+                     organizational domain) cannot be known: DMARC temperror. Trying again later \
+                     may succeed."
+                ),
+            )
+            .query(QueryKey::new(&format!("_dmarc.{name}"), RecordType::TXT)),
+        ),
+        Discovery::Multiple { domain, count } => Some(
+            Step::new(
+                format!("{count} DMARC records at _dmarc.{domain}"),
+                Outcome::Error,
+                format!(
+                    "_dmarc.{domain} publishes {count} records starting with v=DMARC1. A domain \
+                     must publish exactly one; with several, policy discovery ends and DMARC is not \
+                     applied (RFC 7489 §6.6.3, RFC 9989 §4.10): result none. This is a \
+                     configuration error of the domain."
+                ),
+            )
+            .query(QueryKey::new(&format!("_dmarc.{domain}"), RecordType::TXT)),
+        ),
+    }
+}
+
 /// Where discovery ends at `level`: its one record (found `via`), or its several records; None
 /// when it has none.
-fn discovered_at(level: &orgdomain::WalkLevel, is_author: bool, via: String) -> Option<Discovery> {
+fn discovered_at(level: &WalkLevel, is_author: bool, via: String) -> Option<Discovery> {
     match &level.record {
         LevelRecord::One(r) => Some(Discovery::Found {
             domain: level.name.clone(),

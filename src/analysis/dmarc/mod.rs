@@ -15,15 +15,11 @@ mod explain;
 pub mod orgdomain;
 pub mod policy;
 pub mod record;
-#[cfg(test)]
-pub(crate) mod test_dns;
 mod verdict;
 
 use mail_auth::MessageAuthenticator;
 
-use crate::analysis::model::{
-    Alignment, AlignmentSide, AuthResult, DkimCheck, DmarcCheck, Header, SpfChecks,
-};
+use crate::analysis::model::{Alignment, AuthResult, DkimCheck, DmarcCheck, Header, SpfChecks};
 use crate::analysis::step::{Outcome, Step};
 use crate::analysis::trail::headers::{FromDomain, from_domain};
 use crate::dns::Dns;
@@ -40,7 +36,6 @@ pub use record::{
     record_tags,
 };
 
-use alignment::{counts_for_dmarc, mode_word};
 use authors::strictest_of;
 use cross_check::{compare_several_authors, compare_with_mail_auth, mail_auth_dmarc};
 
@@ -212,6 +207,7 @@ fn no_from_domain(written: Option<&str>) -> (Alignment, DmarcCheck) {
     (alignment, check)
 }
 
+/// Alignment, then the verdict, for one author domain whose record lookup is done.
 async fn evaluate_with_lookup(
     dns: &Dns,
     from: &str,
@@ -219,223 +215,13 @@ async fn evaluate_with_lookup(
     spf: &SpfChecks,
     dkim: &[DkimCheck],
 ) -> (Alignment, DmarcCheck) {
-    let record = match &lookup.discovery {
-        Discovery::Found { record, .. } if record.fatal_error().is_none() => Some(record.as_ref()),
-        _ => None,
-    };
-    let aspf = record.map(DmarcRecord::aspf).unwrap_or_default();
-    let adkim = record.map(DmarcRecord::adkim).unwrap_or_default();
-
-    // Identifiers: the SPF-authenticated domain and each DKIM d=, whatever their result, so a
-    // view can say "aligned, but SPF softfail". Only a pass can make DMARC pass; a temperror on
-    // an aligned identifier leaves DMARC undecided.
-    let mut alignment_steps = Vec::new();
-    let mut spf_idents = Vec::new();
-    let mut dkim_idents = Vec::new();
-    let mut not_considered = Vec::new();
-    match (&spf.mail_from.domain, spf.mail_from.result) {
-        (Some(d), r) => match orgdomain::alignment_domain(d) {
-            Some(domain) => spf_idents.push(Identifier {
-                method: "spf",
-                domain,
-                result: r,
-                header_index: None,
-            }),
-            None => not_considered.push(format!("SPF for {d:?} (not a valid domain name)")),
-        },
-        (None, r) => not_considered.push(format!("SPF (no MAIL FROM domain, {r})")),
-    }
-    for check in dkim {
-        match (&check.domain, check.result) {
-            (Some(d), r) => match orgdomain::alignment_domain(d) {
-                Some(domain) => dkim_idents.push(Identifier {
-                    method: "dkim",
-                    domain,
-                    result: r,
-                    header_index: Some(check.header_index),
-                }),
-                None => not_considered.push(format!("DKIM d={d:?} (not a valid domain name)")),
-            },
-            (None, r) => not_considered.push(format!("a DKIM signature without d= ({r})")),
-        }
-    }
-    alignment_steps.push(
-        Step::new(
-            format!("From domain {from}"),
-            Outcome::Info,
-            format!(
-                "The RFC 5322 From domain is {from}. Its organizational domain is {} by the DNS \
-                 tree walk (RFC 9989) and {} by the Public Suffix List (RFC 7489). SPF alignment is \
-                 {}, DKIM alignment {}{}.",
-                lookup.org_domain_tree_walk.as_deref().unwrap_or("unknown"),
-                lookup.org_domain_psl.as_deref().unwrap_or("none (it is a public suffix)"),
-                mode_word(aspf),
-                mode_word(adkim),
-                if record.is_some() {
-                    " as the DMARC record says"
-                } else {
-                    " (the defaults: no usable DMARC record)"
-                }
-            ),
-        )
-        .queries(lookup.walk.queries()),
-    );
-    if !not_considered.is_empty() {
-        alignment_steps.push(Step::new(
-            "Identifiers not compared",
-            Outcome::Skipped,
-            format!(
-                "These have no domain that can be compared with the From domain: {}.",
-                not_considered.join(", ")
-            ),
-        ));
-    }
-
-    let mut orgs = OrgDomains::default();
-    orgs.insert(from, &lookup.walk);
-    // The candidates' tree walks do not depend on each other: run them side by side, so the time
-    // to a verdict is one walk deep, not the sum of them.
-    let mut walks = tokio::task::JoinSet::new();
-    let mut to_walk: Vec<&str> = spf_idents
-        .iter()
-        .chain(dkim_idents.iter())
-        .map(|i| i.domain.as_str())
-        .filter(|d| *d != from)
-        .collect();
-    to_walk.sort_unstable();
-    to_walk.dedup();
-    for domain in to_walk {
-        let (dns, domain) = (dns.clone(), domain.to_string());
-        walks.spawn(async move {
-            let walk = orgdomain::tree_walk(&dns, &domain).await;
-            (domain, walk)
-        });
-    }
-    // A walk that did not finish (a panicked task) is simply walked again below, in order.
-    while let Some(joined) = walks.join_next().await {
-        if let Ok((domain, walk)) = joined {
-            orgs.insert(&domain, &walk);
-        }
-    }
-    let from_org = lookup.org_domain_tree_walk.as_deref();
-    let mut spf_side = AlignmentSide {
-        mode: aspf,
-        ..Default::default()
-    };
-    let mut dkim_side = AlignmentSide {
-        mode: adkim,
-        ..Default::default()
-    };
-    let mut walk_failed = lookup.org_domain_tree_walk.is_none();
-    for (idents, side) in [(&spf_idents, &mut spf_side), (&dkim_idents, &mut dkim_side)] {
-        for ident in idents.iter() {
-            let (cand, step, failed) =
-                align_candidate(dns, &mut orgs, ident, from, from_org, side.mode).await;
-            // Only an identifier that can decide DMARC makes a failed walk matter.
-            walk_failed |= failed && !cand.aligned && counts_for_dmarc(cand.result);
-            side.aligned |= cand.aligned && cand.result == AuthResult::Pass;
-            side.candidates.push(cand);
-            alignment_steps.push(step);
-        }
-    }
-    if !spf_idents
-        .iter()
-        .chain(dkim_idents.iter())
-        .any(|i| counts_for_dmarc(i.result))
-    {
-        alignment_steps.push(Step::new(
-            "No authenticated identifier",
-            Outcome::NoMatch,
-            "Neither SPF nor any DKIM signature passed, so no identifier can make DMARC pass, \
-             aligned or not.",
-        ));
-    }
-
-    // Where the PSL and the tree walk disagree on an organizational domain.
-    let mut disagreements = Vec::new();
-    if let Some(tw) = &lookup.org_domain_tree_walk
-        && Some(tw) != lookup.org_domain_psl.as_ref()
-    {
-        disagreements.push(format!(
-            "{from}: {tw} (tree walk) vs {} (PSL)",
-            lookup.org_domain_psl.as_deref().unwrap_or("none")
-        ));
-    }
-    let mut verdict_changes = Vec::new();
-    for cand in spf_side
-        .candidates
-        .iter()
-        .chain(dkim_side.candidates.iter())
-    {
-        if let Some(tw) = &cand.org_domain_tree_walk
-            && Some(tw) != cand.org_domain_psl.as_ref()
-        {
-            let line = format!(
-                "{}: {tw} (tree walk) vs {} (PSL)",
-                cand.domain,
-                cand.org_domain_psl.as_deref().unwrap_or("none")
-            );
-            if !disagreements.contains(&line) {
-                disagreements.push(line);
-            }
-        }
-        if cand.aligned != cand.aligned_by_psl && counts_for_dmarc(cand.result) {
-            verdict_changes.push(format!(
-                "{} is {} by the tree walk but {} by the PSL",
-                cand.domain,
-                if cand.aligned {
-                    "aligned"
-                } else {
-                    "not aligned"
-                },
-                if cand.aligned_by_psl {
-                    "aligned"
-                } else {
-                    "not aligned"
-                }
-            ));
-        }
-    }
-    let psl_disagreement = !disagreements.is_empty() || !verdict_changes.is_empty();
-    if psl_disagreement {
-        alignment_steps.push(
-            Step::new(
-                "Tree walk and Public Suffix List disagree",
-                Outcome::Warning,
-                format!(
-                    "Organizational domains differ — {}. {}",
-                    if disagreements.is_empty() {
-                        "none".to_string()
-                    } else {
-                        disagreements.join("; ")
-                    },
-                    if verdict_changes.is_empty() {
-                        "No alignment verdict changes because of it.".to_string()
-                    } else {
-                        format!(
-                            "This changes alignment: {}. A receiver using RFC 7489 would decide \
-                             differently from one using RFC 9989.",
-                            verdict_changes.join("; ")
-                        )
-                    }
-                ),
-            )
-            .fact("domains", disagreements.join("; ")),
-        );
-    }
-
-    let alignment = Alignment {
-        from_domain: Some(from.to_string()),
-        from_org_domain_tree_walk: lookup.org_domain_tree_walk.clone(),
-        from_org_domain_psl: lookup.org_domain_psl.clone(),
-        spf: spf_side,
-        dkim: dkim_side,
-        psl_disagreement,
-        steps: alignment_steps,
-    };
+    let (alignment, walk_failed) =
+        alignment::align_identifiers(dns, from, &lookup, spf, dkim).await;
     let check = verdict::verdict(lookup, &alignment, walk_failed);
     (alignment, check)
 }
 
+#[cfg(test)]
+pub(crate) mod test_dns;
 #[cfg(test)]
 mod tests;

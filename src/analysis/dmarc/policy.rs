@@ -29,6 +29,36 @@ pub struct PolicyChoice {
     pub source: String,
 }
 
+/// A record without a valid p: p=none when rua holds a valid URI, else no DMARC (RFC 7489
+/// §6.6.3, RFC 9989 §4.10.1).
+fn policy_without_p(record: &DmarcRecord) -> PolicyChoice {
+    if !record.rua.is_empty() {
+        let what = match record.forgiven_p_error() {
+            Some(e) => format!("The p tag is invalid ({})", e.message),
+            None => "The p tag is missing".to_string(),
+        };
+        PolicyChoice {
+            policy: Some(Policy::None),
+            tag: "rua",
+            why: format!(
+                "{what}, but rua holds a valid report address, so the record counts as \
+                 p=none (monitoring only) and evaluation continues (RFC 7489 §6.6.3, \
+                 RFC 9989 §4.10.1)."
+            ),
+            source: "rua: p is missing or invalid, but rua is valid, so p=none applies".into(),
+        }
+    } else {
+        PolicyChoice {
+            policy: None,
+            tag: "p",
+            why: "The record has no valid p tag and no valid rua: DMARC is not applied to \
+                  this message (result none)."
+                .into(),
+            source: "no valid p and no valid rua: no policy".into(),
+        }
+    }
+}
+
 /// Which of p, sp and np applies (RFC 9989 §4.10.1, RFC 9091).
 pub fn choose_policy(
     record: &DmarcRecord,
@@ -38,31 +68,7 @@ pub fn choose_policy(
     existence: Option<&Existence>,
 ) -> PolicyChoice {
     let Some(p) = record.p else {
-        return if !record.rua.is_empty() {
-            let what = match record.forgiven_p_error() {
-                Some(e) => format!("The p tag is invalid ({})", e.message),
-                None => "The p tag is missing".to_string(),
-            };
-            PolicyChoice {
-                policy: Some(Policy::None),
-                tag: "rua",
-                why: format!(
-                    "{what}, but rua holds a valid report address, so the record counts as \
-                     p=none (monitoring only) and evaluation continues (RFC 7489 §6.6.3, \
-                     RFC 9989 §4.10.1)."
-                ),
-                source: "rua: p is missing or invalid, but rua is valid, so p=none applies".into(),
-            }
-        } else {
-            PolicyChoice {
-                policy: None,
-                tag: "p",
-                why: "The record has no valid p tag and no valid rua: DMARC is not applied to \
-                      this message (result none)."
-                    .into(),
-                source: "no valid p and no valid rua: no policy".into(),
-            }
-        };
+        return policy_without_p(record);
     };
     if is_author {
         return PolicyChoice {

@@ -6,7 +6,7 @@ use crate::analysis::step::{Outcome, Step};
 
 use super::discovery::{Discovery, DmarcLookup};
 use super::policy::disposition;
-use super::record::{Policy, record_tags};
+use super::record::{DmarcRecord, Policy, record_tags};
 
 /// The check when DMARC ends before any policy applies: `result`, the message left alone, and
 /// `last` (the step saying why) after the steps so far.
@@ -23,6 +23,8 @@ fn no_policy_applied(
     check
 }
 
+/// The DMARC check for one author domain: the record and policy that apply (or why none does),
+/// the result from the aligned identifiers, and the disposition.
 pub(super) fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: bool) -> DmarcCheck {
     let DmarcLookup {
         discovery,
@@ -70,9 +72,9 @@ pub(super) fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: b
     let Some(choice) = choice else {
         return no_policy_applied(check, steps, AuthResult::None, None);
     };
+    check.policy_tag = Some(choice.tag.into());
+    check.policy_source = Some(choice.source);
     let Some(policy) = choice.policy else {
-        check.policy_tag = Some(choice.tag.into());
-        check.policy_source = Some(choice.source);
         let step = Step::new(
             "Result: none",
             Outcome::Skipped,
@@ -81,9 +83,18 @@ pub(super) fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: b
         return no_policy_applied(check, steps, AuthResult::None, Some(step));
     };
     check.policy = Some(policy.as_str().into());
-    check.policy_tag = Some(choice.tag.into());
-    check.policy_source = Some(choice.source);
 
+    let (result, outcome, why) = result_of(alignment, walk_failed);
+    check.result = result;
+    steps.push(Step::new(format!("Result: {result}"), outcome, why));
+    steps.push(disposition_step(&mut check, policy, &record));
+    check.steps = steps;
+    check
+}
+
+/// The result: pass when an aligned identifier passed; temperror when an aligned one ended in
+/// a temporary error, or a DNS error left relaxed alignment undecided; fail otherwise.
+fn result_of(alignment: &Alignment, walk_failed: bool) -> (AuthResult, Outcome, String) {
     let passing: Vec<&str> = alignment
         .spf
         .candidates
@@ -99,7 +110,7 @@ pub(super) fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: b
         .iter()
         .chain(alignment.dkim.candidates.iter())
         .any(|c| c.aligned && c.result == AuthResult::TempError);
-    let (result, outcome, why) = if !passing.is_empty() {
+    if !passing.is_empty() {
         let mut m = passing.clone();
         m.dedup();
         (
@@ -134,28 +145,24 @@ pub(super) fn verdict(lookup: DmarcLookup, alignment: &Alignment, walk_failed: b
             "Neither SPF nor DKIM produced a passing identifier aligned with the From domain."
                 .to_string(),
         )
-    };
-    check.result = result;
-    steps.push(Step::new(format!("Result: {result}"), outcome, why));
+    }
+}
 
-    // Disposition: what a receiver following the record would do.
-    let d = disposition(policy, &record, result);
+/// Disposition: what a receiver following the record would do, set on `check` and as a step.
+fn disposition_step(check: &mut DmarcCheck, policy: Policy, record: &DmarcRecord) -> Step {
+    let d = disposition(policy, record, check.result);
     check.disposition = Some(d.applied.as_str().into());
     check.disposition_unsampled = d.unsampled.map(|p| p.as_str().into());
     check.disposition_rfc9989 = d.rfc9989.map(|p| p.as_str().into());
-    steps.push(
-        Step::new(
-            d.title,
-            match d.applied {
-                Policy::None => Outcome::Info,
-                _ => Outcome::Warning,
-            },
-            d.explanation,
-        )
-        .fact("policy", policy.as_str())
-        .fact("pct", record.pct.unwrap_or(100).to_string())
-        .fact("t", if record.testing() { "y" } else { "n" }),
-    );
-    check.steps = steps;
-    check
+    Step::new(
+        d.title,
+        match d.applied {
+            Policy::None => Outcome::Info,
+            _ => Outcome::Warning,
+        },
+        d.explanation,
+    )
+    .fact("policy", policy.as_str())
+    .fact("pct", record.pct.unwrap_or(100).to_string())
+    .fact("t", if record.testing() { "y" } else { "n" })
 }
