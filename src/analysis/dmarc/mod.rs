@@ -152,6 +152,13 @@ fn from_problem_step(error: &str, from: &FromDomain, headers: &[Header]) -> Step
     step
 }
 
+/// The DMARC tag the applied policy came from, when it is `p`, `sp` or `np`.
+pub fn policy_tag(d: &crate::analysis::DmarcCheck) -> Option<&str> {
+    d.policy_tag
+        .as_deref()
+        .filter(|t| matches!(*t, "p" | "sp" | "np"))
+}
+
 /// Points the steps that read the From domain at its header (`headers::from_domain` knows which
 /// header it was): the From-domain alignment step, and every DMARC step until the verdict.
 pub fn attach_from_header(alignment: &mut Alignment, check: &mut DmarcCheck, header_index: usize) {
