@@ -65,7 +65,7 @@ pub enum Discovery {
 }
 
 /// The DMARC record lookup for one From domain, with its steps. Made by [`fetch_dmarc_policy`]
-/// while SPF and DKIM run; [`evaluate`] finishes the job.
+/// while SPF and DKIM run; [`evaluate`](super::evaluate) finishes the job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DmarcLookup {
     pub from_domain: String,

@@ -6,6 +6,11 @@
 //! else the organizational domain's, else a public suffix domain's. RFC 7489's discovery
 //! (`_dmarc.<from-domain>`, then the PSL organizational domain) is shown beside it. mail-auth's own
 //! `verify_dmarc` runs on the same SPF/DKIM results; a different verdict is flagged, never hidden.
+//!
+//! In the order a receiver goes: [`record`] (the grammar), [`orgdomain`] (the tree walk and the
+//! PSL), [`discovery`] (which record applies, its steps in `explain`), [`policy`] (p/sp/np, the
+//! disposition), [`alignment`], `verdict`, and [`authors`] when a message has several author
+//! domains; `cross_check` sets mail-auth's verdict beside ours. This file holds the entry points.
 
 pub mod alignment;
 pub mod authors;
