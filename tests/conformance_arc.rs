@@ -59,7 +59,7 @@ async fn arc_validation_suite() {
     let text = std::fs::read_to_string(dir.join("arc-draft-validation-tests.yml"))
         .expect("ARC validation suite");
     let mut scenarios = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
+    for document in serde_norway::Deserializer::from_str(&text) {
         scenarios.push(Scenario::deserialize(document).expect("scenario"));
     }
 

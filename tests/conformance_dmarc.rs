@@ -25,8 +25,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use mailsleuth::analysis::align::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::dmarc::{self, NotDmarc, RecordErrorKind};
+use mailsleuth::analysis::dmarc::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::model::{
     Alignment, AlignmentMode, AuthResult, DkimCheck, DmarcCheck, SpfCheck, SpfChecks,
 };
@@ -524,7 +524,7 @@ async fn authheaders_end_to_end() {
     };
     let dir = dir.join("authheaders");
     let text = std::fs::read_to_string(dir.join("dmarc-cases.yml")).unwrap();
-    let suite: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let suite: serde_norway::Value = serde_norway::from_str(&text).expect("valid YAML");
     // The test's dnsfunc table: a string is that TXT record, "" an empty answer (the name exists),
     // null no record (here: the name does not exist). Names not in the table are NXDOMAIN.
     let mut snap = Snapshot::new();

@@ -9,7 +9,7 @@
 
 mod common;
 
-use mailsleuth::analysis::align::{normalize_domain, org_domain_psl};
+use mailsleuth::analysis::dmarc::{normalize_domain, org_domain_psl};
 
 /// `'text'` → Some(text), `null` → None.
 fn js_arg(arg: &str) -> Option<String> {

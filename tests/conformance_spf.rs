@@ -22,7 +22,7 @@ use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Dns, Record, RecordType};
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 const ALL_TYPES: [RecordType; 6] = [
     RecordType::A,
@@ -193,7 +193,7 @@ fn load() -> Option<(Vec<Case>, Vec<Snapshot>)> {
     let mut cases = Vec::new();
     let mut snapshots = Vec::new();
     let mut ids = BTreeSet::new();
-    for document in serde_yaml::Deserializer::from_str(&latin1) {
+    for document in serde_norway::Deserializer::from_str(&latin1) {
         let doc = Value::deserialize(document).expect("suite YAML");
         let Some(tests) = doc.get("tests").and_then(Value::as_mapping) else {
             continue;

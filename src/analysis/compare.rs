@@ -129,104 +129,13 @@ pub fn compare(
         if r.method.is_empty() {
             continue; // unparsable header: the note already says so
         }
-        let (ours, reason): (Option<AuthResult>, Option<String>) = match r.method.as_str() {
-            "spf" => {
-                let (c, helo) = spf_for(r, spf);
-                if let Some(diff) = spf_identity_difference(r, c, helo) {
-                    r.add_note(diff);
-                }
-                (Some(c.result), c.explanation.clone())
-            }
-            "dkim" => match dkim_for(r, dkim) {
-                // Headers only: no body to hash, so nothing to agree or disagree with.
-                Some(c) if c.body_hash_matches.is_none() && c.result == AuthResult::Neutral => {
-                    r.ours = Some(c.result);
-                    r.add_note(format!(
-                        "dkim={} at receipt; the input now is headers only: the header \
-                         signature still verifies, the body hash cannot be checked",
-                        r.result
-                    ));
-                    continue;
-                }
-                Some(c) => (Some(c.result), c.reason.clone()),
-                // `dkim=none` (not signed) and no signature now: the same finding.
-                None if dkim.is_empty() && r.result == "none" => (Some(AuthResult::None), None),
-                None => {
-                    let what = prop(&r.properties, "header.d")
-                        .or_else(|| prop(&r.properties, "header.i"))
-                        .map(|w| format!("DKIM-Signature for {w}"))
-                        .unwrap_or_else(|| "matching DKIM-Signature".into());
-                    r.add_note(format!("no {what} was found to verify now"));
-                    continue;
-                }
-            },
-            "dmarc" => {
-                if let Some(note) = disposition_note(r, dmarc) {
-                    r.add_note(note);
-                }
-                (Some(dmarc.result), None)
-            }
-            // Only a headers-only input makes our chain neutral: nothing to set against.
-            "arc" if arc.result == AuthResult::Neutral => {
-                r.ours = Some(arc.result);
-                r.add_note(format!(
-                    "arc={} at receipt; {}",
-                    r.result,
-                    arc.reason.as_deref().unwrap_or("neutral now")
-                ));
-                continue;
-            }
-            "arc" => (Some(arc.result), arc.reason.clone()),
-            _ => {
-                continue; // iprev, auth, bimi, compauth …: nothing of ours to set against
-            }
+        let Some((ours, reason)) = ours_for(r, spf, dkim, arc, dmarc) else {
+            continue;
         };
         r.ours = ours;
         let Some(ours) = ours else { continue };
-        let recorded = AuthResult::parse(&r.result);
-        let words = match recorded {
-            Some(rec) if rec == ours => None,
-            // Verifiers word a signature that does not verify differently (mail-auth records a
-            // body-hash mismatch as neutral, an expired one as fail or permerror): same finding.
-            Some(rec)
-                if r.method == "dkim" && dkim_not_verified(rec) && dkim_not_verified(ours) =>
-            {
-                r.add_note(format!(
-                    "dkim={} at receipt, {ours} now: both say the signature does not verify{}",
-                    r.result,
-                    reason
-                        .as_deref()
-                        .map(|x| format!(" ({x})"))
-                        .unwrap_or_default()
-                ));
-                None
-            }
-            Some(_) => Some(match (r.method.as_str(), r.result.as_str(), ours) {
-                ("dkim", "pass", AuthResult::Fail | AuthResult::PermError) => {
-                    dkim_pass_then_not(reason.as_deref(), dkim_for(r, dkim))
-                }
-                (_, _, AuthResult::TempError) => format!(
-                    "{}={} at receipt, temperror now: DNS could not answer",
-                    r.method, r.result
-                ),
-                _ => format!(
-                    "{}={} at receipt, {} now{}",
-                    r.method,
-                    r.result,
-                    ours,
-                    reason
-                        .as_deref()
-                        .map(|x| format!(" ({x})"))
-                        .unwrap_or_default()
-                ),
-            }),
-            None => {
-                r.add_note(format!(
-                    "result word {:?} is not an RFC 8601 result",
-                    r.result
-                ));
-                continue;
-            }
+        let Some(words) = difference(r, ours, reason.as_deref(), dkim) else {
+            continue;
         };
         if !r.trusted {
             if let Some(w) = words {
@@ -242,6 +151,118 @@ pub fn compare(
             }
         }
     }
+}
+
+/// Our result for the method `r` recorded, with our reason. `None` when there is nothing of
+/// ours to set against it (a note on `r` says why, where that needs saying).
+fn ours_for(
+    r: &mut RecordedResult,
+    spf: &SpfChecks,
+    dkim: &[DkimCheck],
+    arc: &ArcCheck,
+    dmarc: &DmarcCheck,
+) -> Option<(Option<AuthResult>, Option<String>)> {
+    let found = match r.method.as_str() {
+        "spf" => {
+            let (c, helo) = spf_for(r, spf);
+            if let Some(diff) = spf_identity_difference(r, c, helo) {
+                r.add_note(diff);
+            }
+            (Some(c.result), c.explanation.clone())
+        }
+        "dkim" => match dkim_for(r, dkim) {
+            // Headers only: no body to hash, so nothing to agree or disagree with.
+            Some(c) if c.body_hash_matches.is_none() && c.result == AuthResult::Neutral => {
+                r.ours = Some(c.result);
+                r.add_note(format!(
+                    "dkim={} at receipt; the input now is headers only: the header \
+                     signature still verifies, the body hash cannot be checked",
+                    r.result
+                ));
+                return None;
+            }
+            Some(c) => (Some(c.result), c.reason.clone()),
+            // `dkim=none` (not signed) and no signature now: the same finding.
+            None if dkim.is_empty() && r.result == "none" => (Some(AuthResult::None), None),
+            None => {
+                let what = prop(&r.properties, "header.d")
+                    .or_else(|| prop(&r.properties, "header.i"))
+                    .map(|w| format!("DKIM-Signature for {w}"))
+                    .unwrap_or_else(|| "matching DKIM-Signature".into());
+                r.add_note(format!("no {what} was found to verify now"));
+                return None;
+            }
+        },
+        "dmarc" => {
+            if let Some(note) = disposition_note(r, dmarc) {
+                r.add_note(note);
+            }
+            (Some(dmarc.result), None)
+        }
+        // Only a headers-only input makes our chain neutral: nothing to set against.
+        "arc" if arc.result == AuthResult::Neutral => {
+            r.ours = Some(arc.result);
+            r.add_note(format!(
+                "arc={} at receipt; {}",
+                r.result,
+                arc.reason.as_deref().unwrap_or("neutral now")
+            ));
+            return None;
+        }
+        "arc" => (Some(arc.result), arc.reason.clone()),
+        _ => {
+            return None; // iprev, auth, bimi, compauth …: nothing of ours to set against
+        }
+    };
+    Some(found)
+}
+
+/// How the recorded result differs from ours, in words: `Some(None)` when they agree (or say the
+/// same thing in other words, noted on `r`), `None` when the recorded word is not a result.
+fn difference(
+    r: &mut RecordedResult,
+    ours: AuthResult,
+    reason: Option<&str>,
+    dkim: &[DkimCheck],
+) -> Option<Option<String>> {
+    let recorded = AuthResult::parse(&r.result);
+    let words = match recorded {
+        Some(rec) if rec == ours => None,
+        // Verifiers word a signature that does not verify differently (mail-auth records a
+        // body-hash mismatch as neutral, an expired one as fail or permerror): same finding.
+        Some(rec) if r.method == "dkim" && dkim_not_verified(rec) && dkim_not_verified(ours) => {
+            r.add_note(format!(
+                "dkim={} at receipt, {ours} now: both say the signature does not verify{}",
+                r.result,
+                reason.map(|x| format!(" ({x})")).unwrap_or_default()
+            ));
+            None
+        }
+        Some(_) => Some(match (r.method.as_str(), r.result.as_str(), ours) {
+            ("dkim", "pass", AuthResult::Fail | AuthResult::PermError) => {
+                dkim_pass_then_not(reason, dkim_for(r, dkim))
+            }
+            (_, _, AuthResult::TempError) => format!(
+                "{}={} at receipt, temperror now: DNS could not answer",
+                r.method, r.result
+            ),
+            _ => format!(
+                "{}={} at receipt, {} now{}",
+                r.method,
+                r.result,
+                ours,
+                reason.map(|x| format!(" ({x})")).unwrap_or_default()
+            ),
+        }),
+        None => {
+            r.add_note(format!(
+                "result word {:?} is not an RFC 8601 result",
+                r.result
+            ));
+            return None;
+        }
+    };
+    Some(words)
 }
 
 /// Why a signature that verified at receipt does not now. A body hash that no longer matches

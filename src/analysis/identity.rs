@@ -3,7 +3,7 @@
 //! From domain made of look-alike characters. They are warnings, never verdicts: a lookalike
 //! domain can pass every check for itself (that is the point of registering it).
 
-use super::align::org_domain_psl;
+use super::dmarc::org_domain_psl;
 use super::model::{Header, Severity, Warning};
 
 /// The warning codes this module emits (the summary lists them first among the findings).

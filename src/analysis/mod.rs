@@ -1,15 +1,17 @@
 //! The analysis core: raw message bytes in, one [`Analysis`] value out.
 //! No terminal code, no printing, no ambient clock: `now` and the DNS handle are parameters.
 
-pub mod align;
 pub mod arc;
-pub mod authors;
+mod authenticator;
 pub mod compare;
 pub mod dkim;
 pub mod dmarc;
+mod evidence;
 pub mod identity;
 mod lex;
 pub mod model;
+mod prep;
+mod progress;
 pub mod receiver;
 pub mod reverify;
 pub mod spf;
@@ -19,10 +21,15 @@ pub mod trail;
 
 use std::net::IpAddr;
 
-use crate::dns::responder::Responder;
-use crate::dns::{Dns, DnsEvidence, QueryKey};
+use crate::dns::Dns;
 
+use evidence::attach_evidence;
+use prep::input_warnings;
+use progress::Partial;
+
+pub use evidence::for_each_step;
 pub use model::*;
+pub use progress::{Part, Progress};
 pub use step::{Fact, Outcome, Step};
 
 /// What the user told us (or the defaults) for one run.
@@ -60,25 +67,6 @@ pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
     analyze_with_progress(raw, opts, dns, &|_, _| {}).await
 }
 
-/// The parts of an analysis that wait on DNS, in the order a view may show them filling in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Part {
-    Spf,
-    Dkim,
-    Arc,
-    /// Alignment, DMARC, the recorded-vs-now comparison and the summary (they need the rest).
-    Dmarc,
-}
-
-impl Part {
-    /// Every part, as pending before any lookup is answered.
-    pub const ALL: [Part; 4] = [Part::Spf, Part::Dkim, Part::Arc, Part::Dmarc];
-}
-
-/// Called with the analysis so far and the parts still pending: once before any lookup (headers,
-/// hops and envelope are complete), then as each part lands. Not called with the final value.
-pub type Progress<'a> = &'a (dyn Fn(&Analysis, &[Part]) + Send + Sync);
-
 /// [`analyze`], reporting partial results as they land, so a view can show the headers and the
 /// hop timeline at once and each check as soon as its lookups are answered.
 pub async fn analyze_with_progress(
@@ -87,91 +75,11 @@ pub async fn analyze_with_progress(
     dns: &Dns,
     progress: Progress<'_>,
 ) -> Analysis {
-    let mut warnings = Vec::new();
-    let parsed = trail::headers::split_headers(raw);
-    warnings.extend(parsed.warnings);
-    let header_list = parsed.headers;
-    let headers_only = parsed.body_offset.is_none() && !header_list.is_empty();
-    warnings.splice(0..0, input_warnings(&opts.prep));
-
-    let (mut hop_list, w) = trail::received::parse_hops(&header_list);
-    warnings.extend(w);
-    let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
-    warnings.extend(w);
-    warnings.extend(trail::recorded::budget_warnings(&header_list));
-    trail::received::soften_receiver_clock_skew(
-        &mut hop_list,
-        envelope.boundary_hop,
-        &mut warnings,
-    );
-
-    // What the receiving server decided needs only the headers and the envelope: no DNS.
-    let receiver_verdict =
-        receiver::receiver_verdict(&header_list, &envelope, &hop_list, opts.receivers.table());
-
-    let from = trail::headers::from_domain(&header_list);
-    warnings.extend(identity::sender_signals(&header_list));
-    if let Some(err) = &from.error {
-        warnings.push(Warning::new(
-            Severity::Warning,
-            "from-domain",
-            err.clone(),
-            from.header_index,
-        ));
-    }
-
+    let (mut analysis, from) = read_message(raw, opts);
     // mail-auth's resolver asks our responder, which answers through the same logged `dns`.
-    let responder = Responder::start(dns.clone()).await;
-    let auth = match &responder {
-        Ok(r) => r.authenticator(),
-        Err(e) => {
-            warnings.push(Warning::new(
-                Severity::Error,
-                "responder",
-                format!(
-                    "cannot start the local DNS responder for mail-auth ({e}); its cross-checks will show temperror, and disagree with ours"
-                ),
-                None,
-            ));
-            unreachable_authenticator()
-        }
-    };
-
-    let mut analysis = Analysis {
-        schema_version: SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        input: InputInfo {
-            source: opts.source.clone(),
-            size_bytes: raw.len(),
-            line_endings: parsed.line_endings,
-            body_offset: parsed.body_offset,
-            headers_only,
-            prep: opts.prep.clone(),
-        },
-        now: crate::input::rfc3339(opts.now),
-        dns_mode: opts.dns_mode,
-        headers: header_list,
-        envelope,
-        hops: hop_list,
-        receiver_verdict,
-        warnings,
-        ..Default::default()
-    };
-
-    // The partial view: its own copy, updated as each part lands.
-    let partial = std::sync::Mutex::new((analysis.clone(), Part::ALL.to_vec()));
-    let emit = |state: &(Analysis, Vec<Part>)| {
-        let mut view = state.0.clone();
-        attach_evidence(&mut view, dns.evidence());
-        progress(&view, &state.1);
-    };
-    let publish = |part: Part, apply: &dyn Fn(&mut Analysis)| {
-        let mut state = partial.lock().unwrap_or_else(|e| e.into_inner());
-        apply(&mut state.0);
-        state.1.retain(|p| *p != part);
-        emit(&state);
-    };
-    emit(&partial.lock().unwrap_or_else(|e| e.into_inner()));
+    let (responder, auth) = authenticator::start(dns, &mut analysis.warnings).await;
+    let partial = Partial::start(&analysis, dns, progress);
+    let publish = |part: Part, apply: &dyn Fn(&mut Analysis)| partial.publish(part, apply);
 
     let headers_ref = &analysis.headers;
     let envelope_ref = &analysis.envelope;
@@ -245,97 +153,63 @@ pub async fn analyze_with_progress(
     analysis
 }
 
-/// What the input layer did, as warnings: skipped text and a file of several messages are
-/// warnings (the reader must know what was not analysed), the other changes are information.
-fn input_warnings(prep: &InputPrep) -> Vec<Warning> {
-    let mut out = Vec::new();
-    if let Some(m) = prep.mbox.filter(|m| m.count > 1) {
-        out.push(Warning::new(
+/// Everything read from the headers alone, no DNS: the header split, the hops and the envelope,
+/// the receiver's own verdict, the sender signals and the From domain DMARC evaluates.
+fn read_message(raw: &[u8], opts: &Options) -> (Analysis, trail::headers::FromDomain) {
+    let mut warnings = Vec::new();
+    let parsed = trail::headers::split_headers(raw);
+    warnings.extend(parsed.warnings);
+    let header_list = parsed.headers;
+    let headers_only = parsed.body_offset.is_none() && !header_list.is_empty();
+    warnings.splice(0..0, input_warnings(&opts.prep));
+
+    let (mut hop_list, w) = trail::received::parse_hops(&header_list);
+    warnings.extend(w);
+    let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    warnings.extend(w);
+    warnings.extend(trail::recorded::budget_warnings(&header_list));
+    trail::received::soften_receiver_clock_skew(
+        &mut hop_list,
+        envelope.boundary_hop,
+        &mut warnings,
+    );
+
+    // What the receiving server decided needs only the headers and the envelope: no DNS.
+    let receiver_verdict =
+        receiver::receiver_verdict(&header_list, &envelope, &hop_list, opts.receivers.table());
+
+    let from = trail::headers::from_domain(&header_list);
+    warnings.extend(identity::sender_signals(&header_list));
+    if let Some(err) = &from.error {
+        warnings.push(Warning::new(
             Severity::Warning,
-            "several-messages",
-            format!(
-                "The file holds {} messages; this is message {} (pick another with \
-                 `--message N`, 1 to {}, or from the list in the TUI).",
-                m.count, m.number, m.count
-            ),
-            None,
+            "from-domain",
+            err.clone(),
+            from.header_index,
         ));
     }
-    if let Some(s) = &prep.skipped {
-        out.push(Warning::new(
-            Severity::Warning,
-            "skipped-prefix",
-            format!(
-                "Skipped {} line(s) ({} bytes) before the message's first header field, \
-                 beginning {:?}: text around the message (a webmail page copied whole), not part \
-                 of it.",
-                s.lines, s.bytes, s.first_line
-            ),
-            None,
-        ));
-    }
-    for c in &prep.changes {
-        out.push(Warning::new(
-            Severity::Info,
-            &format!("input-{}", c.code),
-            c.note.clone(),
-            None,
-        ));
-    }
-    out
-}
 
-/// A MessageAuthenticator with no name server: every lookup fails at once, without traffic.
-fn unreachable_authenticator() -> mail_auth::MessageAuthenticator {
-    use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
-    let config = ResolverConfig::from_parts(None, vec![], vec![]);
-    mail_auth::MessageAuthenticator::new(config, ResolverOpts::default())
-        .unwrap_or_else(|_| unreachable!("an empty resolver config always builds"))
-}
-
-/// Orders the evidence log deterministically — by first use in the checks' steps, in display
-/// order, then the rest by name and type — and resolves every step's queries to evidence ids.
-/// (Lookups run concurrently, so the raw log order varies from run to run.)
-fn attach_evidence(a: &mut Analysis, mut log: Vec<DnsEvidence>) {
-    let mut order: Vec<QueryKey> = Vec::new();
-    for_each_step(a, &mut |s: &mut Step| {
-        for q in &s.queries {
-            if !order.contains(q) {
-                order.push(q.clone());
-            }
-        }
-    });
-    log.sort_by(|x, y| {
-        let (kx, ky) = (x.key(), y.key());
-        let px = order.iter().position(|k| *k == kx).unwrap_or(usize::MAX);
-        let py = order.iter().position(|k| *k == ky).unwrap_or(usize::MAX);
-        px.cmp(&py).then(kx.cmp(&ky))
-    });
-    for (i, e) in log.iter_mut().enumerate() {
-        e.id = i;
-    }
-    let ids: std::collections::HashMap<QueryKey, usize> =
-        log.iter().map(|e| (e.key(), e.id)).collect();
-    for_each_step(a, &mut |s: &mut Step| {
-        s.evidence = s
-            .queries
-            .iter()
-            .filter_map(|q| ids.get(q).copied())
-            .collect();
-    });
-    a.dns = log;
-}
-
-/// Visits every step of every check, in the order the views show them.
-pub fn for_each_step(a: &mut Analysis, f: &mut dyn FnMut(&mut Step)) {
-    let lists: Vec<&mut Vec<Step>> = [&mut a.spf.mail_from.steps, &mut a.spf.helo.steps]
-        .into_iter()
-        .chain(a.dkim.iter_mut().map(|d| &mut d.steps))
-        .chain([&mut a.arc.steps, &mut a.alignment.steps, &mut a.dmarc.steps])
-        .collect();
-    for list in lists {
-        list.iter_mut().for_each(&mut *f);
-    }
+    let analysis = Analysis {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        input: InputInfo {
+            source: opts.source.clone(),
+            size_bytes: raw.len(),
+            line_endings: parsed.line_endings,
+            body_offset: parsed.body_offset,
+            headers_only,
+            prep: opts.prep.clone(),
+        },
+        now: crate::input::rfc3339(opts.now),
+        dns_mode: opts.dns_mode,
+        headers: header_list,
+        envelope,
+        hops: hop_list,
+        receiver_verdict,
+        warnings,
+        ..Default::default()
+    };
+    (analysis, from)
 }
 
 #[cfg(test)]

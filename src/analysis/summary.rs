@@ -1,6 +1,7 @@
 //! The one-line verdict banner and the short findings list, derived from the finished checks.
 //! Words only restate what the checks decided; nothing is evaluated here.
 
+use super::dmarc::policy_tag;
 use super::model::*;
 
 /// Builds the banner and findings of a finished analysis.
@@ -88,7 +89,7 @@ fn verdict(a: &Analysis) -> String {
     let from = from_domain(a);
     let d = &a.dmarc;
     let policy = d.policy.clone().unwrap_or_else(|| "none".into());
-    let source = crate::report::policy_tag(d).unwrap_or("p");
+    let source = policy_tag(d).unwrap_or("p");
     match d.result {
         AuthResult::Pass => {
             let via = aligned_via(a);
@@ -305,7 +306,7 @@ fn findings(a: &Analysis) -> Vec<String> {
             f.push(format!(
                 "DKIM #{} risks: {} (see its steps)",
                 i + 1,
-                crate::report::risk_digest(&d.risks)
+                risk_digest(&d.risks)
             ));
         }
     }
@@ -367,6 +368,16 @@ fn findings(a: &Analysis) -> Vec<String> {
         f.push(format!("{errors} input problem(s): see warnings"));
     }
     f
+}
+
+/// One finding line per DKIM signature's risks: the first clause of each risk (up to the first
+/// `": "`, so times like `10:05` inside it stay whole).
+pub fn risk_digest(risks: &[String]) -> String {
+    risks
+        .iter()
+        .map(|r| r.split(": ").next().unwrap_or(r).trim().to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -588,5 +599,18 @@ mod tests {
             "SPF MAIL FROM: traced evaluation says fail but mail-auth \
                                         says pass, which would change the DMARC verdict"
         )),);
+    }
+
+    #[test]
+    fn risk_digest_keeps_the_first_clause_of_each_risk() {
+        let risks = vec![
+            "l=268: only the first 268 bytes are signed".to_string(),
+            "rsa-sha1".to_string(),
+            "t=1795688922 (2026-11-26 10:28:42 UTC) is in the future: clock skew".to_string(),
+        ];
+        assert_eq!(
+            risk_digest(&risks),
+            "l=268; rsa-sha1; t=1795688922 (2026-11-26 10:28:42 UTC) is in the future"
+        );
     }
 }

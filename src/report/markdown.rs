@@ -89,6 +89,23 @@ fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
 /// The whole analysis as Markdown.
 pub fn markdown(a: &Analysis) -> String {
     let mut o = String::new();
+    heading(&mut o, a);
+    message_section(&mut o, a);
+    envelope_section(&mut o, a);
+    hops_section(&mut o, a);
+    checks_section(&mut o, a);
+    if let Some(v) = &a.receiver_verdict {
+        receiver_section(&mut o, v);
+    }
+    recorded_section(&mut o, a);
+    warnings_section(&mut o, a);
+    steps_section(&mut o, a);
+    dns_section(&mut o, a);
+    o
+}
+
+/// The title, the verdict and its findings, and what the evaluation was made with.
+fn heading(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "# mailsleuth report: {}", md(&a.input.source));
     let _ = writeln!(o);
     let _ = writeln!(o, "**Verdict:** {}", md(&a.summary.verdict));
@@ -109,7 +126,10 @@ pub fn markdown(a: &Analysis) -> String {
         a.tool_version,
         a.schema_version
     );
+}
 
+/// The author headers as written (and decoded).
+fn message_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "\n## Message\n");
     let _ = writeln!(o, "| header | value |\n|---|---|");
     for name in super::MESSAGE_FIELDS {
@@ -124,7 +144,10 @@ pub fn markdown(a: &Analysis) -> String {
             }
         }
     }
+}
 
+/// The envelope and where each field of it came from.
+fn envelope_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "\n## Envelope\n");
     let _ = writeln!(o, "| field | value | from |\n|---|---|---|");
     let e = &a.envelope;
@@ -147,30 +170,37 @@ pub fn markdown(a: &Analysis) -> String {
         };
         let _ = writeln!(o, "| {name} | `{v}` | {from} |");
     }
+}
 
-    if !a.hops.is_empty() {
-        let _ = writeln!(o, "\n## Hops (oldest first)\n");
+/// The Received hops, oldest first, the trust boundary marked.
+fn hops_section(o: &mut String, a: &Analysis) {
+    if a.hops.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Hops (oldest first)\n");
+    let _ = writeln!(
+        o,
+        "| # | from (rDNS [IP] HELO) | by | delay | notes |\n|---|---|---|---|---|"
+    );
+    for (i, h) in a.hops.iter().enumerate().rev() {
+        let mut notes = h.anomalies.iter().map(|s| md(s)).collect::<Vec<_>>();
+        if h.is_boundary {
+            notes.insert(0, "**trust boundary**".into());
+        }
         let _ = writeln!(
             o,
-            "| # | from (rDNS [IP] HELO) | by | delay | notes |\n|---|---|---|---|---|"
+            "| {} | {} | {} | {} | {} |",
+            a.hops.len() - i,
+            md(&super::hop_client(h)),
+            md(h.by_host.as_deref().unwrap_or("?")),
+            super::hop_delay(h),
+            notes.join("; ")
         );
-        for (i, h) in a.hops.iter().enumerate().rev() {
-            let mut notes = h.anomalies.iter().map(|s| md(s)).collect::<Vec<_>>();
-            if h.is_boundary {
-                notes.insert(0, "**trust boundary**".into());
-            }
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} |",
-                a.hops.len() - i,
-                md(&super::hop_client(h)),
-                md(h.by_host.as_deref().unwrap_or("?")),
-                super::hop_delay(h),
-                notes.join("; ")
-            );
-        }
     }
+}
 
+/// One row per check with its result, then the DMARC policy that applies.
+fn checks_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "\n## Checks\n");
     let _ = writeln!(o, "| check | result |\n|---|---|");
     for c in checks(a) {
@@ -206,50 +236,57 @@ pub fn markdown(a: &Analysis) -> String {
                 .unwrap_or_default()
         );
     }
+}
 
-    if let Some(v) = &a.receiver_verdict {
-        receiver_section(&mut o, v);
+/// What the receiving servers recorded, set against our re-verification.
+fn recorded_section(o: &mut String, a: &Analysis) {
+    if a.recorded.is_empty() {
+        return;
     }
-
-    if !a.recorded.is_empty() {
-        let _ = writeln!(o, "\n## Recorded at receipt vs now\n");
+    let _ = writeln!(o, "\n## Recorded at receipt vs now\n");
+    let _ = writeln!(
+        o,
+        "| header | authserv-id | trusted | method | recorded | now | agreement | note |\n|---|---|---|---|---|---|---|---|"
+    );
+    for r in &a.recorded {
         let _ = writeln!(
             o,
-            "| header | authserv-id | trusted | method | recorded | now | agreement | note |\n|---|---|---|---|---|---|---|---|"
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&r.header_name),
+            md(r.authserv_id.as_deref().unwrap_or("?")),
+            if r.trusted { "yes" } else { "no" },
+            match &r.signature {
+                Some(sig) => format!("{} ({})", md(&r.method), md(sig)),
+                None => md(&r.method),
+            },
+            match &r.disposition {
+                Some(d) => format!("{} (applied {})", md(&r.result), md(d)),
+                None => md(&r.result),
+            },
+            r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
+            match r.agreement {
+                Agreement::Agree => "agree",
+                Agreement::Disagree => "**disagree**",
+                Agreement::NotCompared => "not compared",
+            },
+            r.note.as_deref().map(md).unwrap_or_default()
         );
-        for r in &a.recorded {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                md(&r.header_name),
-                md(r.authserv_id.as_deref().unwrap_or("?")),
-                if r.trusted { "yes" } else { "no" },
-                match &r.signature {
-                    Some(sig) => format!("{} ({})", md(&r.method), md(sig)),
-                    None => md(&r.method),
-                },
-                match &r.disposition {
-                    Some(d) => format!("{} (applied {})", md(&r.result), md(d)),
-                    None => md(&r.result),
-                },
-                r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
-                match r.agreement {
-                    Agreement::Agree => "agree",
-                    Agreement::Disagree => "**disagree**",
-                    Agreement::NotCompared => "not compared",
-                },
-                r.note.as_deref().map(md).unwrap_or_default()
-            );
-        }
     }
+}
 
-    if !a.warnings.is_empty() {
-        let _ = writeln!(o, "\n## Warnings\n");
-        for w in &a.warnings {
-            let _ = writeln!(o, "- **{}** {}", w.code, md(&w.message));
-        }
+/// Every warning with its code.
+fn warnings_section(o: &mut String, a: &Analysis) {
+    if a.warnings.is_empty() {
+        return;
     }
+    let _ = writeln!(o, "\n## Warnings\n");
+    for w in &a.warnings {
+        let _ = writeln!(o, "- **{}** {}", w.code, md(&w.message));
+    }
+}
 
+/// Every check's steps, long values clipped (the DNS table has them whole).
+fn steps_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "\n## Steps\n");
     for c in checks(a) {
         let _ = writeln!(o, "### {}\n", md(&c.title));
@@ -257,10 +294,13 @@ pub fn markdown(a: &Analysis) -> String {
             let _ = writeln!(o, "_No steps._\n");
         }
         for (i, s) in c.steps.iter().enumerate() {
-            step_body(&mut o, a, i + 1, s, Detail::Clipped);
+            step_body(o, a, i + 1, s, Detail::Clipped);
         }
     }
+}
 
+/// Every DNS lookup, one row each.
+fn dns_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "## DNS evidence\n");
     let _ = writeln!(
         o,
@@ -286,7 +326,6 @@ pub fn markdown(a: &Analysis) -> String {
             }
         );
     }
-    o
 }
 
 /// How much of a long value a step shows: the full report clips (the DNS table has it all),

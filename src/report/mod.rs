@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 use crate::analysis::{Analysis, AuthResult, Outcome};
 
+pub use crate::analysis::dmarc::policy_tag;
 pub use markdown::{markdown, markdown_step};
 pub use text::text;
 
@@ -87,16 +88,6 @@ pub fn alignment_words(side: &crate::analysis::AlignmentSide, what: &str) -> Str
     }
     let others: Vec<String> = side.candidates.iter().map(shown).collect();
     format!("{what} not aligned ({})", others.join(", "))
-}
-
-/// One finding line per DKIM signature's risks: the first clause of each risk (up to the first
-/// `": "`, so times like `10:05` inside it stay whole).
-pub fn risk_digest(risks: &[String]) -> String {
-    risks
-        .iter()
-        .map(|r| r.split(": ").next().unwrap_or(r).trim().to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Who a hop's client was, as the receiving server recorded it: its reverse-DNS name (when the
@@ -233,13 +224,6 @@ pub fn checks(analysis: &Analysis) -> Vec<CheckView<'_>> {
     out
 }
 
-/// The DMARC tag the applied policy came from, when it is `p`, `sp` or `np`.
-pub fn policy_tag(d: &crate::analysis::DmarcCheck) -> Option<&str> {
-    d.policy_tag
-        .as_deref()
-        .filter(|t| matches!(*t, "p" | "sp" | "np"))
-}
-
 /// `DKIM #1 d=example.com s=sel1`.
 pub fn dkim_title(index: usize, domain: Option<&str>, selector: Option<&str>) -> String {
     format!(
@@ -317,19 +301,6 @@ mod tests {
         assert_eq!(
             alignment_words(&side, "DKIM"),
             "DKIM: no passing identifier"
-        );
-    }
-
-    #[test]
-    fn risk_digest_keeps_the_first_clause_of_each_risk() {
-        let risks = vec![
-            "l=268: only the first 268 bytes are signed".to_string(),
-            "rsa-sha1".to_string(),
-            "t=1795688922 (2026-11-26 10:28:42 UTC) is in the future: clock skew".to_string(),
-        ];
-        assert_eq!(
-            risk_digest(&risks),
-            "l=268; rsa-sha1; t=1795688922 (2026-11-26 10:28:42 UTC) is in the future"
         );
     }
 }

@@ -9,6 +9,23 @@ use crate::analysis::{Agreement, Analysis, Severity};
 pub fn text(a: &Analysis) -> String {
     let mut o = String::new();
     // `write!` to a String cannot fail; the results are ignored on purpose.
+    heading(&mut o, a);
+    message_section(&mut o, a);
+    envelope_section(&mut o, a);
+    hops_section(&mut o, a);
+    checks_section(&mut o, a);
+    if let Some(v) = &a.receiver_verdict {
+        receiver_section(&mut o, v);
+    }
+    recorded_section(&mut o, a);
+    warnings_section(&mut o, a);
+    steps_section(&mut o, a);
+    dns_section(&mut o, a);
+    o
+}
+
+/// The first lines: the tool, the input, the moment and the DNS mode, then the verdict.
+fn heading(o: &mut String, a: &Analysis) {
     let _ = writeln!(
         o,
         "mailsleuth {} — {}{} ({} bytes, {} line endings)",
@@ -41,8 +58,11 @@ pub fn text(a: &Analysis) -> String {
     for f in &a.summary.findings {
         let _ = writeln!(o, "  • {}", visible(f));
     }
+}
 
-    section(&mut o, "MESSAGE");
+/// The author headers as written (and decoded).
+fn message_section(o: &mut String, a: &Analysis) {
+    section(o, "MESSAGE");
     let mut any = false;
     for name in super::MESSAGE_FIELDS {
         for h in a
@@ -66,12 +86,15 @@ pub fn text(a: &Analysis) -> String {
     if !any {
         let _ = writeln!(o, "  (no author headers)");
     }
+}
 
-    section(&mut o, "ENVELOPE (as the receiving server saw it)");
+/// The envelope and where each field of it came from.
+fn envelope_section(o: &mut String, a: &Analysis) {
+    section(o, "ENVELOPE (as the receiving server saw it)");
     let e = &a.envelope;
-    field(&mut o, "receiver", e.receiver.as_deref());
-    field(&mut o, "client IP", e.client_ip.as_deref());
-    field(&mut o, "HELO", e.helo.as_deref());
+    field(o, "receiver", e.receiver.as_deref());
+    field(o, "client IP", e.client_ip.as_deref());
+    field(o, "HELO", e.helo.as_deref());
     let mail_from = e.mail_from.as_deref().map(|m| {
         if m.is_empty() {
             "<> (null reverse-path)"
@@ -79,7 +102,7 @@ pub fn text(a: &Analysis) -> String {
             m
         }
     });
-    field(&mut o, "MAIL FROM", mail_from);
+    field(o, "MAIL FROM", mail_from);
     for s in &e.sources {
         let at = s
             .header_index
@@ -87,34 +110,41 @@ pub fn text(a: &Analysis) -> String {
             .unwrap_or_else(|| "option".into());
         let _ = writeln!(o, "    {:<10} from {}: {}", s.field, at, visible(&s.how));
     }
+}
 
-    if !a.hops.is_empty() {
-        section(&mut o, "HOPS (oldest first)");
-        for (i, h) in a.hops.iter().enumerate().rev() {
-            let mark = if h.is_boundary { "▶" } else { " " };
-            let _ = writeln!(
-                o,
-                " {mark}{:>2}. {:>12}  from {} by {}{}",
-                a.hops.len() - i,
-                super::hop_delay(h),
-                visible(&super::hop_client(h)),
-                visible(h.by_host.as_deref().unwrap_or("?")),
-                h.tls
-                    .as_deref()
-                    .map(|t| format!(" ({})", visible(t)))
-                    .unwrap_or_default()
-            );
-            for an in &h.anomalies {
-                let _ = writeln!(o, "                   ! {}", visible(an));
-            }
-        }
+/// The Received hops, oldest first, the trust boundary marked.
+fn hops_section(o: &mut String, a: &Analysis) {
+    if a.hops.is_empty() {
+        return;
+    }
+    section(o, "HOPS (oldest first)");
+    for (i, h) in a.hops.iter().enumerate().rev() {
+        let mark = if h.is_boundary { "▶" } else { " " };
         let _ = writeln!(
             o,
-            "  ▶ = trust boundary (the hop the receiving server added)"
+            " {mark}{:>2}. {:>12}  from {} by {}{}",
+            a.hops.len() - i,
+            super::hop_delay(h),
+            visible(&super::hop_client(h)),
+            visible(h.by_host.as_deref().unwrap_or("?")),
+            h.tls
+                .as_deref()
+                .map(|t| format!(" ({})", visible(t)))
+                .unwrap_or_default()
         );
+        for an in &h.anomalies {
+            let _ = writeln!(o, "                   ! {}", visible(an));
+        }
     }
+    let _ = writeln!(
+        o,
+        "  ▶ = trust boundary (the hop the receiving server added)"
+    );
+}
 
-    section(&mut o, "CHECKS");
+/// One line per check with its result, then the DMARC policy.
+fn checks_section(o: &mut String, a: &Analysis) {
+    section(o, "CHECKS");
     for c in checks(a) {
         if c.title == "ARC" && a.dkim.is_empty() {
             // DKIM has no check entry without a signature; say so where it would stand.
@@ -133,62 +163,69 @@ pub fn text(a: &Analysis) -> String {
         let _ = writeln!(o, "  {:<42} {}", c.title, verdict);
     }
     let _ = writeln!(o, "  {:<42} {}", "DMARC policy", dmarc_policy_line(a));
+}
 
-    if let Some(v) = &a.receiver_verdict {
-        receiver_section(&mut o, v);
+/// What the receiving servers recorded, set against our re-verification.
+fn recorded_section(o: &mut String, a: &Analysis) {
+    if a.recorded.is_empty() {
+        return;
     }
-
-    if !a.recorded.is_empty() {
-        section(&mut o, "RECORDED AT RECEIPT vs NOW");
-        for r in &a.recorded {
-            let ours = r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
-            let agree = match r.agreement {
-                Agreement::Agree => "agree",
-                Agreement::Disagree => "DISAGREE",
-                Agreement::NotCompared => "not compared",
-            };
-            let _ = writeln!(
-                o,
-                "  {:<6} {:<10} now {:<10} {:<12} {} by {}{}",
-                visible(&r.method),
-                visible(&r.result),
-                ours,
-                agree,
-                visible(&r.header_name),
-                visible(r.authserv_id.as_deref().unwrap_or("?")),
-                if r.trusted { "" } else { " (untrusted)" }
-            );
-            let mut detail = Vec::new();
-            if let Some(sig) = &r.signature {
-                detail.push(format!("signature {}", visible(sig)));
-            }
-            // The disposition the receiver applied is in the note when it matters.
-            if !detail.is_empty() {
-                let _ = writeln!(o, "         {}", detail.join("; "));
-            }
-            if let Some(n) = &r.note {
-                let _ = writeln!(o, "         {}", visible(n));
-            }
+    section(o, "RECORDED AT RECEIPT vs NOW");
+    for r in &a.recorded {
+        let ours = r.ours.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+        let agree = match r.agreement {
+            Agreement::Agree => "agree",
+            Agreement::Disagree => "DISAGREE",
+            Agreement::NotCompared => "not compared",
+        };
+        let _ = writeln!(
+            o,
+            "  {:<6} {:<10} now {:<10} {:<12} {} by {}{}",
+            visible(&r.method),
+            visible(&r.result),
+            ours,
+            agree,
+            visible(&r.header_name),
+            visible(r.authserv_id.as_deref().unwrap_or("?")),
+            if r.trusted { "" } else { " (untrusted)" }
+        );
+        let mut detail = Vec::new();
+        if let Some(sig) = &r.signature {
+            detail.push(format!("signature {}", visible(sig)));
+        }
+        // The disposition the receiver applied is in the note when it matters.
+        if !detail.is_empty() {
+            let _ = writeln!(o, "         {}", detail.join("; "));
+        }
+        if let Some(n) = &r.note {
+            let _ = writeln!(o, "         {}", visible(n));
         }
     }
+}
 
-    if !a.warnings.is_empty() {
-        section(&mut o, "WARNINGS");
-        for w in &a.warnings {
-            let sev = match w.severity {
-                Severity::Info => "info",
-                Severity::Warning => "warning",
-                Severity::Error => "error",
-            };
-            let at = w
-                .header_index
-                .map(|i| format!(" [header #{i}]"))
-                .unwrap_or_default();
-            let _ = writeln!(o, "  {sev}: {}{at} ({})", visible(&w.message), w.code);
-        }
+/// Every warning, with its severity and header.
+fn warnings_section(o: &mut String, a: &Analysis) {
+    if a.warnings.is_empty() {
+        return;
     }
+    section(o, "WARNINGS");
+    for w in &a.warnings {
+        let sev = match w.severity {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        let at = w
+            .header_index
+            .map(|i| format!(" [header #{i}]"))
+            .unwrap_or_default();
+        let _ = writeln!(o, "  {sev}: {}{at} ({})", visible(&w.message), w.code);
+    }
+}
 
-    section(&mut o, "STEPS");
+/// Every check's steps with their facts and the DNS evidence they read.
+fn steps_section(o: &mut String, a: &Analysis) {
+    section(o, "STEPS");
     for c in checks(a) {
         let _ = writeln!(o, "  {}", c.title);
         if c.steps.is_empty() {
@@ -226,15 +263,17 @@ pub fn text(a: &Analysis) -> String {
             }
         }
     }
+}
 
-    section(&mut o, "DNS EVIDENCE");
+/// Every DNS lookup, whole.
+fn dns_section(o: &mut String, a: &Analysis) {
+    section(o, "DNS EVIDENCE");
     if a.dns.is_empty() {
         let _ = writeln!(o, "  (no lookups)");
     }
     for ev in &a.dns {
         let _ = writeln!(o, "  [{}] {}", ev.id, super::markdown::evidence_line(ev));
     }
-    o
 }
 
 /// Each verdict header with its decoded fields, their meanings and why it is trusted or not.

@@ -432,24 +432,7 @@ impl App {
 
     pub fn apply(&mut self, action: Action) {
         if self.help {
-            match action {
-                Action::Help | Action::Quit => self.help = false,
-                _ => {
-                    let delta: i32 = match action {
-                        Action::Down => 1,
-                        Action::Up => -1,
-                        Action::PageDown => 10,
-                        Action::PageUp => -10,
-                        Action::Top => i32::MIN / 2,
-                        Action::Bottom => i32::MAX / 2,
-                        _ => 0,
-                    };
-                    // Clamped to the help's length, so scrolling back responds at once.
-                    let max = i32::from(super::panes::help::max_scroll(self, self.area));
-                    self.help_scroll =
-                        (i32::from(self.help_scroll).saturating_add(delta)).clamp(0, max) as u16;
-                }
-            }
+            self.apply_in_help(action);
             return;
         }
         if !matches!(self.screen, Screen::Main) {
@@ -511,27 +494,7 @@ impl App {
                     .into(),
                 );
             }
-            Action::ToggleSplit => {
-                self.header_layout = match self.header_layout {
-                    HeaderLayout::SideBySide => HeaderLayout::TraceOnly,
-                    HeaderLayout::TraceOnly => HeaderLayout::MessageOnly,
-                    HeaderLayout::MessageOnly => HeaderLayout::SideBySide,
-                };
-                // Keep the focus in the headers: on the column still shown, if its own went away.
-                if matches!(self.focus, Pane::Trace | Pane::Message)
-                    && !self.focus_ring().contains(&self.focus)
-                {
-                    let other = if self.focus == Pane::Trace {
-                        Pane::Message
-                    } else {
-                        Pane::Trace
-                    };
-                    if self.focus_ring().contains(&other) {
-                        self.focus = other;
-                    }
-                }
-                self.clamp_selection();
-            }
+            Action::ToggleSplit => self.toggle_split(),
             Action::MoveBoundary => self.move_boundary(),
             Action::Copy => self.copy_focused(),
             Action::CopyAll => self.copy_all(),
@@ -546,6 +509,51 @@ impl App {
                 }
             }
         }
+    }
+
+    /// With the help shown, keys scroll it and `?`/`q` close it.
+    fn apply_in_help(&mut self, action: Action) {
+        match action {
+            Action::Help | Action::Quit => self.help = false,
+            _ => {
+                let delta: i32 = match action {
+                    Action::Down => 1,
+                    Action::Up => -1,
+                    Action::PageDown => 10,
+                    Action::PageUp => -10,
+                    Action::Top => i32::MIN / 2,
+                    Action::Bottom => i32::MAX / 2,
+                    _ => 0,
+                };
+                // Clamped to the help's length, so scrolling back responds at once.
+                let max = i32::from(super::panes::help::max_scroll(self, self.area));
+                self.help_scroll =
+                    (i32::from(self.help_scroll).saturating_add(delta)).clamp(0, max) as u16;
+            }
+        }
+    }
+
+    /// The headers view cycles side by side → trace only → message only.
+    fn toggle_split(&mut self) {
+        self.header_layout = match self.header_layout {
+            HeaderLayout::SideBySide => HeaderLayout::TraceOnly,
+            HeaderLayout::TraceOnly => HeaderLayout::MessageOnly,
+            HeaderLayout::MessageOnly => HeaderLayout::SideBySide,
+        };
+        // Keep the focus in the headers: on the column still shown, if its own went away.
+        if matches!(self.focus, Pane::Trace | Pane::Message)
+            && !self.focus_ring().contains(&self.focus)
+        {
+            let other = if self.focus == Pane::Trace {
+                Pane::Message
+            } else {
+                Pane::Trace
+            };
+            if self.focus_ring().contains(&other) {
+                self.focus = other;
+            }
+        }
+        self.clamp_selection();
     }
 
     pub(crate) fn in_headers(&self) -> bool {

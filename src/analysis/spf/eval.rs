@@ -544,38 +544,7 @@ impl<'a> Evaluator<'a> {
                 );
                 Err(AuthResult::None)
             }
-            [text] => {
-                let text = (*text).clone();
-                self.push(
-                    Step::new(
-                        step_title,
-                        Outcome::Info,
-                        format!("{domain} publishes `{}`.{ignored}", visible(&text)),
-                    )
-                    .query(key)
-                    .fact("record", text.clone()),
-                );
-                match parse_record(&text) {
-                    Ok(record) => Ok(record),
-                    Err(e) => {
-                        self.push(
-                            Step::new(
-                                title(path, &format!("syntax error in `{}`", visible(&e.term))),
-                                Outcome::Error,
-                                format!(
-                                    "The record of {domain} cannot be used: in the term `{}`, {}. \
-                                     Any syntax error makes the result permerror, even after a \
-                                     term that would match (RFC 7208 §4.6).",
-                                    visible(&e.term),
-                                    e.reason
-                                ),
-                            )
-                            .fact("term", e.term.clone()),
-                        );
-                        Err(AuthResult::PermError)
-                    }
-                }
-            }
+            [text] => self.use_record(domain, path, step_title, key, text, &ignored),
             many => {
                 let list: Vec<String> = many.iter().map(|t| format!("`{}`", visible(t))).collect();
                 self.push(
@@ -596,6 +565,50 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The one SPF record of `domain`, shown as published, then parsed: a syntax error anywhere
+    /// makes it unusable (RFC 7208 §4.6).
+    fn use_record(
+        &mut self,
+        domain: &str,
+        path: &[String],
+        step_title: String,
+        key: QueryKey,
+        text: &str,
+        ignored: &str,
+    ) -> Result<Record, AuthResult> {
+        let text = text.to_string();
+        self.push(
+            Step::new(
+                step_title,
+                Outcome::Info,
+                format!("{domain} publishes `{}`.{ignored}", visible(&text)),
+            )
+            .query(key)
+            .fact("record", text.clone()),
+        );
+        match parse_record(&text) {
+            Ok(record) => Ok(record),
+            Err(e) => {
+                self.push(
+                    Step::new(
+                        title(path, &format!("syntax error in `{}`", visible(&e.term))),
+                        Outcome::Error,
+                        format!(
+                            "The record of {domain} cannot be used: in the term `{}`, {}. \
+                             Any syntax error makes the result permerror, even after a \
+                             term that would match (RFC 7208 §4.6).",
+                            visible(&e.term),
+                            e.reason
+                        ),
+                    )
+                    .fact("term", e.term.clone()),
+                );
+                Err(AuthResult::PermError)
+            }
+        }
+    }
+
+    /// Whether one directive's mechanism matches the client (RFC 7208 §5), with its step.
     async fn eval_term(
         &mut self,
         directive: &super::record::Directive,
@@ -612,34 +625,8 @@ impl<'a> Evaluator<'a> {
                 ));
                 TermOutcome::Match
             }
-            Mechanism::Ip4 { network, prefix } => {
-                let hit = match self.ip {
-                    IpAddr::V4(ip) => in_prefix(IpAddr::V4(ip), IpAddr::V4(*network), *prefix),
-                    IpAddr::V6(_) => false,
-                };
-                let text = match self.ip {
-                    IpAddr::V4(ip) if hit => format!("{ip} is within {network}/{prefix}."),
-                    IpAddr::V4(ip) => format!("{ip} is not within {network}/{prefix}."),
-                    IpAddr::V6(ip) => format!("{ip} is an IPv6 client; ip4 never matches it."),
-                };
-                self.term_step(path, term, hit, text, Vec::new());
-                bool_outcome(hit)
-            }
-            Mechanism::Ip6 { network, prefix } => {
-                let hit = match self.ip {
-                    IpAddr::V6(ip) => in_prefix(IpAddr::V6(ip), IpAddr::V6(*network), *prefix),
-                    IpAddr::V4(_) => false,
-                };
-                let text = match self.ip {
-                    IpAddr::V6(ip) if hit => format!("{ip} is within {network}/{prefix}."),
-                    IpAddr::V6(ip) => format!("{ip} is not within {network}/{prefix}."),
-                    IpAddr::V4(ip) => {
-                        format!("{ip} is an IPv4 client; ip6 never matches it (RFC 7208 §5.6).")
-                    }
-                };
-                self.term_step(path, term, hit, text, Vec::new());
-                bool_outcome(hit)
-            }
+            Mechanism::Ip4 { network, prefix } => self.eval_ip4(*network, *prefix, path, term),
+            Mechanism::Ip6 { network, prefix } => self.eval_ip6(*network, *prefix, path, term),
             Mechanism::A {
                 domain: spec,
                 cidr4,
@@ -648,39 +635,7 @@ impl<'a> Evaluator<'a> {
                 let Some(target) = self.target(spec.as_ref(), domain, path, term).await else {
                     return TermOutcome::NoMatch;
                 };
-                let rtype = self.address_type();
-                let (key, answer) = self.query(&target, rtype).await;
-                if let Some(abort) = self.dns_error(&answer, path, term, &key, &target) {
-                    return abort;
-                }
-                if answer.outcome.is_void() || addresses(&answer).is_empty() {
-                    return self.void_no_match(
-                        path,
-                        term,
-                        key,
-                        format!(
-                            "{target} has no {rtype} records ({}): no match. This is a void \
-                             lookup.",
-                            answer.outcome.as_str()
-                        ),
-                    );
-                }
-                let addrs = addresses(&answer);
-                let prefix = self.prefix_for(*cidr4, *cidr6);
-                let hit = addrs.iter().any(|a| in_prefix(self.ip, *a, prefix));
-                let text = format!(
-                    "{rtype} of {target}: {}. {} {} within /{prefix} of {}.",
-                    join_addrs(&addrs),
-                    self.ip,
-                    if hit { "is" } else { "is not" },
-                    if addrs.len() == 1 {
-                        "it"
-                    } else {
-                        "any of them"
-                    }
-                );
-                self.term_step(path, term, hit, text, vec![key]);
-                bool_outcome(hit)
+                self.eval_a(&target, *cidr4, *cidr6, path, term).await
             }
             Mechanism::Mx {
                 domain: spec,
@@ -702,37 +657,130 @@ impl<'a> Evaluator<'a> {
                 let Some(target) = self.target(Some(spec), domain, path, term).await else {
                     return TermOutcome::NoMatch;
                 };
-                let (key, answer) = self.query(&target, RecordType::A).await;
-                if let Some(abort) = self.dns_error(&answer, path, term, &key, &target) {
-                    return abort;
-                }
-                let addrs = addresses(&answer);
-                if addrs.is_empty() {
-                    return self.void_no_match(
-                        path,
-                        term,
-                        key,
-                        format!(
-                            "{target} has no A record ({}): no match. This is a void lookup.",
-                            answer.outcome.as_str()
-                        ),
-                    );
-                }
-                self.term_step(
-                    path,
-                    term,
-                    true,
-                    format!(
-                        "{target} has an A record ({}): exists matches, whatever the address \
-                         (the lookup is for A even for an IPv6 client, RFC 7208 §5.7).",
-                        join_addrs(&addrs)
-                    ),
-                    vec![key],
-                );
-                TermOutcome::Match
+                self.eval_exists(&target, path, term).await
             }
             Mechanism::Include(spec) => self.include(spec, term, domain, path).await,
         }
+    }
+
+    /// `ip4` (RFC 7208 §5.6): the client's address within the network.
+    fn eval_ip4(
+        &mut self,
+        network: std::net::Ipv4Addr,
+        prefix: u8,
+        path: &[String],
+        term: &str,
+    ) -> TermOutcome {
+        let hit = match self.ip {
+            IpAddr::V4(ip) => in_prefix(IpAddr::V4(ip), IpAddr::V4(network), prefix),
+            IpAddr::V6(_) => false,
+        };
+        let text = match self.ip {
+            IpAddr::V4(ip) if hit => format!("{ip} is within {network}/{prefix}."),
+            IpAddr::V4(ip) => format!("{ip} is not within {network}/{prefix}."),
+            IpAddr::V6(ip) => format!("{ip} is an IPv6 client; ip4 never matches it."),
+        };
+        self.term_step(path, term, hit, text, Vec::new());
+        bool_outcome(hit)
+    }
+
+    /// `ip6` (RFC 7208 §5.6): the client's address within the network.
+    fn eval_ip6(
+        &mut self,
+        network: std::net::Ipv6Addr,
+        prefix: u8,
+        path: &[String],
+        term: &str,
+    ) -> TermOutcome {
+        let hit = match self.ip {
+            IpAddr::V6(ip) => in_prefix(IpAddr::V6(ip), IpAddr::V6(network), prefix),
+            IpAddr::V4(_) => false,
+        };
+        let text = match self.ip {
+            IpAddr::V6(ip) if hit => format!("{ip} is within {network}/{prefix}."),
+            IpAddr::V6(ip) => format!("{ip} is not within {network}/{prefix}."),
+            IpAddr::V4(ip) => {
+                format!("{ip} is an IPv4 client; ip6 never matches it (RFC 7208 §5.6).")
+            }
+        };
+        self.term_step(path, term, hit, text, Vec::new());
+        bool_outcome(hit)
+    }
+
+    /// `a` (RFC 7208 §5.3): an address of the target name within the CIDR length.
+    async fn eval_a(
+        &mut self,
+        target: &str,
+        cidr4: u8,
+        cidr6: u8,
+        path: &[String],
+        term: &str,
+    ) -> TermOutcome {
+        let rtype = self.address_type();
+        let (key, answer) = self.query(target, rtype).await;
+        if let Some(abort) = self.dns_error(&answer, path, term, &key, target) {
+            return abort;
+        }
+        if answer.outcome.is_void() || addresses(&answer).is_empty() {
+            return self.void_no_match(
+                path,
+                term,
+                key,
+                format!(
+                    "{target} has no {rtype} records ({}): no match. This is a void \
+                     lookup.",
+                    answer.outcome.as_str()
+                ),
+            );
+        }
+        let addrs = addresses(&answer);
+        let prefix = self.prefix_for(cidr4, cidr6);
+        let hit = addrs.iter().any(|a| in_prefix(self.ip, *a, prefix));
+        let text = format!(
+            "{rtype} of {target}: {}. {} {} within /{prefix} of {}.",
+            join_addrs(&addrs),
+            self.ip,
+            if hit { "is" } else { "is not" },
+            if addrs.len() == 1 {
+                "it"
+            } else {
+                "any of them"
+            }
+        );
+        self.term_step(path, term, hit, text, vec![key]);
+        bool_outcome(hit)
+    }
+
+    /// `exists` (RFC 7208 §5.7): the target name has an A record, whatever the address.
+    async fn eval_exists(&mut self, target: &str, path: &[String], term: &str) -> TermOutcome {
+        let (key, answer) = self.query(target, RecordType::A).await;
+        if let Some(abort) = self.dns_error(&answer, path, term, &key, target) {
+            return abort;
+        }
+        let addrs = addresses(&answer);
+        if addrs.is_empty() {
+            return self.void_no_match(
+                path,
+                term,
+                key,
+                format!(
+                    "{target} has no A record ({}): no match. This is a void lookup.",
+                    answer.outcome.as_str()
+                ),
+            );
+        }
+        self.term_step(
+            path,
+            term,
+            true,
+            format!(
+                "{target} has an A record ({}): exists matches, whatever the address \
+                 (the lookup is for A even for an IPv6 client, RFC 7208 §5.7).",
+                join_addrs(&addrs)
+            ),
+            vec![key],
+        );
+        TermOutcome::Match
     }
 
     fn term_step(
@@ -844,17 +892,7 @@ impl<'a> Evaluator<'a> {
         if let Some(abort) = self.dns_error(&answer, path, term, &key, target) {
             return abort;
         }
-        let exchanges: Vec<(u16, String)> = answer
-            .records
-            .iter()
-            .filter_map(|r| match r {
-                Rr::Mx {
-                    preference,
-                    exchange,
-                } => Some((*preference, exchange.clone())),
-                _ => None,
-            })
-            .collect();
+        let exchanges = mx_exchanges(&answer);
         if exchanges.is_empty() {
             return self.void_no_match(
                 path,
@@ -1425,4 +1463,19 @@ fn name_problem(name: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The MX records of an answer: preference and exchange name.
+fn mx_exchanges(answer: &DnsAnswer) -> Vec<(u16, String)> {
+    answer
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Rr::Mx {
+                preference,
+                exchange,
+            } => Some((*preference, exchange.clone())),
+            _ => None,
+        })
+        .collect()
 }

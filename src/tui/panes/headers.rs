@@ -5,7 +5,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{no_analysis_note, note_line, pane_block, wrap_spans};
@@ -57,76 +57,13 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
     let mut selected_end = 0;
     for header in indexes.iter().filter_map(|&i| a.headers.get(i)) {
         let selected = header.index == app.header;
+        let is_match = matches.contains(&header.index);
+        let (own, text_end) = header_lines(app, header, inner, is_match, selected, focused);
         if selected {
             selected_line = lines.len();
+            selected_end = lines.len() + text_end;
         }
-        let marker = if app.highlighted.contains(&header.index) {
-            ("▶", theme.used_line())
-        } else if matches.contains(&header.index) {
-            ("*", theme.key())
-        } else {
-            (" ", Style::new())
-        };
-        let base = if app.highlighted.contains(&header.index) {
-            theme.used_line()
-        } else {
-            Style::new()
-        };
-        // A header gets at most the pane's height less two rows (a megabyte header would bury
-        // the others and slow every frame); `y` copies it whole.
-        let rows = usize::from(inner.height.saturating_sub(2)).max(3);
-        let mut budget = rows * usize::from(inner.width.saturating_sub(3)).max(1);
-        let mut cut = 0;
-        for (n, text) in display_lines(header, app.headers_raw)
-            .into_iter()
-            .enumerate()
-        {
-            let count = text.chars().count();
-            if budget == 0 {
-                cut += count;
-                continue;
-            }
-            let text = if count > budget {
-                cut += count - budget;
-                let kept: String = text.chars().take(budget).collect();
-                budget = 0;
-                kept
-            } else {
-                budget -= count;
-                text
-            };
-            let mut spans = vec![Span::styled(if n == 0 { marker.0 } else { " " }, marker.1)];
-            if n == 0 && header.invalid_utf8 {
-                // Lossy text (U+FFFD) must not pass for what was sent: say so up front.
-                spans.push(Span::styled(EIGHT_BIT_TAG, theme.warning()));
-            }
-            spans.extend(highlight(&text, app.search.as_deref(), base, theme));
-            // Wrapped under the text (past the marker column and the folding indent).
-            for mut line in wrap_spans(spans, usize::from(inner.width), 3) {
-                if selected {
-                    let missing = (inner.width as usize).saturating_sub(line.width());
-                    line.spans.push(Span::raw(" ".repeat(missing)));
-                    line = line.patch_style(theme.selection(focused));
-                }
-                lines.push(line);
-            }
-        }
-        if cut > 0 {
-            lines.push(note_line(format!(" … +{cut} chars; y copies all"), theme));
-        }
-        if selected {
-            selected_end = lines.len();
-        }
-        for error in &header.errors {
-            lines.extend(wrap_spans(
-                vec![Span::styled(
-                    format!("  ! {}", sanitize(error)),
-                    theme.error(),
-                )],
-                usize::from(inner.width),
-                4,
-            ));
-        }
+        lines.extend(own);
     }
     // The selected header in view whole when it fits (its note about cut characters too).
     let height = inner.height as usize;
@@ -137,6 +74,87 @@ pub fn render(app: &App, pane: Pane, area: Rect, buf: &mut Buffer, focused: bool
     Paragraph::new(lines)
         .scroll((offset.min(u16::MAX as usize) as u16, 0))
         .render(inner, buf);
+}
+
+/// One header's lines: the marker (`▶` used by the last step, `*` a search match), the text
+/// wrapped and clipped to the pane, a note on what was cut, then the header's errors. Also
+/// where its text ends (before the errors), to keep a selected header in view.
+fn header_lines(
+    app: &App,
+    header: &Header,
+    inner: Rect,
+    is_match: bool,
+    selected: bool,
+    focused: bool,
+) -> (Vec<Line<'static>>, usize) {
+    let theme = &app.theme;
+    let mut lines = Vec::new();
+    let marker = if app.highlighted.contains(&header.index) {
+        ("▶", theme.used_line())
+    } else if is_match {
+        ("*", theme.key())
+    } else {
+        (" ", Style::new())
+    };
+    let base = if app.highlighted.contains(&header.index) {
+        theme.used_line()
+    } else {
+        Style::new()
+    };
+    // A header gets at most the pane's height less two rows (a megabyte header would bury
+    // the others and slow every frame); `y` copies it whole.
+    let rows = usize::from(inner.height.saturating_sub(2)).max(3);
+    let mut budget = rows * usize::from(inner.width.saturating_sub(3)).max(1);
+    let mut cut = 0;
+    for (n, text) in display_lines(header, app.headers_raw)
+        .into_iter()
+        .enumerate()
+    {
+        let count = text.chars().count();
+        if budget == 0 {
+            cut += count;
+            continue;
+        }
+        let text = if count > budget {
+            cut += count - budget;
+            let kept: String = text.chars().take(budget).collect();
+            budget = 0;
+            kept
+        } else {
+            budget -= count;
+            text
+        };
+        let mut spans = vec![Span::styled(if n == 0 { marker.0 } else { " " }, marker.1)];
+        if n == 0 && header.invalid_utf8 {
+            // Lossy text (U+FFFD) must not pass for what was sent: say so up front.
+            spans.push(Span::styled(EIGHT_BIT_TAG, theme.warning()));
+        }
+        spans.extend(highlight(&text, app.search.as_deref(), base, theme));
+        // Wrapped under the text (past the marker column and the folding indent).
+        for mut line in wrap_spans(spans, usize::from(inner.width), 3) {
+            if selected {
+                let missing = (inner.width as usize).saturating_sub(line.width());
+                line.spans.push(Span::raw(" ".repeat(missing)));
+                line = line.patch_style(theme.selection(focused));
+            }
+            lines.push(line);
+        }
+    }
+    if cut > 0 {
+        lines.push(note_line(format!(" … +{cut} chars; y copies all"), theme));
+    }
+    let text_end = lines.len();
+    for error in &header.errors {
+        lines.extend(wrap_spans(
+            vec![Span::styled(
+                format!("  ! {}", sanitize(error)),
+                theme.error(),
+            )],
+            usize::from(inner.width),
+            4,
+        ));
+    }
+    (lines, text_end)
 }
 
 fn display_lines(header: &Header, raw: bool) -> Vec<String> {
