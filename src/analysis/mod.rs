@@ -147,6 +147,19 @@ pub async fn analyze_with_progress(
     analysis.alignment = alignment;
     analysis.dmarc = dmarc_check;
     analysis.recorded = recorded;
+    if dns.refused() > 0 {
+        analysis.warnings.push(Warning::new(
+            Severity::Warning,
+            "budget-dns-queries",
+            format!(
+                "The message asked for more than {} DNS lookups; {} more were not sent (budget: \
+                 DNS queries per message), and the checks that needed them say so.",
+                crate::dns::MAX_QUERIES,
+                dns.refused()
+            ),
+            None,
+        ));
+    }
     // The evidence first: the summary reads it to tell whether re-verification could run.
     attach_evidence(&mut analysis, dns.evidence());
     analysis.summary = summary::summarize(&analysis);
@@ -168,6 +181,7 @@ fn read_message(raw: &[u8], opts: &Options) -> (Analysis, trail::headers::FromDo
     let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
     warnings.extend(w);
     warnings.extend(trail::recorded::budget_warnings(&header_list));
+    warnings.extend(dmarc::authors::budget_warnings(&header_list));
     trail::received::soften_receiver_clock_skew(
         &mut hop_list,
         envelope.boundary_hop,

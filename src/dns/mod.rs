@@ -287,20 +287,47 @@ pub trait DnsBackend: Send + Sync {
 /// therefore sees the same data, and the evidence entry is exactly what each of them saw (a
 /// live answer that changed between two asks could otherwise decide two verdicts differently
 /// with only one of them shown). Build a new handle to ask afresh.
+/// Distinct questions sent for one message (budget). Real mail needs a few dozen; a message
+/// written to make the analyst's resolver send thousands (a From with 10,000 domains, 500 DKIM
+/// signatures) gets the rest answered "not asked", and a warning.
+pub const MAX_QUERIES: usize = 100;
+
+/// The evidence log, with an index by question so a long log costs no scan per ask.
+#[derive(Default)]
+struct Log {
+    entries: Vec<DnsEvidence>,
+    index: HashMap<QueryKey, usize>,
+    /// Distinct questions refused by the budget.
+    refused: usize,
+}
+
 #[derive(Clone)]
 pub struct Dns {
     backend: Arc<dyn DnsBackend>,
-    log: Arc<Mutex<Vec<DnsEvidence>>>,
+    log: Arc<Mutex<Log>>,
     answers: Arc<Mutex<HashMap<QueryKey, Arc<tokio::sync::OnceCell<DnsAnswer>>>>>,
+    budget: usize,
 }
 
 impl Dns {
     pub fn new(backend: Arc<dyn DnsBackend>) -> Self {
         Dns {
             backend,
-            log: Arc::new(Mutex::new(Vec::new())),
+            log: Arc::new(Mutex::new(Log::default())),
             answers: Arc::new(Mutex::new(HashMap::new())),
+            budget: MAX_QUERIES,
         }
+    }
+
+    /// The same backend with another query budget (tests; a scan of trusted mail).
+    pub fn with_budget(mut self, budget: usize) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// How many distinct questions the budget refused.
+    pub fn refused(&self) -> usize {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).refused
     }
 
     pub fn source(&self) -> DnsSource {
@@ -318,31 +345,44 @@ impl Dns {
     pub async fn query(&self, name: &str, rtype: RecordType) -> DnsAnswer {
         let key = QueryKey::new(name, rtype);
         let source = self.backend.source();
-        {
+        let refused = {
             let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            match log
-                .iter_mut()
-                .find(|e| e.name == key.name && e.rtype == key.rtype)
-            {
-                Some(entry) => entry.count += 1,
+            match log.index.get(&key).copied() {
+                Some(i) => {
+                    log.entries[i].count += 1;
+                    log.entries[i].outcome == DnsOutcome::Error
+                        && log.entries[i].error.as_deref() == Some(BUDGET_ERROR)
+                }
                 None => {
-                    let id = log.len();
-                    log.push(DnsEvidence {
+                    let asked = log.entries.len() - log.refused;
+                    let refuse = asked >= self.budget;
+                    let id = log.entries.len();
+                    log.entries.push(DnsEvidence {
                         id,
                         name: key.name.clone(),
                         rtype,
-                        outcome: DnsOutcome::Pending,
+                        outcome: if refuse {
+                            DnsOutcome::Error
+                        } else {
+                            DnsOutcome::Pending
+                        },
                         answers: Vec::new(),
                         ttl: None,
                         source,
                         elapsed_ms: 0.0,
                         count: 1,
                         cname_chain: Vec::new(),
-                        error: None,
+                        error: refuse.then(|| BUDGET_ERROR.to_string()),
                         records: Vec::new(),
                     });
+                    log.index.insert(key.clone(), id);
+                    log.refused += usize::from(refuse);
+                    refuse
                 }
             }
+        };
+        if refused {
+            return DnsAnswer::outcome(DnsOutcome::Error, Some(BUDGET_ERROR.to_string()));
         }
         let cell = self
             .answers
@@ -361,10 +401,8 @@ impl Dns {
         let answer = self.backend.lookup(key).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = log
-            .iter_mut()
-            .find(|e| e.name == key.name && e.rtype == key.rtype)
-        {
+        if let Some(i) = log.index.get(key).copied() {
+            let entry = &mut log.entries[i];
             entry.outcome = answer.outcome;
             entry.answers = answer.records.iter().map(Record::display).collect();
             entry.records = answer.records.clone();
@@ -378,9 +416,16 @@ impl Dns {
 
     /// A copy of the evidence log as it stands (pending entries included).
     pub fn evidence(&self) -> Vec<DnsEvidence> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .clone()
     }
 }
+
+/// The error of a question the budget refused: it was never sent.
+pub const BUDGET_ERROR: &str = "not asked: the message reached the budget of DNS queries";
 
 /// Where answers come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

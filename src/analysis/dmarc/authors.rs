@@ -22,6 +22,7 @@ use super::orgdomain::normalize_domain;
 /// returns one.
 pub fn from_domains(headers: &[Header]) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for header in headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("from"))
@@ -33,12 +34,37 @@ pub fn from_domains(headers: &[Header]) -> Vec<(usize, String)> {
             let Some(domain) = normalize_domain(&domain) else {
                 continue;
             };
-            if !out.iter().any(|(_, d)| *d == domain) {
+            if seen.insert(domain.clone()) {
                 out.push((header.index, domain));
             }
         }
     }
     out
+}
+
+/// Author domains evaluated (budget): each costs a chain of DNS lookups, and a From header
+/// with thousands of addresses must not turn the analyst's resolver into a weapon.
+pub const MAX_AUTHOR_DOMAINS: usize = 10;
+
+/// The warning when the From headers name more author domains than are evaluated.
+pub fn budget_warnings(headers: &[Header]) -> Vec<crate::analysis::Warning> {
+    let all = from_domains(headers).len();
+    if all <= MAX_AUTHOR_DOMAINS {
+        return Vec::new();
+    }
+    vec![crate::analysis::Warning::new(
+        crate::analysis::Severity::Warning,
+        "budget-author-domains",
+        format!(
+            "The From headers name {all} author domains; DMARC was evaluated for the first \
+             {MAX_AUTHOR_DOMAINS} and {} were not (budget: author domains per message).",
+            all - MAX_AUTHOR_DOMAINS
+        ),
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("from"))
+            .map(|h| h.index),
+    )]
 }
 
 /// The domains of every mailbox in one From value (groups included), read by mail-parser.

@@ -112,23 +112,32 @@ pub async fn evaluate_with_headers(
         return (alignment, check);
     }
 
-    let ours = async {
-        let mut lookup = lookup;
-        let mut per = Vec::new();
-        for (index, domain) in &authors {
-            let l = match lookup.take() {
-                Some(l) if l.from_domain == *domain => l,
-                other => {
-                    lookup = other;
-                    fetch_dmarc_policy(dns, domain).await
-                }
+    // Independent author domains are looked up at once (budget: the first
+    // MAX_AUTHOR_DOMAINS, the rest counted in a warning); the lookup already made for the main
+    // domain is reused.
+    let authors: Vec<(usize, String)> = authors
+        .into_iter()
+        .take(authors::MAX_AUTHOR_DOMAINS)
+        .collect();
+    let mut lookup = lookup;
+    let ours = futures_util::future::join_all(authors.iter().map(|(index, domain)| {
+        let ready = match lookup.take() {
+            Some(l) if l.from_domain == *domain => Some(l),
+            other => {
+                lookup = other;
+                None
+            }
+        };
+        async move {
+            let l = match ready {
+                Some(l) => l,
+                None => fetch_dmarc_policy(dns, domain).await,
             };
             let (mut alignment, mut check) = evaluate_with_lookup(dns, domain, l, spf, dkim).await;
             attach_from_header(&mut alignment, &mut check, *index);
-            per.push((*index, domain.clone(), alignment, check));
+            (*index, domain.clone(), alignment, check)
         }
-        per
-    };
+    }));
     let (per, theirs) = tokio::join!(ours, mail_auth_dmarc(auth, raw, spf, dkim));
     let (alignment, mut check) = strictest_of(per, headers);
     compare_several_authors(&mut check, theirs, authors.len());
