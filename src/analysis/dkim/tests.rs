@@ -1,10 +1,17 @@
 use super::*;
+use crate::analysis::model::AuthResult;
+use crate::analysis::step::Outcome;
 use crate::analysis::trail::headers::split_headers;
 use crate::dns::Record;
 use crate::dns::responder::Responder;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
+use crate::dns::{QueryKey, RecordType};
+use explain::tag_table;
+use mail_auth::common::crypto::Sha256;
 use mail_auth::common::crypto::{Ed25519Key, SigningKey};
+use mail_auth::dkim::Canonicalization;
 use mail_auth::dkim::generate::DkimKeyPair;
+use parse::{base64_decode, parse_canonicalization};
 
 /// 2026-01-01 00:00:00 UTC.
 const NOW: i64 = 1_767_225_600;
