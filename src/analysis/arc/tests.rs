@@ -1,11 +1,15 @@
 use super::*;
-use crate::analysis::dkim::{body_hash, parse_header_list};
+use crate::analysis::dkim::{
+    base64_encode, body_hash, lenient_tags, parse_header_list, parse_tag_list, strip_b_value, tag,
+};
 use crate::analysis::trail::headers::split_headers;
-use crate::dns::Record;
 use crate::dns::responder::Responder;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
+use crate::dns::{Record, RecordType};
 use mail_auth::common::crypto::{Ed25519Key, HashAlgorithm, SigningKey};
+use mail_auth::dkim::Canonicalization;
 use mail_auth::dkim::generate::DkimKeyPair;
+use parse::{parse_aar, parse_instance, parse_seal};
 
 const NOW: i64 = 1_767_225_600;
 

@@ -39,7 +39,7 @@ pub(crate) use canonicalize::{
 };
 pub(crate) use explain::format_unix;
 pub(crate) use key::{KeyLookup, KeyRecord, fetch_keys, key_accepts};
-pub(crate) use message::{MessageView, to_crlf};
+pub(crate) use message::{Field, MessageView, to_crlf};
 pub(crate) use parse::{
     RawTag, SignatureCore, algorithm_name, base64_encode, canon_name, display_value, hash_of,
     lenient_tags, parse_algorithm, parse_base64_tag, parse_domain, parse_number, parse_tag_list,
