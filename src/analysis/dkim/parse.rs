@@ -1,6 +1,8 @@
 //! The DKIM-Signature grammar (RFC 6376 §3.2 tag lists, §3.5 tag values): what ARC shares
 //! (tag lists, the tags that drive the cryptography) and the reading of one DKIM-Signature.
 
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{Engine, alphabet};
 use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 use mail_auth::dkim::Canonicalization;
 
@@ -190,6 +192,53 @@ pub(crate) fn parse_base64_tag(name: &str, value: &str) -> Result<Vec<u8>, Strin
     Ok(bytes)
 }
 
+/// base64 as DKIM writes it (RFC 6376 §2.4): `=` padding complete or absent, unused bits of the
+/// last symbol not checked; folding whitespace anywhere is removed before decoding.
+const fn dkim_base64(padding: DecodePaddingMode) -> GeneralPurpose {
+    GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(padding)
+            .with_decode_allow_trailing_bits(true),
+    )
+}
+const PADDED: GeneralPurpose = dkim_base64(DecodePaddingMode::RequireCanonical);
+const UNPADDED: GeneralPurpose = dkim_base64(DecodePaddingMode::RequireNone);
+
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    let compact: String = text.chars().filter(|c| !FWS.contains(c)).collect();
+    let engine = if compact.contains('=') {
+        &PADDED
+    } else {
+        &UNPADDED
+    };
+    engine.decode(&compact).map_err(|_| base64_error(&compact))
+}
+
+/// Why `compact` is not base64, naming the first rule broken reading left to right (the
+/// decoder's own error says where its chunk failed, not which rule).
+fn base64_error(compact: &str) -> String {
+    let first_pad = compact.find('=');
+    let after_pad = first_pad.and_then(|p| compact[p..].find(|c| c != '=').map(|i| p + i));
+    let foreign = compact
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')));
+    match (foreign, after_pad) {
+        (Some((i, c)), after) if after.is_none_or(|a| i < a) => {
+            format!("{c:?} is not a base64 character")
+        }
+        (_, Some(_)) => "data after the '=' padding".into(),
+        _ if compact.trim_end_matches('=').len() % 4 == 1 => {
+            "truncated (length is not a multiple of 4)".into()
+        }
+        _ => "wrong '=' padding".into(),
+    }
+}
+
 /// A domain name (or selector): LDH labels (underscore allowed), U-labels turned into A-labels.
 pub(crate) fn parse_domain(name: &str, value: &str) -> Result<String, String> {
     if value.is_empty() {
@@ -255,67 +304,6 @@ pub(super) fn decode_dkim_qp(value: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    let mut symbols = 0usize;
-    let mut padding = 0usize;
-    for c in text.chars() {
-        if FWS.contains(&c) {
-            continue;
-        }
-        if c == '=' {
-            padding += 1;
-            continue;
-        }
-        if padding > 0 {
-            return Err("data after the '=' padding".into());
-        }
-        let v = match c {
-            'A'..='Z' => c as u32 - 'A' as u32,
-            'a'..='z' => c as u32 - 'a' as u32 + 26,
-            '0'..='9' => c as u32 - '0' as u32 + 52,
-            '+' => 62,
-            '/' => 63,
-            _ => return Err(format!("{c:?} is not a base64 character")),
-        };
-        symbols += 1;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    if symbols % 4 == 1 {
-        return Err("truncated (length is not a multiple of 4)".into());
-    }
-    if padding > 2 || (padding > 0 && !(symbols + padding).is_multiple_of(4)) {
-        return Err("wrong '=' padding".into());
-    }
-    Ok(out)
-}
-
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The tags that drive the cryptography, common to DKIM-Signature and ARC-Message-Signature.

@@ -146,6 +146,27 @@ fn base64_round_trip_and_errors() {
 }
 
 #[test]
+fn base64_padding_is_complete_or_absent_and_errors_name_the_rule() {
+    assert_eq!(base64_decode("Zg").unwrap(), b"f");
+    assert_eq!(base64_decode("Zg = =").unwrap(), b"f");
+    // Unused bits of the last symbol are not checked ("Zh" is "f" with a stray bit).
+    assert_eq!(base64_decode("Zh==").unwrap(), b"f");
+    assert_eq!(base64_decode("Zg=").unwrap_err(), "wrong '=' padding");
+    assert_eq!(
+        base64_decode("Zm9vY").unwrap_err(),
+        "truncated (length is not a multiple of 4)"
+    );
+    assert_eq!(
+        base64_decode("Zg==Zg").unwrap_err(),
+        "data after the '=' padding"
+    );
+    assert_eq!(
+        base64_decode("Zm\u{e9}9v").unwrap_err(),
+        "'\u{e9}' is not a base64 character"
+    );
+}
+
+#[test]
 fn b_value_is_emptied_and_the_line_break_dropped() {
     for (value, stripped) in [
         ("b=abc;h=From\r\n", "b=;h=From"),
