@@ -1,6 +1,8 @@
 //! DKIM in words: what each tag means, dates and durations, and the steps that are not one
 //! verification step's own (the time step, the verdict).
 
+use time::{Duration, OffsetDateTime};
+
 use super::key::KeyRecord;
 use super::message::Field;
 use super::parse::{
@@ -11,29 +13,43 @@ use crate::analysis::model::{AuthResult, DkimCheck, Tag};
 use crate::analysis::step::{Outcome, Step};
 use crate::dns::QueryKey;
 
-/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` (no clock is read here).
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`, for years 1 to 9999 (no clock is read here).
 pub(crate) fn format_unix(secs: i128) -> String {
-    const MAX: i128 = 253_402_300_799; // 9999-12-31 23:59:59
-    if !(-62_135_596_800..=MAX).contains(&secs) {
-        return format!("{secs} (out of calendar range)");
+    let utc = i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .filter(|t| t.year() >= 1);
+    match utc {
+        Some(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        None => format!("{secs} (out of calendar range)"),
     }
-    let t = mail_parser::DateTime::from_timestamp(secs as i64);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
 }
 
+/// A duration (either sign) in one unit: seconds under two minutes, minutes under two hours,
+/// hours under two days, else days.
 pub(super) fn duration_words(secs: i128) -> String {
-    let secs = secs.abs();
-    if secs < 120 {
-        format!("{secs} s")
-    } else if secs < 7200 {
-        format!("{} min", secs / 60)
-    } else if secs < 172_800 {
-        format!("{} h", secs / 3600)
+    let Ok(secs) = i64::try_from(secs.unsigned_abs()) else {
+        // Beyond what any clock holds (an absurd t= or x=): days, still exact.
+        let day = Duration::DAY.whole_seconds().unsigned_abs();
+        return format!("{} days", secs.unsigned_abs() / u128::from(day));
+    };
+    let d = Duration::seconds(secs);
+    if d < Duration::minutes(2) {
+        format!("{} s", d.whole_seconds())
+    } else if d < Duration::hours(2) {
+        format!("{} min", d.whole_minutes())
+    } else if d < Duration::days(2) {
+        format!("{} h", d.whole_hours())
     } else {
-        format!("{} days", secs / 86_400)
+        format!("{} days", d.whole_days())
     }
 }
 

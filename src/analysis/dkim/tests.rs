@@ -6,7 +6,7 @@ use crate::dns::Record;
 use crate::dns::responder::Responder;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
 use crate::dns::{QueryKey, RecordType};
-use explain::tag_table;
+use explain::{duration_words, tag_table};
 use mail_auth::common::crypto::Sha256;
 use mail_auth::common::crypto::{Ed25519Key, SigningKey};
 use mail_auth::dkim::Canonicalization;
@@ -179,6 +179,34 @@ fn b_value_is_emptied_and_the_line_break_dropped() {
             stripped
         );
     }
+}
+
+#[test]
+fn dates_outside_years_1_to_9999_are_said_to_be_out_of_range() {
+    assert_eq!(format_unix(253_402_300_799), "9999-12-31 23:59:59 UTC");
+    assert_eq!(format_unix(-62_135_596_800), "0001-01-01 00:00:00 UTC");
+    assert_eq!(
+        format_unix(253_402_300_800),
+        "253402300800 (out of calendar range)"
+    );
+    assert_eq!(
+        format_unix(-62_135_596_801),
+        "-62135596801 (out of calendar range)"
+    );
+    assert_eq!(
+        format_unix(i128::from(u64::MAX)),
+        "18446744073709551615 (out of calendar range)"
+    );
+}
+
+#[test]
+fn durations_are_said_in_one_unit() {
+    assert_eq!(duration_words(119), "119 s");
+    assert_eq!(duration_words(-120), "2 min");
+    assert_eq!(duration_words(7_199), "119 min");
+    assert_eq!(duration_words(7_200), "2 h");
+    assert_eq!(duration_words(172_800), "2 days");
+    assert_eq!(duration_words(i128::from(u64::MAX)), "213503982334601 days");
 }
 
 #[test]
