@@ -9,7 +9,7 @@
 //!
 //! The files follow RFC 8617: `parse` reads the three ARC headers (§4.1), `chain` groups them into
 //! sets and checks the chain's structure (§5.2 steps 1–3), `verify` validates the message
-//! signatures and seals and decides (§5.2 steps 4–6), `explain` words the steps and `crosscheck`
+//! signatures and seals and decides (§5.2 steps 4–7), `explain` words the steps and `crosscheck`
 //! sets mail-auth's verdict beside ours. This file holds the entry point and the shared types.
 
 mod chain;
@@ -18,19 +18,17 @@ mod explain;
 mod parse;
 mod verify;
 
-use std::collections::BTreeMap;
-
 use mail_auth::MessageAuthenticator;
 use mail_auth::common::crypto::Algorithm;
 
-use super::dkim::{BodyHashCache, MessageView, RawTag, SignatureCore, fetch_keys, to_crlf};
+use super::dkim::{MessageView, RawTag, SignatureCore, fetch_keys, to_crlf};
 use super::model::{ArcCheck, AuthResult, Header};
 use super::step::{Outcome, Step};
 use crate::dns::{Dns, QueryKey};
 use chain::Chain;
 use crosscheck::{compare_with_mail_auth, run_mail_auth_arc};
 use explain::{set_step, signature_steps, structure_step, verdict_step};
-use verify::{Validation, chain_verdict, validate_ams, validate_seal};
+use verify::{Validation, chain_verdict, oldest_pass, validate_signatures};
 
 /// RFC 8617 §4.2.1: at most 50 sets.
 const MAX_INSTANCES: u32 = 50;
@@ -64,33 +62,10 @@ pub async fn check_arc(
     let mut check = ArcCheck::default();
     check.steps.push(what_arc_records_step());
 
-    // Steps 1–3: the chain's structure. The AMS of every instance is checked (for the detail),
-    // the seals only when the chain is well-formed (each seal covers every set below it).
+    // Steps 1–3: the chain's structure; steps 4 and 6: its signatures.
     let structure = chain.structure_problem();
     let newest = chain.newest();
-    let mut bodies = BodyHashCache::default();
-    let ams: BTreeMap<u32, SignatureOutcome> = chain
-        .sets
-        .iter()
-        .filter_map(|(&instance, set)| {
-            let (header_index, core) = set.ams_core()?;
-            let outcome = validate_ams(&message, header_index, core, &answers, now, &mut bodies);
-            Some((instance, outcome))
-        })
-        .collect();
-    let seals: BTreeMap<u32, SignatureOutcome> = match structure {
-        None => chain
-            .sets
-            .keys()
-            .map(|&instance| {
-                (
-                    instance,
-                    validate_seal(&message, &chain, instance, &answers),
-                )
-            })
-            .collect(),
-        Some(_) => BTreeMap::new(),
-    };
+    let (ams, seals) = validate_signatures(&message, &chain, &answers, now, structure.is_none());
 
     // The sets, for the model and in words.
     for (&instance, set) in &chain.sets {
@@ -103,7 +78,7 @@ pub async fn check_arc(
     check.steps.push(structure_step(structure.as_ref(), newest));
     check.steps.extend(signature_steps(&ams, &seals, newest));
 
-    // Steps 4–6: the newest AMS, then the seals newest first.
+    // The verdict: structure, the newest AMS, then the seals newest first (steps 1–7).
     let validation = Validation {
         structure: structure.as_ref(),
         newest,
@@ -117,12 +92,7 @@ pub async fn check_arc(
     check.broken_instance = broken;
     check.reason = Some(reason.clone());
     if result == AuthResult::Pass {
-        check.oldest_pass = ams
-            .iter()
-            .rev()
-            .take_while(|(_, a)| a.result == AuthResult::Pass)
-            .map(|(i, _)| *i)
-            .last();
+        check.oldest_pass = oldest_pass(&ams);
     }
     check
         .steps

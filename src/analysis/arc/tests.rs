@@ -10,6 +10,7 @@ use mail_auth::common::crypto::{Ed25519Key, HashAlgorithm, SigningKey};
 use mail_auth::dkim::Canonicalization;
 use mail_auth::dkim::generate::DkimKeyPair;
 use parse::{parse_aar, parse_instance, parse_seal};
+use std::collections::BTreeMap;
 
 const NOW: i64 = 1_767_225_600;
 

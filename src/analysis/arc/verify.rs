@@ -1,4 +1,4 @@
-//! Validating the signatures of the chain (RFC 8617 §5.2 steps 4–6): the message signature
+//! Validating the signatures of the chain (RFC 8617 §5.2 steps 4–7): the message signature
 //! (AMS) of each instance and the seal (AS) over the sets up to it, then the chain's verdict.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +15,50 @@ use crate::analysis::dkim::{
 };
 use crate::analysis::model::AuthResult;
 use crate::dns::{DnsAnswer, QueryKey, RecordType};
+
+/// Steps 4 and 6: the AMS of every instance (the newest decides; the others give the detail and
+/// oldest-pass) and, when the chain is `well_formed`, every seal (each covers every set below
+/// it, so a malformed chain has nothing to seal).
+pub(super) fn validate_signatures(
+    message: &MessageView<'_>,
+    chain: &Chain<'_>,
+    answers: &HashMap<&str, DnsAnswer>,
+    now: i64,
+    well_formed: bool,
+) -> (
+    BTreeMap<u32, SignatureOutcome>,
+    BTreeMap<u32, SignatureOutcome>,
+) {
+    let mut bodies = BodyHashCache::default();
+    let ams = chain
+        .sets
+        .iter()
+        .filter_map(|(&instance, set)| {
+            let (header_index, core) = set.ams_core()?;
+            let outcome = validate_ams(message, header_index, core, answers, now, &mut bodies);
+            Some((instance, outcome))
+        })
+        .collect();
+    let seals = if well_formed {
+        chain
+            .sets
+            .keys()
+            .map(|&i| (i, validate_seal(message, chain, i, answers)))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    (ams, seals)
+}
+
+/// Step 5: the oldest instance from which every AMS up to the newest still verifies.
+pub(super) fn oldest_pass(ams: &BTreeMap<u32, SignatureOutcome>) -> Option<u32> {
+    ams.iter()
+        .rev()
+        .take_while(|(_, a)| a.result == AuthResult::Pass)
+        .map(|(i, _)| *i)
+        .last()
+}
 
 /// RFC 8301 applied to a usable key.
 pub(super) fn strength_problem(algorithm: Algorithm, key: &KeyLookup) -> Option<String> {
@@ -64,7 +108,7 @@ pub(super) fn key_fact(lookup: &KeyLookup) -> String {
 
 /// Validates the AMS of one instance over the message as it is now (RFC 8617 §5.2 step 4 for
 /// the newest; the detail for the others), like a DKIM-Signature.
-pub(super) fn validate_ams(
+fn validate_ams(
     message: &MessageView<'_>,
     header_index: usize,
     core: &SignatureCore,
@@ -226,7 +270,7 @@ pub(super) fn field_pair<'m>(
 
 /// The seal of `instance` signs, in relaxed canonicalization, the AAR, AMS and AS of every
 /// instance up to it (its own with b= emptied), oldest first (RFC 8617 §5.1.1).
-pub(super) fn validate_seal(
+fn validate_seal(
     message: &MessageView<'_>,
     chain: &Chain<'_>,
     instance: u32,
@@ -450,7 +494,8 @@ pub(super) struct Validation<'v> {
     pub(super) has_body: bool,
 }
 
-/// The chain verdict, in RFC 8617 §5.2 order: structure, newest AMS, then the seals. With
+/// The chain verdict, in RFC 8617 §5.2 order: structure (steps 1–3), the newest AMS (step 4),
+/// then the seals (steps 6–7). With
 /// `ignore_expiry`, an expired newest AMS counts as its verdict without the expiry.
 pub(super) fn chain_verdict(
     v: &Validation<'_>,
