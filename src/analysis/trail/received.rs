@@ -657,8 +657,14 @@ pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
 /// durations get a leading minus.
 pub fn human_duration(secs: i64) -> String {
     let sign = if secs < 0 { "-" } else { "" };
-    let s = secs.unsigned_abs();
-    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    // `abs` saturates at i64::MIN, a second off where only days and hours are shown.
+    let span = time::Duration::seconds(secs).abs();
+    let (d, h, m, sec) = (
+        span.whole_days(),
+        span.whole_hours() % 24,
+        span.whole_minutes() % 60,
+        span.whole_seconds() % 60,
+    );
     let text = if d > 0 {
         let days = if d == 1 { "day" } else { "days" };
         if h > 0 {
