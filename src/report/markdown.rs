@@ -46,11 +46,40 @@ pub fn evidence_line(ev: &DnsEvidence) -> String {
 }
 
 /// Markdown-safe inline text: message-derived, so escaped and stripped of table breakers.
+/// Message or DNS text in running Markdown: every character with a Markdown or HTML meaning is
+/// backslash-escaped, so a display name can neither smuggle raw HTML (a tracking `<img>`) nor
+/// fake a bold verdict into a ticket.
 fn md(s: &str) -> String {
-    visible(s)
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace(['\t', '\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in visible(s).chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '&' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Message or DNS text as a code span: shown exactly, nothing in it is Markdown or HTML. The
+/// fence is one backtick longer than the longest run inside (CommonMark), and in a table cell
+/// `|` is escaped (GFM).
+fn code(s: &str, in_table: bool) -> String {
+    let mut t = visible(s).replace(['\t', '\n', '\r'], " ");
+    if in_table {
+        t = t.replace('|', "\\|");
+    }
+    let longest = t.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if t.starts_with('`') || t.ends_with('`') || t.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{t}{pad}{fence}")
 }
 
 /// The receiver's verdict headers: one row per decoded field, with its meaning and trust.
@@ -138,9 +167,17 @@ fn message_section(o: &mut String, a: &Analysis) {
             .iter()
             .filter(|h| h.name.eq_ignore_ascii_case(name))
         {
-            let _ = writeln!(o, "| {name} | `{}` |", md(&super::clip(&h.value, 200)));
+            let _ = writeln!(
+                o,
+                "| {name} | {} |",
+                code(&super::clip(&h.value, 200), true)
+            );
             if let Some(d) = &h.decoded {
-                let _ = writeln!(o, "| {name} (decoded) | `{}` |", md(&super::clip(d, 200)));
+                let _ = writeln!(
+                    o,
+                    "| {name} (decoded) | {} |",
+                    code(&super::clip(d, 200), true)
+                );
             }
         }
     }
@@ -316,7 +353,7 @@ fn dns_section(o: &mut String, a: &Analysis) {
             ev.outcome.as_str(),
             ev.answers
                 .iter()
-                .map(|s| format!("`{}`", md(s)))
+                .map(|s| code(s, true))
                 .collect::<Vec<_>>()
                 .join("<br>"),
             ev.ttl.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
@@ -354,15 +391,20 @@ fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step, detail: Detail) {
         let _ = writeln!(o, "{pad}{}", md(&s.explanation));
     }
     for f in &s.facts {
-        let _ = writeln!(o, "{pad}- {}: `{}`", md(&f.name), clip(md(&f.value), 200));
+        let _ = writeln!(
+            o,
+            "{pad}- {}: {}",
+            md(&f.name),
+            code(&clip(f.value.clone(), 200), false)
+        );
     }
     for id in &s.evidence {
         if let Some(ev) = a.dns.get(*id) {
             let _ = writeln!(
                 o,
-                "{pad}- DNS [{}]: `{}`",
+                "{pad}- DNS \\[{}\\]: {}",
                 ev.id,
-                clip(md(&evidence_line(ev)), 200)
+                code(&clip(evidence_line(ev), 200), false)
             );
         }
     }
@@ -370,10 +412,12 @@ fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step, detail: Detail) {
         if let Some(h) = a.headers.get(*h) {
             let _ = writeln!(
                 o,
-                "{pad}- header #{}: `{}: {}`",
+                "{pad}- header #{}: {}",
                 h.index,
-                md(&h.name),
-                clip(md(&h.value), 120)
+                code(
+                    &format!("{}: {}", h.name, clip(h.value.clone(), 120)),
+                    false
+                )
             );
         }
     }
@@ -393,4 +437,52 @@ pub fn markdown_step(a: &Analysis, check_title: &str, step: &Step) -> String {
     step_body(&mut o, a, 1, step, Detail::Full);
     let _ = writeln!(o, "_Verdict: {}_", md(&a.summary.verdict));
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_text_cannot_smuggle_html_or_fake_emphasis() {
+        let name =
+            "<img src=https://tracker.example/p.gif> **DMARC pass** [click](https://x.example) `x`";
+        let out = md(name);
+        // Every character with a meaning is escaped: none stands bare.
+        let bare = |c: char| {
+            out.char_indices()
+                .any(|(i, x)| x == c && !out[..i].ends_with('\\'))
+        };
+        for c in ['<', '>', '*', '[', ']', '`'] {
+            assert!(!bare(c), "bare {c:?} in {out}");
+        }
+        assert!(
+            out.contains("\\<img") && out.contains("\\*\\*DMARC pass\\*\\*"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_code_span_holds_any_text_exactly() {
+        assert_eq!(code("v=spf1 -all", false), "`v=spf1 -all`");
+        // Backticks inside: a longer fence, padded when the text starts or ends with one.
+        assert_eq!(code("a`b", false), "``a`b``");
+        assert_eq!(code("`x`", false), "`` `x` ``");
+        assert_eq!(code("a|b", true), "`a\\|b`");
+        // Control characters are shown escaped, as everywhere in the reports.
+        assert_eq!(code("line\r\nbreak", false), "`line\\r\\nbreak`");
+    }
+
+    #[test]
+    fn the_whole_report_has_no_raw_html_from_the_message() {
+        let a = Analysis {
+            summary: crate::analysis::Summary {
+                verdict: "From <b>PayPal</b> spoofed".into(),
+                findings: vec!["Display name <script>alert(1)</script>".into()],
+            },
+            ..Default::default()
+        };
+        let out = markdown(&a);
+        assert!(!out.contains("<b>") && !out.contains("<script>"), "{out}");
+    }
 }
