@@ -182,6 +182,7 @@ fn read_message(raw: &[u8], opts: &Options) -> (Analysis, trail::headers::FromDo
     warnings.extend(w);
     warnings.extend(trail::recorded::budget_warnings(&header_list));
     warnings.extend(dmarc::authors::budget_warnings(&header_list));
+    warnings.extend(dkim::budget_warnings(&header_list));
     trail::received::soften_receiver_clock_skew(
         &mut hop_list,
         envelope.boundary_hop,

@@ -51,7 +51,38 @@ pub(crate) use {canonicalize::body_hash, parse::parse_header_list};
 /// RSA keys shorter than this are not acceptable (RFC 8301 §3.2).
 pub(crate) const MIN_RSA_BITS: u32 = 1024;
 
-/// Verifies every DKIM-Signature of the message, in header order. Never panics on bad input: a
+/// DKIM signatures verified per message (budget). Receivers verify the first few; 500 stacked
+/// signatures must not cost 500 key lookups and verifications.
+pub const MAX_SIGNATURES: usize = 10;
+
+fn signature_headers(headers: &[Header]) -> impl Iterator<Item = &Header> {
+    headers
+        .iter()
+        .filter(|h| h.name.trim().eq_ignore_ascii_case("DKIM-Signature"))
+}
+
+/// The warning when the message carries more signatures than are verified.
+pub fn budget_warnings(headers: &[Header]) -> Vec<crate::analysis::Warning> {
+    let all = signature_headers(headers).count();
+    if all <= MAX_SIGNATURES {
+        return Vec::new();
+    }
+    vec![crate::analysis::Warning::new(
+        crate::analysis::Severity::Warning,
+        "budget-dkim-signatures",
+        format!(
+            "The message carries {all} DKIM-Signature headers; the first {MAX_SIGNATURES} were \
+             verified and {} were not (budget: DKIM signatures per message; RFC 6376 §6.1 lets \
+             a verifier limit them).",
+            all - MAX_SIGNATURES
+        ),
+        signature_headers(headers)
+            .nth(MAX_SIGNATURES)
+            .map(|h| h.index),
+    )]
+}
+
+/// Verifies the DKIM-Signatures of the message (the first [`MAX_SIGNATURES`]), in header order. Never panics on bad input: a
 /// malformed signature is a permerror for that signature alone, named in its steps.
 pub async fn check_dkim(
     raw: &[u8],
@@ -73,10 +104,9 @@ pub async fn check_dkim_received(
     now: i64,
     received_at: Option<i64>,
 ) -> Vec<DkimCheck> {
-    let signature_headers: Vec<&Header> = headers
-        .iter()
-        .filter(|h| h.name.trim().eq_ignore_ascii_case("DKIM-Signature"))
-        .collect();
+    // Budget: the first MAX_SIGNATURES in header order (RFC 6376 §6.1 lets a verifier limit
+    // how many it verifies); budget_warnings says how many were left.
+    let signature_headers: Vec<&Header> = signature_headers(headers).take(MAX_SIGNATURES).collect();
     if signature_headers.is_empty() {
         return Vec::new();
     }

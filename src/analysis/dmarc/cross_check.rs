@@ -33,7 +33,21 @@ impl MailAuthVerdict {
     /// The From addresses as mail-auth read them, quoted: its parser can glue malformed ones
     /// together (`<a@x> <b@y>` reads as "a@xb@y").
     fn quoted_froms(&self) -> String {
-        let quoted: Vec<String> = self.froms.iter().map(|f| format!("{f:?}")).collect();
+        // Quotes are cut (a From value can be 400 kB): the header itself holds the whole text.
+        const MAX_QUOTE: usize = 200;
+        const MAX_LISTED: usize = 10;
+        let quote = |f: &String| match f.char_indices().nth(MAX_QUOTE) {
+            Some((cut, _)) => format!(
+                "{:?}… ({} more characters)",
+                &f[..cut],
+                f[cut..].chars().count()
+            ),
+            None => format!("{f:?}"),
+        };
+        let mut quoted: Vec<String> = self.froms.iter().take(MAX_LISTED).map(quote).collect();
+        if self.froms.len() > MAX_LISTED {
+            quoted.push(format!("… and {} more", self.froms.len() - MAX_LISTED));
+        }
         quoted.join(", ")
     }
 

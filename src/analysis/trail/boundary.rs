@@ -293,7 +293,23 @@ pub fn reconstruct_envelope(
     client_ip(&mut env, &mut warnings, headers, boundary_hop, opts);
     helo(&mut env, headers, boundary_hop, opts);
     mail_from(&mut env, &mut warnings, headers, opts);
+    // A source quotes its header; the header itself is in the analysis once, whole.
+    for source in &mut env.sources {
+        clip_quote(&mut source.text);
+    }
     (env, warnings)
+}
+
+/// Longest quotation of a header kept in a derived value.
+const MAX_QUOTE: usize = 1000;
+
+/// Cuts `text` to [`MAX_QUOTE`] characters, saying how many more the header has.
+fn clip_quote(text: &mut String) {
+    if let Some((cut, _)) = text.char_indices().nth(MAX_QUOTE) {
+        let rest = text[cut..].chars().count();
+        text.truncate(cut);
+        text.push_str(&format!("… ({rest} more characters in the header)"));
+    }
 }
 
 /// Flags hop dates later than `now` (a little clock skew allowed).
@@ -663,12 +679,35 @@ fn helo(env: &mut Envelope, headers: &[Header], boundary_hop: Option<&Hop>, opts
 }
 
 /// The MAIL FROM: `--mail-from`, else the topmost Return-Path; and the identity SPF checks.
+/// Longest Return-Path read as a reverse-path (RFC 5321 allows 256 octets; some slack for
+/// comments and folding).
+const MAX_REVERSE_PATH: usize = 1024;
+
 fn mail_from(env: &mut Envelope, warnings: &mut Vec<Warning>, headers: &[Header], opts: &Options) {
     if let Some(mf) = opts.mail_from.as_deref() {
         let mf = strip_angle(mf);
         env.mail_from = Some(mf.to_string());
         env.sources
             .push(option_source("mail_from", mf, "--mail-from"));
+    } else if let Some(rp) = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("return-path"))
+        && rp.value.len() > MAX_REVERSE_PATH
+    {
+        // RFC 5321 §4.5.3.1.3 caps a reverse-path at 256 octets: megabytes here are an attack
+        // on the reader (copied into every place that quotes the MAIL FROM), not an address.
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "mail-from-too-long",
+            format!(
+                "The Return-Path (header {}) is {} bytes long, longer than any reverse-path \
+                 (RFC 5321 §4.5.3.1.3: 256 octets): the MAIL FROM is taken as unknown (give it \
+                 with --mail-from).",
+                rp.index,
+                rp.value.len()
+            ),
+            Some(rp.index),
+        ));
     } else if let Some(rp) = headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("return-path"))
