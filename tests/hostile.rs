@@ -8,6 +8,10 @@ use mailsleuth::dns::snapshot::Snapshot;
 use mailsleuth::dns::{BUDGET_ERROR, Dns, MAX_QUERIES};
 
 fn analyse(text: &str) -> Analysis {
+    analyse_with(text, &Dns::from_snapshot(Snapshot::new()))
+}
+
+fn analyse_with(text: &str, dns: &Dns) -> Analysis {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -18,11 +22,7 @@ fn analyse(text: &str) -> Analysis {
         dns_mode: DnsMode::Snapshot,
         ..Default::default()
     };
-    rt.block_on(analyze(
-        text.as_bytes(),
-        &opts,
-        &Dns::from_snapshot(Snapshot::new()),
-    ))
+    rt.block_on(analyze(text.as_bytes(), &opts, dns))
 }
 
 /// Questions that were really asked (not refused by the budget).
@@ -155,19 +155,8 @@ fn a_megabyte_return_path_is_not_copied_into_the_envelope() {
 
 #[test]
 fn questions_past_the_budget_are_not_sent_and_say_so() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let opts = Options {
-        source: "budget".into(),
-        now: 1_793_000_000,
-        dns_mode: DnsMode::Snapshot,
-        ..Default::default()
-    };
     let text = "Return-Path: <x@rp.example>\r\nReceived: from h.example (h.example [192.0.2.9]) by mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\n\r\nbody\r\n";
-    let dns = Dns::from_snapshot(Snapshot::new()).with_budget(3);
-    let a = rt.block_on(analyze(text.as_bytes(), &opts, &dns));
+    let a = analyse_with(text, &Dns::from_snapshot(Snapshot::new()).with_budget(3));
     assert_eq!(asked(&a), 3);
     assert!(
         a.dns.len() > 3,
