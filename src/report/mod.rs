@@ -156,6 +156,23 @@ fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\t')
         // Directional formatting characters can reorder what a reader sees (Trojan Source).
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+        // Invisible characters leave ghost text (a domain that reads "paypal.com" but is not)
+        // and line separators break a line where the screen does not expect it.
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
 }
 
 /// A glyph per step outcome, readable without colour.
@@ -252,6 +269,14 @@ mod tests {
         assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(visible("tab\there é"), "tab\there é");
         assert!(matches!(visible("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn invisible_and_line_separator_characters_are_shown() {
+        assert_eq!(visible("pay\u{200b}pal.com"), "pay\\u{200b}pal.com");
+        assert_eq!(visible("a\u{2028}b\u{2029}c"), "a\\u{2028}b\\u{2029}c");
+        assert_eq!(visible("\u{feff}x\u{00ad}y"), "\\u{feff}x\\xady");
+        assert_eq!(visible("\u{3164}"), "\\u{3164}");
     }
 
     #[test]
