@@ -163,6 +163,42 @@ fn bracketed_paste_into_the_start_screen_analyses_the_email() {
 }
 
 #[test]
+fn keys_hidden_inside_a_paste_are_data_not_commands() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let command = format!(
+        "{} --dns-snapshot {} --now {}; echo \"exit=$?\"; exec cat -v",
+        tui_common::tmux::shell_quote(env!("CARGO_BIN_EXE_mailsleuth")),
+        tui_common::tmux::shell_quote(&s.dns.display().to_string()),
+        tui_common::tmux::shell_quote(&s.now_text),
+    );
+    let tmux = Tmux::start("paste-keys", &command, &[("DISPLAY", "")], 100, 30);
+    tmux.wait_text("Open or paste a message");
+    // The email, then its own end-of-paste sequence and keys that would quit the TUI.
+    let mut text = String::from_utf8_lossy(&s.raw).into_owned();
+    text.push_str("\x1b[201~qq");
+    let out = tmux.run(&["set-buffer", "-b", "mail", &text]);
+    assert!(out.status.success(), "{out:?}");
+    let out = tmux.run(&["paste-buffer", "-p", "-b", "mail", "-t", "t"]);
+    assert!(out.status.success(), "{out:?}");
+    let screen = tmux.wait_for("the pasted email's analysis", 30, |s| {
+        s.contains("DNS snapshot ·")
+    });
+    // Still running: the q q inside the paste did not quit.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let screen_after = tmux.capture();
+    assert!(!screen_after.contains("exit="), "{screen_after}");
+    assert!(
+        screen.lines().next().unwrap_or("").contains("DMARC fail"),
+        "{screen}"
+    );
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
 fn a_message_on_stdin_opens_and_keys_still_come_from_the_terminal() {
     if !require("tmux", &["-V"]) {
         return;

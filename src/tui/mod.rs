@@ -24,6 +24,7 @@ use std::time::Duration;
 use anyhow::Context;
 use crossterm::event::{
     self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event, KeyEventKind,
 };
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
@@ -34,6 +35,65 @@ use clipboard::SystemClipboard;
 use keymap::Keymap;
 use theme::Theme;
 use worker::{AfterRun, DnsFactory};
+
+/// How long keys may trail a paste and still be its data (they arrive in the same burst).
+const PASTE_TAIL: Duration = Duration::from_millis(15);
+
+/// Hands one event to the app. A paste is data: text may carry its own end-of-paste sequence
+/// (`ESC [201~`) that the terminal does not escape, and what follows it then arrives as key
+/// presses — which must never run as commands (`w`, `q`, Enter). Keys arriving in the same burst
+/// as a paste are taken back into the pasted text, with the sequence that ended it early.
+fn dispatch(app: &mut App, event: Event) -> std::io::Result<()> {
+    let Event::Paste(mut text) = event else {
+        app.handle_event(&event);
+        return Ok(());
+    };
+    let mut tail = String::new();
+    let mut other: Option<Event> = None;
+    while event::poll(PASTE_TAIL)? {
+        match event::read()? {
+            Event::Key(key) if key.kind != KeyEventKind::Press => {}
+            Event::Key(key) => match key_text(&key) {
+                Some(t) => tail.push_str(&t),
+                None => {
+                    other = Some(Event::Key(key));
+                    break;
+                }
+            },
+            Event::Paste(more) => tail.push_str(&more),
+            e => {
+                other = Some(e);
+                break;
+            }
+        }
+    }
+    if !tail.is_empty() {
+        text.push_str("\x1b[201~");
+        text.push_str(&tail);
+    }
+    app.handle_event(&Event::Paste(text));
+    if let Some(e) = other {
+        app.handle_event(&e);
+    }
+    Ok(())
+}
+
+/// The text a key press stands for inside pasted data, if it is text.
+fn key_text(key: &crossterm::event::KeyEvent) -> Option<String> {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char(c) => Some(c.to_string()),
+        KeyCode::Enter => Some("\n".into()),
+        KeyCode::Tab => Some("\t".into()),
+        _ => None,
+    }
+}
 
 /// How often the spinner turns and the DNS log is polled while an analysis runs.
 const TICK: Duration = Duration::from_millis(80);
@@ -188,10 +248,10 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<(
             return Ok(());
         }
         if event::poll(TICK)? {
-            app.handle_event(&event::read()?);
+            dispatch(app, event::read()?)?;
             // Drain what else is queued (a burst of wheel events, a fast typist) before drawing.
             while !app.quit && event::poll(Duration::ZERO)? {
-                app.handle_event(&event::read()?);
+                dispatch(app, event::read()?)?;
             }
             dirty = true;
         }
