@@ -164,3 +164,20 @@ fn questions_past_the_budget_are_not_sent_and_say_so() {
     );
     assert!(warned(&a, "budget-dns-queries"));
 }
+
+#[test]
+fn questions_after_the_message_deadline_are_not_sent_and_say_so() {
+    let text = "Return-Path: <x@rp.example>\r\nReceived: from h.example (h.example [192.0.2.9]) by mx.example.net; Mon, 2 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\n\r\nbody\r\n";
+    let dns = Dns::from_snapshot(Snapshot::new()).with_deadline(std::time::Duration::ZERO);
+    let a = analyse_with(text, &dns);
+    assert!(warned(&a, "budget-dns-deadline"));
+    assert!(
+        a.dns
+            .iter()
+            .all(|e| e.error.as_deref() == Some(mailsleuth::dns::DEADLINE_ERROR)),
+        "{:?}",
+        a.dns
+    );
+    // Late questions are timeouts: the checks that needed them are temperror, never a pass.
+    assert_ne!(a.dmarc.result, mailsleuth::analysis::AuthResult::Pass);
+}

@@ -160,6 +160,19 @@ pub async fn analyze_with_progress(
             None,
         ));
     }
+    if dns.late() > 0 {
+        analysis.warnings.push(Warning::new(
+            Severity::Warning,
+            "budget-dns-deadline",
+            format!(
+                "DNS lookups ran past the message deadline ({} s); {} more were not sent \
+                 (budget: time per message), and the checks that needed them say so.",
+                crate::dns::MESSAGE_DEADLINE.as_secs(),
+                dns.late()
+            ),
+            None,
+        ));
+    }
     // The evidence first: the summary reads it to tell whether re-verification could run.
     attach_evidence(&mut analysis, dns.evidence());
     analysis.summary = summary::summarize(&analysis);

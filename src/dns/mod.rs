@@ -299,6 +299,8 @@ struct Log {
     index: HashMap<QueryKey, usize>,
     /// Distinct questions refused by the budget.
     refused: usize,
+    /// Distinct questions not sent because the message deadline had passed.
+    late: usize,
 }
 
 #[derive(Clone)]
@@ -307,7 +309,17 @@ pub struct Dns {
     log: Arc<Mutex<Log>>,
     answers: Arc<Mutex<HashMap<QueryKey, Arc<tokio::sync::OnceCell<DnsAnswer>>>>>,
     budget: usize,
+    /// Questions asked later than this after the first one are not sent (message deadline).
+    deadline: Option<Duration>,
+    started: Arc<std::sync::OnceLock<Instant>>,
 }
+
+/// The overall time one message may spend on live DNS (budget): a message whose lookups chain
+/// through silent servers ends in timeout evidence within this, never a hang.
+pub const MESSAGE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The error of a question asked after the message deadline: it was never sent.
+pub const DEADLINE_ERROR: &str = "not asked: the message reached its DNS deadline";
 
 impl Dns {
     pub fn new(backend: Arc<dyn DnsBackend>) -> Self {
@@ -316,7 +328,20 @@ impl Dns {
             log: Arc::new(Mutex::new(Log::default())),
             answers: Arc::new(Mutex::new(HashMap::new())),
             budget: MAX_QUERIES,
+            deadline: None,
+            started: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// The same backend with an overall deadline, counted from the first question.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    fn past_deadline(&self) -> bool {
+        let started = *self.started.get_or_init(Instant::now);
+        self.deadline.is_some_and(|d| started.elapsed() > d)
     }
 
     /// The same backend with another query budget (tests; a scan of trusted mail).
@@ -328,6 +353,11 @@ impl Dns {
     /// How many distinct questions the budget refused.
     pub fn refused(&self) -> usize {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).refused
+    }
+
+    /// How many distinct questions were not sent because the message deadline had passed.
+    pub fn late(&self) -> usize {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).late
     }
 
     pub fn source(&self) -> DnsSource {
@@ -350,21 +380,25 @@ impl Dns {
             match log.index.get(&key).copied() {
                 Some(i) => {
                     log.entries[i].count += 1;
-                    log.entries[i].outcome == DnsOutcome::Error
-                        && log.entries[i].error.as_deref() == Some(BUDGET_ERROR)
+                    matches!(
+                        log.entries[i].error.as_deref(),
+                        Some(BUDGET_ERROR | DEADLINE_ERROR)
+                    )
                 }
                 None => {
-                    let asked = log.entries.len() - log.refused;
-                    let refuse = asked >= self.budget;
+                    let asked = log.entries.len() - log.refused - log.late;
+                    let late = self.past_deadline();
+                    let refuse = asked >= self.budget || late;
+                    let why = if late { DEADLINE_ERROR } else { BUDGET_ERROR };
                     let id = log.entries.len();
                     log.entries.push(DnsEvidence {
                         id,
                         name: key.name.clone(),
                         rtype,
-                        outcome: if refuse {
-                            DnsOutcome::Error
-                        } else {
-                            DnsOutcome::Pending
+                        outcome: match (refuse, late) {
+                            (false, _) => DnsOutcome::Pending,
+                            (true, true) => DnsOutcome::Timeout,
+                            (true, false) => DnsOutcome::Error,
                         },
                         answers: Vec::new(),
                         ttl: None,
@@ -372,17 +406,23 @@ impl Dns {
                         elapsed_ms: 0.0,
                         count: 1,
                         cname_chain: Vec::new(),
-                        error: refuse.then(|| BUDGET_ERROR.to_string()),
+                        error: refuse.then(|| why.to_string()),
                         records: Vec::new(),
                     });
                     log.index.insert(key.clone(), id);
-                    log.refused += usize::from(refuse);
+                    log.refused += usize::from(refuse && !late);
+                    log.late += usize::from(late);
                     refuse
                 }
             }
         };
         if refused {
-            return DnsAnswer::outcome(DnsOutcome::Error, Some(BUDGET_ERROR.to_string()));
+            let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = log.index.get(&key).map(|&i| &log.entries[i]);
+            return DnsAnswer::outcome(
+                entry.map_or(DnsOutcome::Error, |e| e.outcome),
+                entry.and_then(|e| e.error.clone()),
+            );
         }
         let cell = self
             .answers
@@ -498,7 +538,7 @@ impl DnsConfig {
                     }
                 }
                 let backend = live::LiveBackend::new(self.server, self.timeout)?;
-                Ok(Dns::new(Arc::new(backend)))
+                Ok(Dns::new(Arc::new(backend)).with_deadline(MESSAGE_DEADLINE))
             }
         }
     }
