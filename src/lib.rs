@@ -12,4 +12,6 @@ pub mod report;
 pub mod tui;
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod test_support;

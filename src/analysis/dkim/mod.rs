@@ -51,6 +51,26 @@ pub(crate) use {canonicalize::body_hash, parse::parse_header_list};
 /// RSA keys shorter than this are not acceptable (RFC 8301 §3.2).
 pub(crate) const MIN_RSA_BITS: u32 = 1024;
 
+/// Parses a DKIM-Signature value (for the fuzz tests): the tag list and the signature.
+#[cfg(test)]
+pub(crate) fn fuzz_parse(value: &str) -> bool {
+    let raw = format!("DKIM-Signature: {value}\r\n");
+    let header = Header {
+        index: 0,
+        name: "DKIM-Signature".into(),
+        kind: crate::analysis::HeaderKind::Trace,
+        offset: 0,
+        length: raw.len(),
+        raw,
+        value: value.to_string(),
+        invalid_utf8: false,
+        errors: Vec::new(),
+        decoded: None,
+    };
+    let parsed = ParsedDkim::parse(&header);
+    parsed.signature.is_ok()
+}
+
 /// DKIM signatures verified per message (budget). Receivers verify the first few; 500 stacked
 /// signatures must not cost 500 key lookups and verifications.
 pub const MAX_SIGNATURES: usize = 10;
