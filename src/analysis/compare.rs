@@ -118,6 +118,25 @@ fn dkim_for<'a>(r: &RecordedResult, dkim: &'a [DkimCheck]) -> Option<&'a DkimChe
 }
 
 /// Sets `ours`, `agreement` and `note` on each recorded result against our verdicts.
+/// Sets each recorded result of `a` against our re-verification — unless re-verification could
+/// not run (no DNS, an empty snapshot, every name denied): then nothing is compared, and each
+/// result says why, instead of "pass at receipt, none now".
+pub fn compare_recorded(a: &mut super::model::Analysis) {
+    match super::reverify::reverification_blocked(a) {
+        None => compare(&mut a.recorded, &a.spf, &a.dkim, &a.arc, &a.dmarc),
+        Some(blocked) => {
+            let why = format!(
+                "not compared: re-verification was not possible: {}",
+                blocked.words()
+            );
+            for r in a.recorded.iter_mut().filter(|r| !r.method.is_empty()) {
+                r.agreement = Agreement::NotCompared;
+                r.add_note(why.clone());
+            }
+        }
+    }
+}
+
 pub fn compare(
     recorded: &mut [RecordedResult],
     spf: &SpfChecks,

@@ -49,3 +49,36 @@ pub fn for_each_step(a: &mut Analysis, f: &mut dyn FnMut(&mut Step)) {
         list.iter_mut().for_each(&mut *f);
     }
 }
+
+/// Warnings for the DNS budgets the run reached: questions per message, time per message.
+pub(super) fn budget_warnings(dns: &crate::dns::Dns) -> Vec<super::Warning> {
+    use super::{Severity, Warning};
+    let mut warnings = Vec::new();
+    if dns.refused() > 0 {
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "budget-dns-queries",
+            format!(
+                "The message asked for more than {} DNS lookups; {} more were not sent (budget: \
+                 DNS queries per message), and the checks that needed them say so.",
+                crate::dns::MAX_QUERIES,
+                dns.refused()
+            ),
+            None,
+        ));
+    }
+    if dns.late() > 0 {
+        warnings.push(Warning::new(
+            Severity::Warning,
+            "budget-dns-deadline",
+            format!(
+                "DNS lookups ran past the message deadline ({} s); {} more were not sent \
+                 (budget: time per message), and the checks that needed them say so.",
+                crate::dns::MESSAGE_DEADLINE.as_secs(),
+                dns.late()
+            ),
+            None,
+        ));
+    }
+    warnings
+}

@@ -127,54 +127,22 @@ pub async fn analyze_with_progress(
     .await;
     drop(responder);
 
-    let mut recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {
+    analysis.recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {
         headers: &analysis.headers,
         hops: &analysis.hops,
         envelope: &analysis.envelope,
         ops: &opts.operators,
     });
-    compare::compare(
-        &mut recorded,
-        &spf_checks,
-        &dkim_checks,
-        &arc_check,
-        &dmarc_check,
-    );
-
     analysis.spf = spf_checks;
     analysis.dkim = dkim_checks;
     analysis.arc = arc_check;
     analysis.alignment = alignment;
     analysis.dmarc = dmarc_check;
-    analysis.recorded = recorded;
-    if dns.refused() > 0 {
-        analysis.warnings.push(Warning::new(
-            Severity::Warning,
-            "budget-dns-queries",
-            format!(
-                "The message asked for more than {} DNS lookups; {} more were not sent (budget: \
-                 DNS queries per message), and the checks that needed them say so.",
-                crate::dns::MAX_QUERIES,
-                dns.refused()
-            ),
-            None,
-        ));
-    }
-    if dns.late() > 0 {
-        analysis.warnings.push(Warning::new(
-            Severity::Warning,
-            "budget-dns-deadline",
-            format!(
-                "DNS lookups ran past the message deadline ({} s); {} more were not sent \
-                 (budget: time per message), and the checks that needed them say so.",
-                crate::dns::MESSAGE_DEADLINE.as_secs(),
-                dns.late()
-            ),
-            None,
-        ));
-    }
-    // The evidence first: the summary reads it to tell whether re-verification could run.
+    analysis.warnings.extend(evidence::budget_warnings(dns));
+    // The evidence first: whether re-verification could run at all is read from it, and a
+    // recorded result is compared with ours only when it could.
     attach_evidence(&mut analysis, dns.evidence());
+    compare::compare_recorded(&mut analysis);
     analysis.summary = summary::summarize(&analysis);
     analysis
 }
