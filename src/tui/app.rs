@@ -117,11 +117,15 @@ pub struct App {
     /// Why the last run produced no analysis (shown in the panes, which would otherwise wait).
     pub failure: Option<String>,
     pub quit: bool,
-    /// Spinner frame, advanced by `tick`.
+    /// Spinner frame, advanced by `tick` every [`SPIN_EVERY`].
     pub frame: usize,
+    last_spin: std::time::Instant,
     /// The terminal size of the last frame (mouse hit-testing re-derives the layout from it).
     pub area: Rect,
 }
+
+/// How often the spinner turns.
+pub const SPIN_EVERY: std::time::Duration = std::time::Duration::from_millis(80);
 
 impl App {
     pub fn new(
@@ -163,6 +167,7 @@ impl App {
             before_run: None,
             quit: false,
             frame: 0,
+            last_spin: std::time::Instant::now(),
             area: Rect::new(0, 0, 100, 30),
         }
     }
@@ -267,15 +272,24 @@ impl App {
         let Some(run) = &self.run else {
             return false;
         };
-        self.frame = self.frame.wrapping_add(1);
+        // The loop polls often while a run is in flight (a result is drawn the moment it
+        // lands); the spinner still turns at its own pace.
+        let spun = self.last_spin.elapsed() >= SPIN_EVERY;
+        if spun {
+            self.frame = self.frame.wrapping_add(1);
+            self.last_spin = std::time::Instant::now();
+        }
         match run.poll() {
             Poll::Running(log, partial) => {
+                let changed = log != self.live_dns;
                 self.live_dns = log;
+                let landed = partial.is_some();
                 if let Some((analysis, pending)) = partial {
                     // Headers and hops show at once; each check as soon as it lands.
                     self.pending_parts = pending;
                     self.adopt(*analysis);
                 }
+                return spun || changed || landed;
             }
             Poll::Done(analysis, note) => {
                 let elapsed = run.started.elapsed();

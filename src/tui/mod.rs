@@ -98,6 +98,9 @@ fn key_text(key: &crossterm::event::KeyEvent) -> Option<String> {
 /// How often the spinner turns and the DNS log is polled while an analysis runs.
 const TICK: Duration = Duration::from_millis(80);
 
+/// How often the loop looks for results while an analysis runs.
+const RUN_TICK: Duration = Duration::from_millis(4);
+
 /// What main.rs hands over once it decided on the TUI.
 pub struct TuiArgs {
     /// A path, `-` for stdin, or None for the start screen.
@@ -247,7 +250,10 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<(
         if app.quit {
             return Ok(());
         }
-        if event::poll(TICK)? {
+        // While a run is in flight, poll often: a check is drawn the moment it lands (from a
+        // snapshot the whole analysis takes milliseconds), not on the next tick.
+        let wait = if app.run.is_some() { RUN_TICK } else { TICK };
+        if event::poll(wait)? {
             dispatch(app, event::read()?)?;
             // Drain what else is queued (a burst of wheel events, a fast typist) before drawing.
             while !app.quit && event::poll(Duration::ZERO)? {
