@@ -573,7 +573,16 @@ fn boundary_from_walk(hops: &[Hop], opts: &Options, writers: Vec<(String, usize)
         return Decision::default();
     };
     let hop = &hops[pick.chosen];
-    let receiver = hop.by_host.clone().or(first_name.map(str::to_string));
+    // `by localhost` (a content filter's own hop) names no organisation: the first real name
+    // from the top does.
+    let named = |b: &&String| b.contains('.') && b.parse::<IpAddr>().is_err() && !internal_name(b);
+    let receiver = hop
+        .by_host
+        .as_ref()
+        .filter(named)
+        .cloned()
+        .or(first_name.map(str::to_string))
+        .or(hop.by_host.clone());
     let mut d = Decision::at(
         &pick,
         receiver.as_deref().unwrap_or_default(),
@@ -590,7 +599,13 @@ fn boundary_from_walk(hops: &[Hop], opts: &Options, writers: Vec<(String, usize)
             )
         } else {
             format!(
-                "`by` host of the boundary hop; {}",
+                "{}; {}",
+                if hop.by_host.as_deref() == Some(s.text.as_str()) {
+                    "`by` host of the boundary hop"
+                } else {
+                    "the first server named from the top (the boundary hop's `by` names no \
+                     organisation)"
+                },
                 pick.explain(hops, s.text.as_str())
             )
         };
