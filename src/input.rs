@@ -20,7 +20,13 @@ pub struct LoadError {
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.source, self.message)
+        // Names and messages reach a terminal: escaped like every other untrusted text.
+        write!(
+            f,
+            "{}: {}",
+            crate::report::visible(&self.source),
+            crate::report::visible(&self.message)
+        )
     }
 }
 

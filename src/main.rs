@@ -261,6 +261,7 @@ fn load_message(file: &str, pick: Option<u32>) -> Result<(String, input::Message
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
     let source = loaded.source.clone();
+    let shown = mailsleuth::report::visible(&source).into_owned();
     let mut messages = input::prepare(loaded).map_err(|e| {
         eprintln!("mailsleuth: {e}");
         ExitCode::from(EXIT_BAD_INPUT)
@@ -269,13 +270,13 @@ fn load_message(file: &str, pick: Option<u32>) -> Result<(String, input::Message
     let n = pick.map_or(1, |n| n as usize);
     if n > count {
         eprintln!(
-            "mailsleuth: {source}: --message {n}, but the file holds {count} message(s) (1 to {count})"
+            "mailsleuth: {shown}: --message {n}, but the file holds {count} message(s) (1 to {count})"
         );
         return Err(ExitCode::from(EXIT_BAD_INPUT));
     }
     if pick.is_none() && count > 1 {
         eprintln!(
-            "mailsleuth: {source} holds {count} messages; analysing the first (use --message N to pick another, 1 to {count})"
+            "mailsleuth: {shown} holds {count} messages; analysing the first (use --message N to pick another, 1 to {count})"
         );
     }
     Ok((source, messages.swap_remove(n - 1)))
@@ -378,7 +379,11 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
                 .header_index
                 .map(|i| format!(" (header #{i})"))
                 .unwrap_or_default();
-            eprintln!("mailsleuth: {source}{at}: {}", w.message);
+            eprintln!(
+                "mailsleuth: {}{at}: {}",
+                mailsleuth::report::visible(&source),
+                mailsleuth::report::visible(&w.message)
+            );
             if w.code == "no-headers" || w.code == "empty-input" {
                 unusable = true;
             }

@@ -141,3 +141,26 @@ fn bad_timeouts_and_dates_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn file_names_on_stderr_are_escaped() {
+    let d = temp("names");
+    let evil = "evil\x1b[31mname.eml";
+    for extra in [vec![], vec!["--dns-snapshot", evil]] {
+        let target = if extra.is_empty() { evil } else { "phish.eml" };
+        if target == "phish.eml" {
+            std::fs::write(d.join(target), MESSAGE).unwrap();
+        }
+        let out = bin()
+            .arg("report")
+            .arg(target)
+            .args(&extra)
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains('\x1b'), "{err:?}");
+        assert!(err.contains("evil\\x1b[31mname.eml"), "{err:?}");
+    }
+}

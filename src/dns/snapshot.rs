@@ -134,12 +134,16 @@ impl std::fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DNS snapshot")?;
         if let Some(file) = &self.file {
-            write!(f, " {}", file.display())?;
+            write!(
+                f,
+                " {}",
+                crate::report::visible(&file.display().to_string())
+            )?;
         }
         if let Some(location) = &self.location {
-            write!(f, ", at {location}")?;
+            write!(f, ", at {}", crate::report::visible(location))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", crate::report::visible(&self.message))
     }
 }
 
