@@ -58,7 +58,12 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
                 Part::Dmarc => "alignment and DMARC",
             })
             .collect();
-        let text = format!("Waiting for DNS before a verdict: {}", parts.join(", "));
+        // With no query in flight the parts are computing (hashing a large body), not waiting.
+        let text = if app.pending_queries() > 0 {
+            format!("Waiting for DNS before a verdict: {}", parts.join(", "))
+        } else {
+            format!("Computing before a verdict: {}", parts.join(", "))
+        };
         lines.push(Line::styled(truncate(&text, width), theme.dim()));
     } else if let Some(a) = &app.analysis {
         let (glyph, style) = theme.result(a.dmarc.result);
