@@ -443,3 +443,70 @@ fn ctrl_c_stops_with_complete_lines_written() {
         last = index;
     }
 }
+
+/// Live DNS from a resolver on 127.0.0.1 that serves the merged snapshot (300 s TTLs) and logs
+/// every question that reaches it.
+#[test]
+fn live_dns_is_one_cache_for_the_run_and_save_dns_replays_it() {
+    use mailsleuth::dns::responder::Responder;
+    use mailsleuth::dns::snapshot::Snapshot;
+    let dir = TempDir::new("live");
+    let snap = merged_snapshot(&dir);
+    let mut text: Value = serde_json::from_slice(&std::fs::read(&snap).unwrap()).unwrap();
+    text["_meta"] = serde_json::json!({ "default_ttl": 300 });
+    let snapshot = Snapshot::parse(&text.to_string()).expect("snapshot");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let upstream = mailsleuth::dns::Dns::from_snapshot(snapshot);
+    let responder = rt
+        .block_on(Responder::start(upstream.clone()))
+        .expect("responder");
+    let eml = std::fs::read(sample(SAMPLES[1], "eml")).unwrap();
+    for i in 0..6 {
+        dir.file(&format!("same/{i}.eml"), &eml);
+    }
+    let folder = dir.0.join("same");
+    let saved = dir.0.join("saved.json");
+    let live = bin()
+        .arg("scan")
+        .arg(&folder)
+        .args(["--format", "jsonl", "--now", NOW, "--dns-server"])
+        .arg(responder.addr().to_string())
+        .arg("--save-dns")
+        .arg(&saved)
+        .output()
+        .expect("scan");
+    assert_eq!(
+        live.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let evidence = upstream.evidence();
+    assert!(!evidence.is_empty());
+    for e in &evidence {
+        assert_eq!(
+            e.count, 1,
+            "{} {} reached the resolver {} times",
+            e.name, e.rtype, e.count
+        );
+    }
+    // Every message still shows every question it asked.
+    let live_lines = lines(&live);
+    assert_eq!(live_lines.len(), 6);
+    for l in &live_lines {
+        assert_eq!(
+            l["analysis"]["dns"].as_array().unwrap().len(),
+            evidence.len()
+        );
+    }
+    // The saved snapshot replays the run.
+    let replay = scan(&saved, &["--format", "jsonl"], &[&folder]);
+    assert_eq!(replay.status.code(), Some(0));
+    for (a, b) in live_lines.iter().zip(lines(&replay)) {
+        let verdict = |l: &Value| l["analysis"]["summary"]["verdict"].clone();
+        assert_eq!(verdict(a), verdict(&b));
+    }
+}
