@@ -157,9 +157,14 @@ fn progress_bar(visible: bool) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} {pos}/{len} messages  {per_sec}  {elapsed_precise}  {wide_bar}",
+        "{spinner} {pos}/{len} messages  {rate}  {elapsed_precise}  {wide_bar}",
     ) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        ));
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
