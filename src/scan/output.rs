@@ -330,6 +330,11 @@ impl<'w> Writer<'w> {
         Ok(())
     }
 
+    /// How many finished messages wait for one before them.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
     /// Writes every message still waiting (after an interruption: some before them never came).
     pub fn flush_waiting(&mut self) -> std::io::Result<()> {
         while let Some((_, done)) = self.waiting.pop_first() {

@@ -153,7 +153,10 @@ pub(crate) async fn drive(
                 outcome.interrupted = true;
                 break Ok(());
             }
-            item = rx.recv(), if !input_done && tasks.len() < in_flight => {
+            // Finished messages wait for a slow one before them (a lookup timing out): bounded,
+            // so memory is too.
+            item = rx.recv(), if !input_done && tasks.len() < in_flight
+                && (tasks.is_empty() || writer.waiting() < in_flight * 32) => {
                 let Some(Item { seq, source, index, message }) = item else {
                     input_done = true;
                     continue;
