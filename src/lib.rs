@@ -9,6 +9,7 @@ pub mod dns;
 pub mod input;
 pub mod output;
 pub mod report;
+pub mod scan;
 pub mod tui;
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ use mailsleuth::{input, report};
 const EXIT_OK: u8 = 0;
 const EXIT_INTERNAL: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
+/// `scan` stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +54,73 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Analyse many messages: mbox files, Maildir folders, folders, lists of paths.
+    #[command(long_about = SCAN_ABOUT)]
+    Scan(ScanArgs),
+}
+
+const SCAN_ABOUT: &str = "Analyse many messages in one run, in parallel across the cores, with \
+one DNS cache (or one --dns-snapshot) for the whole run.
+
+PATH is an mbox or message file, a Maildir (its cur/ and new/), or a folder (every file under it, \
+recursively; hidden files skipped). `-` reads a list of paths from standard input, one a line or \
+NUL-separated (`find … -print0`).
+
+Output: --format jsonl is one JSON object a line, {\"source\", \"index\", \"analysis\"} where \
+analysis is what `report --format json` gives for that message and index its number in the file \
+from 1 (as `report --message N`); table is one line a message (message, date, From, Subject, \
+verdict); summary counts verdicts and lists the top sending IPs, From domains and failing checks. \
+Lines come in input order. A file or message that cannot be analysed is one error line \
+({\"source\", \"index\", \"error\"}; index null for a whole file) and the run goes on. A progress \
+bar is drawn on stderr when it is a terminal. Ctrl-C stops with what is done written.
+
+Exit codes: 0 every message was analysed (whatever the verdicts); 1 the run finished but some \
+inputs were error lines, or the output or --save-dns could not be written; 2 usage error (bad \
+option, unreadable --dns-snapshot); 130 interrupted by Ctrl-C.";
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Files and folders to scan; `-` reads a list of paths from standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+    /// Output format [default: table when stdout is a terminal, else jsonl].
+    #[arg(long, value_enum)]
+    format: Option<ScanFormat>,
+    /// Analyse only shard I of N (0-based: 0/4 … 3/4), chosen by a stable hash of each
+    /// message's path and index, so N processes given the same PATHs share the work.
+    #[arg(long, value_name = "I/N", value_parser = mailsleuth::scan::Shard::parse)]
+    shard: Option<mailsleuth::scan::Shard>,
+    /// Worker threads [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// How many sending IPs, From domains and failing checks the summary lists.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+    /// Replay DNS from a snapshot file for every message (no network traffic at all).
+    #[arg(long, value_name = "FILE", conflicts_with = "save_dns")]
+    dns_snapshot: Option<PathBuf>,
+    /// Query live DNS and save every answer the run saw to FILE.
+    #[arg(long, value_name = "FILE")]
+    save_dns: Option<PathBuf>,
+    /// DNS server for live lookups (default: the system resolver).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_server)]
+    dns_server: Option<SocketAddr>,
+    /// Timeout for each live DNS query, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
+    dns_timeout: f64,
+    /// Evaluate every message as of this moment (RFC 3339 or unix seconds) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = input::parse_now)]
+    now: Option<i64>,
+    /// Which hop is the receiving server: an authserv-id or a Received `by` host.
+    #[arg(long, value_name = "HOST")]
+    receiver: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ScanFormat {
+    Jsonl,
+    Table,
+    Summary,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,7 +130,7 @@ enum Format {
     Markdown,
 }
 
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 struct Common {
     /// Replay DNS from a snapshot file (no network traffic at all).
     #[arg(long, value_name = "FILE", conflicts_with = "save_dns")]
@@ -214,6 +283,7 @@ fn main() -> ExitCode {
             format,
             common,
         }) => run_report(&file, format, &common),
+        Some(Command::Scan(args)) => run_scan(args),
         None => {
             let stdout_is_tty = std::io::stdout().is_terminal();
             match (cli.format, cli.file) {
@@ -390,4 +460,82 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
         }
     }
     ExitCode::from(if unusable { EXIT_BAD_INPUT } else { EXIT_OK })
+}
+
+/// `mailsleuth scan`: exit 0 when every message was analysed, 1 when some were error lines (or
+/// the output failed), 2 for usage errors, 130 when interrupted.
+fn run_scan(args: ScanArgs) -> ExitCode {
+    use mailsleuth::scan::{self, Format as Out};
+    let usage = |e: String| {
+        eprintln!("mailsleuth: {e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    };
+    let paths = match scan::sources::expand_args(&args.paths, &mut std::io::stdin().lock()) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    if let Some(save) = &args.save_dns {
+        let inputs: Vec<&Path> = paths.iter().map(Path::new).collect();
+        if let Err(e) = mailsleuth::output::check_not_input(save, &inputs) {
+            return usage(e.to_string());
+        }
+    }
+    let dns = DnsConfig {
+        mode: match (&args.dns_snapshot, &args.save_dns) {
+            (Some(_), _) => DnsMode::Snapshot,
+            (None, Some(_)) => DnsMode::Recording,
+            (None, None) => DnsMode::Live,
+        },
+        snapshot: args.dns_snapshot.clone(),
+        save: args.save_dns.clone(),
+        server: args.dns_server,
+        timeout: Duration::from_secs_f64(args.dns_timeout),
+    };
+    let backend = match scan::backend(&dns) {
+        Ok(b) => b,
+        Err(e) => return usage(e),
+    };
+    let format = match args.format {
+        Some(ScanFormat::Jsonl) => Out::Jsonl,
+        Some(ScanFormat::Table) => Out::Table,
+        Some(ScanFormat::Summary) => Out::Summary,
+        None if std::io::stdout().is_terminal() => Out::Table,
+        None => Out::Jsonl,
+    };
+    let common = Common {
+        now: args.now,
+        receiver: args.receiver.clone(),
+        dns_snapshot: args.dns_snapshot.clone(),
+        save_dns: args.save_dns.clone(),
+        ..Common::default()
+    };
+    let config = scan::ScanConfig {
+        paths,
+        format,
+        shard: args.shard.unwrap_or(scan::Shard::ALL),
+        jobs: args
+            .jobs
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        top: args.top,
+        options: common.options(""),
+        dns,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match scan::run(config, backend, &mut stdout) {
+        Err(e) => {
+            eprintln!("mailsleuth: {e}");
+            ExitCode::from(EXIT_INTERNAL)
+        }
+        Ok(o) if o.interrupted => {
+            eprintln!(
+                "mailsleuth: interrupted: {} message(s) analysed and {} error(s) written",
+                o.analysed, o.errors
+            );
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Ok(o) if o.errors > 0 => ExitCode::from(EXIT_INTERNAL),
+        Ok(_) => ExitCode::from(EXIT_OK),
+    }
 }
