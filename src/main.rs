@@ -207,6 +207,13 @@ impl Common {
 }
 
 fn main() -> ExitCode {
+    // Hidden: serve a copied text on the X clipboard after the TUI quits (see tui::clipboard).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == mailsleuth::tui::clipboard::SERVE_ARG)
+    {
+        return mailsleuth::tui::clipboard::serve_stdin();
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report {
