@@ -248,3 +248,70 @@ fn no_color_draws_selection_in_reverse_video_without_colours() {
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn hints_from_the_first_frame_esc_goes_back_o_opens_another_and_q_quits() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let tmux = on_sample("stack", &s, &[("DISPLAY", "")]);
+    let first = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    let status = first.lines().last().unwrap_or_default();
+    assert!(status.contains("? help  q quit"), "{first}");
+
+    // Enter drills into the steps; Esc comes back; Esc at the top does not quit.
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_text("▸ Steps 1/");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("back to Summary");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("nothing to go back to: q quits");
+
+    // A second search starts empty.
+    tmux.send_keys(&["/"]);
+    tmux.send_keys(&["-l", "dkim"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_text("dkim");
+    tmux.send_keys(&["/"]);
+    let prompt = tmux.wait_text("(Enter ok, Esc cancel)");
+    let line = prompt.lines().last().unwrap_or_default();
+    assert!(
+        line.starts_with("/   (Enter ok") || line.starts_with("/ "),
+        "{line}"
+    );
+    assert!(!line.contains("dkim"), "{line}");
+    tmux.send_keys(&["Escape"]);
+
+    // `o`: the start screen; Esc returns to the message; a path there opens it.
+    tmux.send_keys(&["o"]);
+    tmux.wait_text("Esc goes back to the message on screen");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_for("the message again", 30, |s| s.contains("DNS snapshot ·"));
+    tmux.send_keys(&["o"]);
+    tmux.wait_text("Open or paste a message");
+    tmux.send_keys(&["-l", &s.eml.display().to_string()]);
+    tmux.send_keys(&["Enter"]);
+    let again = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    assert!(
+        again.lines().next().unwrap_or("").contains("DMARC fail"),
+        "{again}"
+    );
+
+    // Keys typed while the terminal is too small do nothing.
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "79", "-y", "24"]);
+    assert!(out.status.success(), "{out:?}");
+    tmux.wait_text("Terminal too small");
+    tmux.send_keys(&["o", "j", "Enter"]);
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    assert!(out.status.success(), "{out:?}");
+    let back = tmux.wait_for("the panes again", 30, |s| s.contains("Checks"));
+    assert!(!back.contains("Open or paste a message"), "{back}");
+    assert!(
+        back.contains("▸ Checks"),
+        "the navigator keeps the focus: {back}"
+    );
+
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}

@@ -121,6 +121,8 @@ pub struct App {
     pub frame: usize,
     /// The terminal size of the last frame (mouse hit-testing re-derives the layout from it).
     pub area: Rect,
+    /// Views to go back to with Esc, the latest last (see `history.rs`).
+    pub history: Vec<super::history::View>,
 }
 
 impl App {
@@ -164,6 +166,7 @@ impl App {
             quit: false,
             frame: 0,
             area: Rect::new(0, 0, 100, 30),
+            history: Vec::new(),
         }
     }
 
@@ -223,6 +226,7 @@ impl App {
         self.screen = Screen::Main;
         self.nav = 0;
         self.focus = Pane::Navigator;
+        self.history.clear();
         self.reset_selection();
         self.start_run();
     }
@@ -443,6 +447,8 @@ impl App {
         }
         match action {
             Action::Quit => self.quit = true,
+            Action::Back => self.go_back(),
+            Action::Open => self.open_another(),
             Action::Help => {
                 self.help = true;
                 self.help_scroll = 0;
@@ -472,7 +478,10 @@ impl App {
             }
             Action::PrevMatch => self.jump_match(false),
             Action::Select => match self.focus {
-                Pane::Navigator => self.cycle_focus(1),
+                Pane::Navigator => {
+                    self.push_view();
+                    self.cycle_focus(1);
+                }
                 Pane::Steps | Pane::Evidence => self.open_row(),
                 _ => {}
             },
@@ -480,7 +489,8 @@ impl App {
                 self.go_to_check(Check::Headers);
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Search,
-                    input: LineInput::with_text(self.search.clone().unwrap_or_default()),
+                    // A new search starts empty (the old term is still in force until Enter).
+                    input: LineInput::default(),
                 });
             }
             Action::ToggleRaw => {
@@ -514,7 +524,7 @@ impl App {
     /// With the help shown, keys scroll it and `?`/`q` close it.
     fn apply_in_help(&mut self, action: Action) {
         match action {
-            Action::Help | Action::Quit => self.help = false,
+            Action::Help | Action::Quit | Action::Back => self.help = false,
             _ => {
                 let delta: i32 = match action {
                     Action::Down => 1,
@@ -603,6 +613,7 @@ impl App {
             return;
         };
         let title = super::sanitize::sanitize(&check.title(Some(a))).into_owned();
+        self.push_view();
         self.go_to_check(check);
         let mut at = String::new();
         match header {

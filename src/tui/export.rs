@@ -67,10 +67,11 @@ impl App {
         self.status = Some(match self.clipboard.copy(text) {
             Ok(path) => {
                 let before = format!("copied to the {}: ", path.describe());
-                let after = format!(" ({} lines of Markdown)", text.lines().count());
-                // What was copied gets the room left on the status line (at least a few words).
+                let after = format!(" ({} lines)", text.lines().count());
+                // What was copied gets the room left on the status line (at least a few words),
+                // beside the help and quit keys (`? help  q quit`).
                 let room = usize::from(self.area.width)
-                    .saturating_sub(before.chars().count() + after.chars().count())
+                    .saturating_sub(before.chars().count() + after.chars().count() + 16)
                     .max(16);
                 let what = super::panes::truncate(&super::sanitize::sanitize(what), room);
                 format!("{before}{what}{after}")

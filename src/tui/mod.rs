@@ -9,6 +9,7 @@ pub mod check;
 pub mod clipboard;
 pub mod events;
 pub mod export;
+pub mod history;
 pub mod input;
 pub mod keymap;
 pub mod panes;
