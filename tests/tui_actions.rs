@@ -885,10 +885,8 @@ fn navigator_labels_and_error_badges_fit_from_100_columns() {
         "{lines:#?}"
     );
     let lines = screen(&mut app, 120, 40);
-    assert!(
-        line_with(&lines, "│DKIM initech.example ! temperror│").is_some(),
-        "{lines:#?}"
-    );
+    let row = line_with(&lines, "│DKIM initech.example s=s1 ").expect("the DKIM entry whole");
+    assert!(row.contains(" ! temperror│"), "{row}");
 }
 
 #[test]
@@ -1238,4 +1236,64 @@ fn keys_do_nothing_while_the_terminal_is_too_small_except_quit() {
     assert!(app.status.is_none() || !app.status.as_deref().unwrap().contains("copied"));
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
+}
+
+#[test]
+fn the_hop_list_leads_with_the_client_ip_at_80_and_120_columns() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::Envelope);
+    let a = app.analysis.clone().unwrap();
+    assert!(a.hops.len() >= 3);
+    for (width, height) in [(80, 24), (120, 30)] {
+        let text = screen_text(&mut app, width, height);
+        for (i, hop) in a.hops.iter().enumerate() {
+            let ip = hop.from_ip.as_deref().unwrap_or("?");
+            let row = text
+                .lines()
+                .find(|l| l.contains(&format!("#{:<2} ", i + 1)))
+                .unwrap_or_else(|| panic!("hop #{} at {width}: {text}", i + 1));
+            assert!(row.contains(&format!("#{:<2} {ip}", i + 1)), "{row}");
+        }
+    }
+}
+
+#[test]
+fn dkim_entries_show_their_selector_and_badges_keep_their_words() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let a = app.analysis.clone().unwrap();
+    for (width, height) in [(80, 24), (100, 30), (120, 30)] {
+        let lines = screen(&mut app, width, height);
+        for (i, sig) in a.dkim.iter().enumerate() {
+            let selector = sig.selector.clone().unwrap();
+            let word = Check::Dkim(Some(i)).badge(&a).word;
+            let row = line_with(&lines, &format!("s={selector}"))
+                .unwrap_or_else(|| panic!("selector {selector} at {width}: {lines:#?}"));
+            assert!(row.contains(&word), "{row}");
+        }
+        // Labels shrink, badges do not: "Envelope" rather than a cut badge.
+        let envelope = line_with(&lines, "Envelope").unwrap();
+        let badge = Check::Envelope.badge(&a);
+        assert!(
+            envelope.contains(&format!("{} {}", badge.glyph, badge.word)),
+            "{envelope}"
+        );
+    }
+}
+
+#[test]
+fn two_signatures_of_one_domain_read_apart_by_their_selector_at_every_width() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    for (width, height) in [(80, 24), (100, 30), (120, 30)] {
+        let lines = screen(&mut app, width, height);
+        for selector in ["ed2026", "rsa2026"] {
+            let row = line_with(&lines, &format!(" s={selector} "))
+                .unwrap_or_else(|| panic!("s={selector} at {width}: {lines:#?}"));
+            assert!(row.contains("✓ pass"), "{row}");
+        }
+    }
+    let lines = screen(&mut app, 120, 30);
+    assert!(
+        line_with(&lines, "│DKIM example.com s=ed2026 ").is_some(),
+        "{lines:#?}"
+    );
 }

@@ -315,3 +315,29 @@ fn hints_from_the_first_frame_esc_goes_back_o_opens_another_and_q_quits() {
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn at_80x24_the_hop_list_shows_client_ips_and_the_status_bar_keeps_w_and_q() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("mailing-list-arc");
+    let command = tui_common::tmux::binary_command(
+        &s.eml.display().to_string(),
+        &s.dns.display().to_string(),
+        &s.now_text,
+    );
+    let tmux = Tmux::start("narrow", &command, &[("DISPLAY", "")], 80, 24);
+    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    tmux.send_keys(&["j"]);
+    let screen = tmux.wait_text("Hops —");
+    for ip in ["198.51.100.40", "192.0.2.25", "198.51.100.91"] {
+        assert!(screen.contains(ip), "{ip}: {screen}");
+    }
+    let status = screen.lines().last().unwrap_or_default();
+    for hint in ["w write", "? help", "q quit"] {
+        assert!(status.contains(hint), "{hint}: {status}");
+    }
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
