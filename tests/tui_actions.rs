@@ -1297,3 +1297,26 @@ fn two_signatures_of_one_domain_read_apart_by_their_selector_at_every_width() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn a_pass_with_unsigned_body_bytes_is_not_plain_green() {
+    let (mut app, _, _) = loaded("dkim-body-length-abused");
+    let a = app.analysis.clone().unwrap();
+    assert_eq!(a.dmarc.result, mailsleuth::analysis::AuthResult::Pass);
+    let lines = screen(&mut app, 120, 30);
+    assert!(lines[0].contains("DMARC pass"), "{lines:#?}");
+    assert!(
+        lines[1].starts_with("▲ DKIM #1 (d=example.com s=rsa2026) passes, but l=267"),
+        "{lines:#?}"
+    );
+    // In the warning colour, not the pass colour.
+    let terminal = terminal(&mut app, 120, 30);
+    let cell = &terminal.backend().buffer()[(0, 1)];
+    assert_eq!(cell.fg, app.theme.warning().fg.unwrap_or_default());
+    let text = mailsleuth::report::text(&a);
+    let warnings = text
+        .split("\nWARNINGS\n")
+        .nth(1)
+        .expect("a WARNINGS section");
+    assert!(warnings.contains("(dkim-risk-body-length)"), "{warnings}");
+}

@@ -14,6 +14,7 @@ mod prep;
 mod progress;
 pub mod receiver;
 pub mod reverify;
+mod risks;
 pub mod spf;
 pub mod step;
 pub mod summary;
@@ -142,6 +143,10 @@ pub async fn analyze_with_progress(
     );
 
     analysis.spf = spf_checks;
+    // A pass with a risk (l=, sha1, a short key, about to expire …) is never plain green.
+    analysis
+        .warnings
+        .extend(risks::dkim_risk_warnings(&dkim_checks, opts.now));
     analysis.dkim = dkim_checks;
     analysis.arc = arc_check;
     analysis.alignment = alignment;
