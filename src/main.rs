@@ -178,6 +178,7 @@ impl Common {
             helo: self.helo.clone(),
             mail_from: self.mail_from.clone(),
             receiver: self.receiver.clone(),
+            boundary_at: None,
             dns_mode: self.dns_mode(),
             operators: operators(),
             prep: Default::default(),

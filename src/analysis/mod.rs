@@ -10,6 +10,7 @@ mod evidence;
 pub mod identity;
 mod lex;
 pub mod model;
+mod moved;
 mod prep;
 mod progress;
 pub mod receiver;
@@ -47,6 +48,10 @@ pub struct Options {
     pub mail_from: Option<String>,
     /// The receiving server: an authserv-id or a `by` host name.
     pub receiver: Option<String>,
+    /// A trust boundary set by hand at this hop (index into `Analysis::hops`, newest first):
+    /// the TUI's `b`. Overrides the boundary walk; client IP, HELO and receiver come from that
+    /// hop, MAIL FROM from what that hop's server recorded (see `moved.rs`).
+    pub boundary_at: Option<usize>,
     pub dns_mode: DnsMode,
     /// Mail operators' domains and internal networks (`assets/operators.toml` and the user's).
     pub operators: std::sync::Arc<trail::operators::Operators>,
@@ -170,7 +175,11 @@ fn read_message(raw: &[u8], opts: &Options) -> (Analysis, trail::headers::FromDo
 
     let (mut hop_list, w) = trail::received::parse_hops(&header_list);
     warnings.extend(w);
-    let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    let (mut envelope, mut w) =
+        trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    if let Some(at) = opts.boundary_at {
+        moved::apply(at, &header_list, &mut hop_list, &mut envelope, &mut w);
+    }
     warnings.extend(w);
     warnings.extend(trail::recorded::budget_warnings(&header_list));
     trail::received::soften_receiver_clock_skew(

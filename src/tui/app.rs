@@ -222,6 +222,7 @@ impl App {
     pub fn load(&mut self, raw: Vec<u8>, source: &str) {
         self.raw = Arc::new(raw);
         self.options.source = source.to_string();
+        self.options.boundary_at = None;
         self.analysis = None;
         self.screen = Screen::Main;
         self.nav = 0;
@@ -744,13 +745,18 @@ impl App {
             ));
             return;
         };
-        self.options.client_ip = Some(ip);
-        self.options.helo = hop.helo.clone();
-        self.options.receiver = hop.by_host.clone();
+        // The boundary is set by hand: the analysis takes client IP, HELO, receiver and the
+        // MAIL FROM that hop recorded from the hop itself (options given for the old boundary
+        // no longer apply).
+        self.options.boundary_at = Some(self.hop);
+        self.options.client_ip = None;
+        self.options.helo = None;
+        self.options.receiver = None;
+        self.options.mail_from = None;
         self.status = Some(format!(
             "re-running with the boundary at hop #{number}: client {ip}, HELO {}, by {}",
-            hop.helo.as_deref().unwrap_or("?"),
-            hop.by_host.as_deref().unwrap_or("?")
+            hop.helo.as_deref().unwrap_or("(none recorded)"),
+            hop.by_host.as_deref().unwrap_or("(none recorded)")
         ));
         self.start_run();
     }
