@@ -1347,3 +1347,55 @@ fn a_pass_with_unsigned_body_bytes_is_not_plain_green() {
         .expect("a WARNINGS section");
     assert!(warnings.contains("(dkim-risk-body-length)"), "{warnings}");
 }
+
+#[test]
+fn every_copy_names_the_message_and_time_in_lf_markdown_without_repeats() {
+    let (mut app, clip, s) = loaded("mailing-list-arc");
+    let a = app.analysis.clone().unwrap();
+    let naming = format!("{} (mailsleuth, {})", s.eml.display(), a.now);
+    let mut copies = Vec::new();
+    // A Summary row: its sentence once.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    let summary = clip.last().unwrap();
+    let sentence = app.current_step().unwrap().title;
+    assert_eq!(summary.matches(sentence.as_str()).count(), 1, "{summary}");
+    copies.push(summary);
+    // A hop, labelled in both orders.
+    app.go_to_check(Check::Envelope);
+    app.focus = Pane::Hops;
+    key(&mut app, KeyCode::Char('y'));
+    let hop = clip.last().unwrap();
+    let total = a.hops.len();
+    assert!(
+        hop.contains(&format!(
+            "### Hop #1 of {total}, newest first (#{total} in the reports, oldest first)"
+        )),
+        "{hop}"
+    );
+    copies.push(hop);
+    // A DNS query.
+    app.go_to_check(Check::DnsLog);
+    app.focus = Pane::DnsLog;
+    key(&mut app, KeyCode::Char('y'));
+    copies.push(clip.last().unwrap());
+    // A folded header (a Received line spans several lines, CRLF in the message).
+    let folded = a
+        .headers
+        .iter()
+        .find(|h| h.raw.trim_end().contains("\r\n"))
+        .expect("a folded header")
+        .index;
+    app.go_to_check(Check::Headers);
+    app.header = folded;
+    app.focus = Pane::Trace;
+    key(&mut app, KeyCode::Char('y'));
+    let header = clip.last().unwrap();
+    assert!(header.contains("```\n"), "{header}");
+    copies.push(header);
+    for copy in &copies {
+        let first = copy.lines().next().unwrap();
+        assert!(first.contains(&naming), "{first}");
+        assert!(!copy.contains('\r'), "{copy:?}");
+    }
+}

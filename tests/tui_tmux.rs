@@ -328,9 +328,12 @@ fn at_80x24_the_hop_list_shows_client_ips_and_the_status_bar_keeps_w_and_q() {
         &s.now_text,
     );
     let tmux = Tmux::start("narrow", &command, &[("DISPLAY", "")], 80, 24);
-    tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    tmux.wait_for("the analysis", 30, |s| s.contains("analysed in"));
     tmux.send_keys(&["j"]);
-    let screen = tmux.wait_text("Hops —");
+    // The next key clears the message: the key hints take the status bar.
+    let screen = tmux.wait_for("the hops and the hints", 30, |s| {
+        s.contains("Hops —") && s.lines().last().is_some_and(|l| l.contains("w write"))
+    });
     for ip in ["198.51.100.40", "192.0.2.25", "198.51.100.91"] {
         assert!(screen.contains(ip), "{ip}: {screen}");
     }

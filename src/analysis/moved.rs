@@ -30,7 +30,11 @@ pub(crate) fn apply(
     }
     // What the old boundary implied no longer holds.
     warnings.retain(|w| !w.code.starts_with("client-ip-") && w.code != "mail-from-missing");
-    let by_hand = format!("the boundary set by hand at hop #{number}");
+    // Named by its header: the TUI numbers hops newest first, the reports oldest first.
+    let by_hand = format!(
+        "the boundary set by hand at Received header #{} (hop #{number}, newest first)",
+        hop.header_index
+    );
     env.boundary_hop = Some(at);
     env.boundary_header = Some(hop.header_index);
     env.sources.retain(|s| {
@@ -191,7 +195,9 @@ From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
         assert_eq!(env.mail_from.as_deref(), Some("alice@example.org"));
         let source = env.sources.iter().find(|s| s.field == "client_ip").unwrap();
         assert!(
-            source.how.contains("set by hand at hop #2"),
+            source
+                .how
+                .contains("set by hand at Received header #4 (hop #2, newest first)"),
             "{}",
             source.how
         );

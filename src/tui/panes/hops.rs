@@ -220,11 +220,13 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
 }
 
 /// A hop as Markdown, for copying.
-pub fn hop_markdown(i: usize, hop: &Hop) -> String {
+pub fn hop_markdown(i: usize, total: usize, hop: &Hop) -> String {
     let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+    // The TUI numbers hops newest first, the reports oldest first: a copied hop names both.
     let mut out = format!(
-        "### Hop #{} {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
+        "### Hop #{} of {total}, newest first (#{} in the reports, oldest first) {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
         i + 1,
+        total.saturating_sub(i),
         if hop.is_boundary {
             "(trust boundary)"
         } else {
@@ -279,7 +281,7 @@ mod tests {
             internal: Some("its client 10.20.0.12 is private (RFC 1918)".into()),
             ..Default::default()
         };
-        let md = hop_markdown(0, &hop);
+        let md = hop_markdown(0, 1, &hop);
         assert!(
             md.contains(
                 "- the receiving organisation's own hop, passed over because its client \
@@ -287,6 +289,6 @@ mod tests {
             ),
             "{md}"
         );
-        assert!(!hop_markdown(0, &Hop::default()).contains("passed over"));
+        assert!(!hop_markdown(0, 1, &Hop::default()).contains("passed over"));
     }
 }
