@@ -447,7 +447,7 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
     a.recorded
         .iter()
         .map(|r| {
-            let by = r.authserv_id.as_deref().unwrap_or("?");
+            let by = r.writer();
             let ours = r.ours.map(|o| o.as_str()).unwrap_or("—");
             let (outcome, verdict) = match r.agreement {
                 Agreement::Agree => (Outcome::Match, "agrees with ours"),
@@ -464,8 +464,16 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
                 r.header_name, r.method, r.result
             );
             if let Some(note) = &r.note {
-                explanation.push(' ');
-                explanation.push_str(note);
+                // A sentence of its own: it starts with a capital.
+                let mut chars = note.chars();
+                if let Some(first) = chars.next() {
+                    explanation.push(' ');
+                    explanation.extend(first.to_uppercase());
+                    explanation.push_str(chars.as_str());
+                    if !note.ends_with('.') {
+                        explanation.push('.');
+                    }
+                }
             }
             let untrusted = if r.trusted { "" } else { " — untrusted" };
             let mut step = Step::new(
