@@ -255,6 +255,11 @@ fn run_tui(file: Option<String>, common: &Common) -> ExitCode {
     };
     match mailsleuth::tui::run(args) {
         Ok(()) => ExitCode::from(EXIT_OK),
+        // A file or snapshot that cannot be read: exit 2, as `report` does.
+        Err(e) if e.downcast_ref::<mailsleuth::tui::InputError>().is_some() => {
+            eprintln!("mailsleuth: {e:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
         Err(e) => {
             eprintln!("mailsleuth: {e:#}");
             ExitCode::from(EXIT_INTERNAL)

@@ -344,3 +344,28 @@ fn at_80x24_the_hop_list_shows_client_ips_and_the_status_bar_keeps_w_and_q() {
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn a_missing_file_or_snapshot_exits_2_in_the_tui_as_in_report() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let missing = "/nonexistent/mailsleuth-missing.eml";
+    let q = tui_common::tmux::shell_quote;
+    let bin = q(env!("CARGO_BIN_EXE_mailsleuth"));
+    let command = format!(
+        "{bin} {missing}; echo \"tui=$?\"; {bin} report {missing} >/dev/null; echo \"report=$?\"; \
+         {bin} {} --dns-snapshot {missing}; echo \"snap=$?\"; exec cat -v",
+        q(&s.eml.display().to_string())
+    );
+    let tmux = Tmux::start("exit", &command, &[("DISPLAY", "")], 100, 30);
+    let screen = tmux.wait_text("snap=");
+    assert!(screen.contains("tui=2"), "{screen}");
+    assert!(screen.contains("report=2"), "{screen}");
+    assert!(screen.contains("snap=2"), "{screen}");
+    assert!(
+        screen.contains("mailsleuth: /nonexistent/mailsleuth-missing.eml: no such file"),
+        "{screen}"
+    );
+}
