@@ -247,6 +247,7 @@ impl Common {
             helo: self.helo.clone(),
             mail_from: self.mail_from.clone(),
             receiver: self.receiver.clone(),
+            boundary_at: None,
             dns_mode: self.dns_mode(),
             operators: operators(),
             prep: Default::default(),
@@ -276,6 +277,13 @@ impl Common {
 }
 
 fn main() -> ExitCode {
+    // Hidden: serve a copied text on the X clipboard after the TUI quits (see tui::clipboard).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == mailsleuth::tui::clipboard::SERVE_ARG)
+    {
+        return mailsleuth::tui::clipboard::serve_stdin();
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report {
@@ -317,6 +325,11 @@ fn run_tui(file: Option<String>, common: &Common) -> ExitCode {
     };
     match mailsleuth::tui::run(args) {
         Ok(()) => ExitCode::from(EXIT_OK),
+        // A file or snapshot that cannot be read: exit 2, as `report` does.
+        Err(e) if e.downcast_ref::<mailsleuth::tui::InputError>().is_some() => {
+            eprintln!("mailsleuth: {e:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
         Err(e) => {
             eprintln!("mailsleuth: {e:#}");
             ExitCode::from(EXIT_INTERNAL)

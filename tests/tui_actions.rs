@@ -187,7 +187,7 @@ fn w_writes_the_report_to_the_file_named() {
 }
 
 #[test]
-fn moving_the_boundary_reruns_with_that_hops_ip_and_helo() {
+fn moving_the_boundary_reruns_from_that_hop_and_everything_follows_it() {
     let (mut app, _, _) = loaded("mailing-list-arc");
     let hops = app.analysis.as_ref().unwrap().hops.clone();
     let before_spf = app.analysis.as_ref().unwrap().spf.mail_from.result;
@@ -205,21 +205,48 @@ fn moving_the_boundary_reruns_with_that_hops_ip_and_helo() {
     key(&mut app, KeyCode::Char('b'));
     assert!(app.is_running(), "the analysis re-runs");
     let ip = hop.from_ip.clone().unwrap();
-    assert_eq!(
-        app.options.client_ip.map(|i| i.to_string()),
-        Some(ip.clone())
-    );
-    assert_eq!(app.options.helo, hop.helo);
-    assert_eq!(app.options.receiver, hop.by_host);
+    assert_eq!(app.options.boundary_at, Some(index));
+    assert_eq!(app.options.client_ip, None, "no --ip: the hop itself says");
     wait_idle(&mut app);
     let a = app.analysis.as_ref().unwrap();
     assert_eq!(a.envelope.client_ip.as_deref(), Some(ip.as_str()));
-    // The status says which verdicts the move changed.
-    let (old_spf, new_spf) = (before_spf.as_str(), a.spf.mail_from.result.as_str());
-    assert_ne!(old_spf, new_spf, "this move changes SPF");
+    assert_eq!(a.envelope.helo, hop.helo);
+    assert_eq!(a.envelope.receiver, hop.by_host);
+    // The hop list marks the new boundary, and only it.
+    let marked: Vec<usize> = (0..a.hops.len())
+        .filter(|&i| a.hops[i].is_boundary)
+        .collect();
+    assert_eq!(marked, [index]);
+    assert!(a.hops[index + 1..].iter().all(|h| h.below_boundary));
+    // Provenance: set by hand, not the command line; MAIL FROM not the final Return-Path.
+    for s in &a.envelope.sources {
+        assert!(!s.how.contains("command line"), "{s:?}");
+    }
+    let mf = a
+        .envelope
+        .sources
+        .iter()
+        .find(|s| s.field == "mail_from")
+        .unwrap();
+    assert!(!mf.how.contains("Return-Path as"), "{mf:?}");
+    let return_path = a.headers.iter().find(|h| h.name == "Return-Path").unwrap();
+    assert_ne!(mf.header_index, Some(return_path.index), "{mf:?}");
+    let lines = screen(&mut app, 120, 30);
+    let row = line_with(&lines, &format!("#{:<2} {ip}", index + 1)).unwrap();
+    assert!(row.contains("◆ boundary"), "{row}");
+    let a = app.analysis.as_ref().unwrap();
+    // At that hop the list server recorded smtp.mailfrom=carol.diaz@example.com: SPF is checked
+    // for it (pass), not for the list's bounce address (a fail that was an artefact).
+    assert_eq!(
+        a.envelope.mail_from.as_deref(),
+        Some("carol.diaz@example.com")
+    );
+    assert_eq!(a.spf.mail_from.result.as_str(), before_spf.as_str());
+    assert_eq!(a.spf.mail_from.result.as_str(), "pass");
     let status = app.status.clone().unwrap_or_default();
+    // From that hop, SPF for the author's own domain aligns: the status says what the move changed.
     assert!(
-        status.contains(&format!("changed: SPF MAIL FROM {old_spf}→{new_spf}")),
+        status.contains("changed: Alignment neither→spf, DMARC fail→pass"),
         "{status}"
     );
     assert_eq!(app.selected_check(), Check::Envelope, "the view stays put");
@@ -407,7 +434,8 @@ fn help_lists_every_action_with_its_keys_and_closes() {
     for &action in Action::ALL {
         assert!(text.contains(action.description()), "{}", action.name());
     }
-    assert!(text.contains("q esc ctrl-c"));
+    assert!(text.contains("q ctrl-c"));
+    assert!(text.contains("esc "));
     key(&mut app, KeyCode::Esc);
     assert!(!app.help);
     assert!(!app.quit, "Esc closes help before it quits");
@@ -790,28 +818,28 @@ fn eight_bit_headers_are_marked_with_their_errors() {
 }
 
 #[test]
-fn key_hints_show_whole_and_always_include_help() {
+fn key_hints_show_whole_and_keep_write_help_and_quit_at_80_columns() {
     let (mut app, _, _) = loaded("mailing-list-arc");
     app.go_to_check(Check::Dmarc);
     app.status = None;
     let lines = screen(&mut app, 80, 24);
     let left = lines[23].split("DNS snapshot").next().unwrap().trim_end();
     assert_eq!(
-        left, "n step  tab pane  y copy  Y copy all  / search  ? help",
+        left, "n step  tab pane  y copy  w write  ? help  q quit",
         "{}",
         lines[23]
     );
     let lines = screen(&mut app, 120, 30);
     assert!(
         lines[29]
-            .starts_with("n step  tab pane  y copy  Y copy all  / search  w write  ? help  q quit"),
+            .starts_with("n step  tab pane  y copy  Y copy all  / search  w write  o other message  ? help  q quit"),
         "{}",
         lines[29]
     );
 }
 
 #[test]
-fn esc_clears_a_header_search_before_it_quits() {
+fn esc_clears_a_header_search_and_never_quits() {
     let (mut app, _, _) = loaded("lookalike-domain");
     key(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "dkim");
@@ -821,9 +849,19 @@ fn esc_clears_a_header_search_before_it_quits() {
     assert!(!app.quit, "the first Esc leaves the search");
     assert_eq!(app.search, None);
     let lines = screen(&mut app, 100, 30);
-    assert!(lines[29].starts_with("search cleared (Esc again quits)"));
+    assert!(lines[29].starts_with("search cleared (Esc again goes back)"));
     assert!(!lines.iter().any(|l| l.contains("/dkim")), "{lines:#?}");
-    key(&mut app, KeyCode::Esc);
+    // Esc never quits: at the top it says how to.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Esc);
+    }
+    assert!(!app.quit);
+    assert_eq!(app.focus, Pane::Navigator);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("nothing to go back to: q quits")
+    );
+    key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
 }
 
@@ -874,10 +912,8 @@ fn navigator_labels_and_error_badges_fit_from_100_columns() {
         "{lines:#?}"
     );
     let lines = screen(&mut app, 120, 40);
-    assert!(
-        line_with(&lines, "│DKIM initech.example ! temperror│").is_some(),
-        "{lines:#?}"
-    );
+    let row = line_with(&lines, "│DKIM initech.example s=s1 ").expect("the DKIM entry whole");
+    assert!(row.contains(" ! temperror│"), "{row}");
 }
 
 #[test]
@@ -977,7 +1013,7 @@ fn nested_spf_step_titles_show_their_innermost_mechanism() {
 }
 
 #[test]
-fn a_long_message_takes_the_whole_status_line() {
+fn a_long_message_shares_the_status_line_only_with_help_and_quit() {
     let (mut app, _, _) = loaded("mailing-list-arc");
     app.go_to_check(Check::DnsLog);
     app.focus = Pane::DnsLog;
@@ -986,9 +1022,12 @@ fn a_long_message_takes_the_whole_status_line() {
     let _ = screen(&mut app, 80, 24);
     key(&mut app, KeyCode::Char('y'));
     let status = app.status.clone().unwrap();
-    assert!(status.ends_with("lines of Markdown)"), "{status}");
+    assert!(status.ends_with(" lines)"), "{status}");
     let lines = screen(&mut app, 80, 24);
-    assert_eq!(lines[23].trim_end(), status.as_str());
+    let row = lines[23].trim_end();
+    let (message, keys) = row.split_at(row.char_indices().nth(status.chars().count()).unwrap().0);
+    assert_eq!(message, status.as_str());
+    assert_eq!(keys.trim(), "? help  q quit");
     // A short one shares the line with the DNS state.
     key(&mut app, KeyCode::Char('r'));
     let lines = screen(&mut app, 80, 24);
@@ -998,7 +1037,7 @@ fn a_long_message_takes_the_whole_status_line() {
         lines[23]
     );
     assert!(
-        lines[23].ends_with("DNS snapshot · 11 queries"),
+        lines[23].ends_with("? help  q quit  DNS snapshot · 11 queries"),
         "{}",
         lines[23]
     );
@@ -1134,19 +1173,29 @@ fn the_evidence_of_a_summary_row_says_where_enter_leads() {
     );
     let lines = screen(&mut app, 100, 30);
     let receiver = Check::Receiver.title(Some(&a));
+    // The line wraps in the pane: its start is enough.
+    let receiver: String = receiver.chars().take(30).collect();
     assert!(
-        line_with(&lines, &format!("enter enter: open {receiver}")).is_some(),
+        line_with(&lines, &format!("press enter twice to open {receiver}")).is_some(),
         "{lines:#?}"
     );
     // Exactly that: two Enters from the navigator.
     key(&mut app, KeyCode::Enter);
     let lines = screen(&mut app, 100, 30);
     assert!(
-        line_with(&lines, &format!("│enter: open {receiver}")).is_some(),
+        line_with(&lines, &format!("│press enter to open {receiver}")).is_some(),
         "{lines:#?}"
     );
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.selected_check(), Check::Receiver);
+    // Esc goes back the way Enter came: to the Summary row, then to the navigator.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.selected_check(), Check::Summary);
+    assert_eq!(app.focus, Pane::Steps);
+    assert_eq!(app.step, 0);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Pane::Navigator);
+    assert!(!app.quit);
 }
 
 #[test]
@@ -1163,4 +1212,190 @@ fn toggling_the_header_columns_keeps_the_focus_in_the_headers() {
     assert_eq!(app.focus, Pane::Message);
     key(&mut app, KeyCode::Char('t')); // side by side again
     assert_eq!(app.focus, Pane::Message);
+}
+
+#[test]
+fn o_opens_the_start_screen_and_esc_returns_to_the_message() {
+    let (mut app, _, s) = loaded("spoofed-from-dmarc-reject");
+    key(&mut app, KeyCode::Char('o'));
+    assert!(matches!(app.screen, Screen::Start(_)));
+    let text = screen_text(&mut app, 100, 30);
+    assert!(
+        text.contains("Esc goes back to the message on screen"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Main);
+    assert!(!app.quit);
+    // Another message opened from there replaces the one on screen.
+    key(&mut app, KeyCode::Char('o'));
+    type_text(&mut app, &s.eml.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Main);
+    assert!(app.history.is_empty());
+}
+
+#[test]
+fn a_new_search_starts_empty() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "dkim");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.prompt.as_ref().unwrap().input.text, "");
+    type_text(&mut app, "from");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.search.as_deref(), Some("from"));
+}
+
+#[test]
+fn keys_do_nothing_while_the_terminal_is_too_small_except_quit() {
+    let (mut app, _, _) = loaded("lookalike-domain");
+    let text = screen_text(&mut app, 79, 24);
+    assert!(text.contains("Terminal too small"));
+    for c in ['j', 'o', '/', 'y'] {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.nav, 0);
+    assert!(app.prompt.is_none());
+    assert!(app.status.is_none() || !app.status.as_deref().unwrap().contains("copied"));
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn the_hop_list_leads_with_the_client_ip_at_80_and_120_columns() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    app.go_to_check(Check::Envelope);
+    let a = app.analysis.clone().unwrap();
+    assert!(a.hops.len() >= 3);
+    for (width, height) in [(80, 24), (120, 30)] {
+        let text = screen_text(&mut app, width, height);
+        for (i, hop) in a.hops.iter().enumerate() {
+            let ip = hop.from_ip.as_deref().unwrap_or("?");
+            let row = text
+                .lines()
+                .find(|l| l.contains(&format!("#{:<2} ", i + 1)))
+                .unwrap_or_else(|| panic!("hop #{} at {width}: {text}", i + 1));
+            assert!(row.contains(&format!("#{:<2} {ip}", i + 1)), "{row}");
+        }
+    }
+}
+
+#[test]
+fn dkim_entries_show_their_selector_and_badges_keep_their_words() {
+    let (mut app, _, _) = loaded("mailing-list-arc");
+    let a = app.analysis.clone().unwrap();
+    for (width, height) in [(80, 24), (100, 30), (120, 30)] {
+        let lines = screen(&mut app, width, height);
+        for (i, sig) in a.dkim.iter().enumerate() {
+            let selector = sig.selector.clone().unwrap();
+            let word = Check::Dkim(Some(i)).badge(&a).word;
+            let row = line_with(&lines, &format!("s={selector}"))
+                .unwrap_or_else(|| panic!("selector {selector} at {width}: {lines:#?}"));
+            assert!(row.contains(&word), "{row}");
+        }
+        // Labels shrink, badges do not: "Envelope" rather than a cut badge.
+        let envelope = line_with(&lines, "Envelope").unwrap();
+        let badge = Check::Envelope.badge(&a);
+        assert!(
+            envelope.contains(&format!("{} {}", badge.glyph, badge.word)),
+            "{envelope}"
+        );
+    }
+}
+
+#[test]
+fn two_signatures_of_one_domain_read_apart_by_their_selector_at_every_width() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    for (width, height) in [(80, 24), (100, 30), (120, 30)] {
+        let lines = screen(&mut app, width, height);
+        for selector in ["ed2026", "rsa2026"] {
+            let row = line_with(&lines, &format!(" s={selector} "))
+                .unwrap_or_else(|| panic!("s={selector} at {width}: {lines:#?}"));
+            assert!(row.contains("✓ pass"), "{row}");
+        }
+    }
+    let lines = screen(&mut app, 120, 30);
+    assert!(
+        line_with(&lines, "│DKIM example.com s=ed2026 ").is_some(),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_pass_with_unsigned_body_bytes_is_not_plain_green() {
+    let (mut app, _, _) = loaded("dkim-body-length-abused");
+    let a = app.analysis.clone().unwrap();
+    assert_eq!(a.dmarc.result, mailsleuth::analysis::AuthResult::Pass);
+    let lines = screen(&mut app, 120, 30);
+    assert!(lines[0].contains("DMARC pass"), "{lines:#?}");
+    assert!(
+        lines[1].starts_with("▲ DKIM #1 (d=example.com s=rsa2026) passes, but l=267"),
+        "{lines:#?}"
+    );
+    // In the warning colour, not the pass colour.
+    let terminal = terminal(&mut app, 120, 30);
+    let cell = &terminal.backend().buffer()[(0, 1)];
+    assert_eq!(cell.fg, app.theme.warning().fg.unwrap_or_default());
+    let text = mailsleuth::report::text(&a);
+    let warnings = text
+        .split("\nWARNINGS\n")
+        .nth(1)
+        .expect("a WARNINGS section");
+    assert!(warnings.contains("(dkim-risk-body-length)"), "{warnings}");
+}
+
+#[test]
+fn every_copy_names_the_message_and_time_in_lf_markdown_without_repeats() {
+    let (mut app, clip, s) = loaded("mailing-list-arc");
+    let a = app.analysis.clone().unwrap();
+    let naming = format!("{} (mailsleuth, {})", s.eml.display(), a.now);
+    let mut copies = Vec::new();
+    // A Summary row: its sentence once.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    let summary = clip.last().unwrap();
+    let sentence = app.current_step().unwrap().title;
+    assert_eq!(summary.matches(sentence.as_str()).count(), 1, "{summary}");
+    copies.push(summary);
+    // A hop, labelled in both orders.
+    app.go_to_check(Check::Envelope);
+    app.focus = Pane::Hops;
+    key(&mut app, KeyCode::Char('y'));
+    let hop = clip.last().unwrap();
+    let total = a.hops.len();
+    assert!(
+        hop.contains(&format!(
+            "### Hop #1 of {total}, newest first (#{total} in the reports, oldest first)"
+        )),
+        "{hop}"
+    );
+    copies.push(hop);
+    // A DNS query.
+    app.go_to_check(Check::DnsLog);
+    app.focus = Pane::DnsLog;
+    key(&mut app, KeyCode::Char('y'));
+    copies.push(clip.last().unwrap());
+    // A folded header (a Received line spans several lines, CRLF in the message).
+    let folded = a
+        .headers
+        .iter()
+        .find(|h| h.raw.trim_end().contains("\r\n"))
+        .expect("a folded header")
+        .index;
+    app.go_to_check(Check::Headers);
+    app.header = folded;
+    app.focus = Pane::Trace;
+    key(&mut app, KeyCode::Char('y'));
+    let header = clip.last().unwrap();
+    assert!(header.contains("```\n"), "{header}");
+    copies.push(header);
+    for copy in &copies {
+        let first = copy.lines().next().unwrap();
+        assert!(first.contains(&naming), "{first}");
+        assert!(!copy.contains('\r'), "{copy:?}");
+    }
 }

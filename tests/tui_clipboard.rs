@@ -1,6 +1,6 @@
 //! The system clipboard for real: under Xvfb, `y` in the running binary puts the step on the X
-//! clipboard (arboard), read with xclip while the app still runs (X11 selections live as long
-//! as their owner).
+//! clipboard, and it is still there after the app quits (a background `__clipboard-serve`
+//! process owns the selection until another client takes it, as xclip does).
 
 mod tui_common;
 
@@ -102,17 +102,56 @@ fn y_puts_the_step_on_the_x_clipboard() {
     tmux.send_keys(&["Tab", "n"]);
     tmux.wait_text("Steps 2/");
     tmux.send_keys(&["y"]);
-    tmux.wait_text("copied to the system clipboard: step");
-    // Read while the app still runs: it owns the selection.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let text = loop {
-        if let Some(text) = xvfb.clipboard().filter(|t| !t.is_empty()) {
-            break text;
-        }
-        assert!(Instant::now() < deadline, "nothing on the X clipboard");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(text, expected);
+    tmux.wait_text("copied to the system clipboard (kept after quitting)");
+    // Quit first: the copy must outlive the app.
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
+    let text = xvfb
+        .clipboard()
+        .expect("the X clipboard still has the copy after quitting");
+    assert_eq!(text, expected);
+
+    // Another client takes the selection: ours gives it up and its server ends.
+    let mut xclip = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .env("DISPLAY", &xvfb.display)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("xclip -i runs");
+    use std::io::Write;
+    xclip
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"something else")
+        .unwrap();
+    assert!(xclip.wait().unwrap().success());
+    assert_eq!(xvfb.clipboard().as_deref(), Some("something else"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !servers_on(&xvfb.display).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the clipboard server did not end"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Pids of `mailsleuth __clipboard-serve` processes on `display` (read from /proc).
+fn servers_on(display: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let want = format!("DISPLAY={display}");
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            cmdline
+                .split(|&b| b == 0)
+                .any(|a| a == b"__clipboard-serve")
+                && environ.split(|&b| b == 0).any(|v| v == want.as_bytes())
+        })
+        .collect()
 }

@@ -284,3 +284,124 @@ fn no_color_draws_selection_in_reverse_video_without_colours() {
     tmux.send_keys(&["q"]);
     tmux.wait_text("exit=0");
 }
+
+#[test]
+fn hints_from_the_first_frame_esc_goes_back_o_opens_another_and_q_quits() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let tmux = on_sample("stack", &s, &[("DISPLAY", "")]);
+    let first = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    let status = first.lines().last().unwrap_or_default();
+    assert!(status.contains("? help  q quit"), "{first}");
+
+    // Enter drills into the steps; Esc comes back; Esc at the top does not quit.
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_text("▸ Steps 1/");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("back to Summary");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("nothing to go back to: q quits");
+
+    // A second search starts empty.
+    tmux.send_keys(&["/"]);
+    tmux.send_keys(&["-l", "dkim"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_text("dkim");
+    tmux.send_keys(&["/"]);
+    let prompt = tmux.wait_text("(Enter ok, Esc cancel)");
+    let line = prompt.lines().last().unwrap_or_default();
+    assert!(
+        line.starts_with("/   (Enter ok") || line.starts_with("/ "),
+        "{line}"
+    );
+    assert!(!line.contains("dkim"), "{line}");
+    tmux.send_keys(&["Escape"]);
+
+    // `o`: the start screen; Esc returns to the message; a path there opens it.
+    tmux.send_keys(&["o"]);
+    tmux.wait_text("Esc goes back to the message on screen");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_for("the message again", 30, |s| s.contains("DNS snapshot ·"));
+    tmux.send_keys(&["o"]);
+    tmux.wait_text("Open or paste a message");
+    tmux.send_keys(&["-l", &s.eml.display().to_string()]);
+    tmux.send_keys(&["Enter"]);
+    let again = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
+    assert!(
+        again.lines().next().unwrap_or("").contains("DMARC fail"),
+        "{again}"
+    );
+
+    // Keys typed while the terminal is too small do nothing.
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "79", "-y", "24"]);
+    assert!(out.status.success(), "{out:?}");
+    tmux.wait_text("Terminal too small");
+    tmux.send_keys(&["o", "j", "Enter"]);
+    let out = tmux.run(&["resize-window", "-t", "t", "-x", "100", "-y", "30"]);
+    assert!(out.status.success(), "{out:?}");
+    let back = tmux.wait_for("the panes again", 30, |s| s.contains("Checks"));
+    assert!(!back.contains("Open or paste a message"), "{back}");
+    assert!(
+        back.contains("▸ Checks"),
+        "the navigator keeps the focus: {back}"
+    );
+
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
+fn at_80x24_the_hop_list_shows_client_ips_and_the_status_bar_keeps_w_and_q() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("mailing-list-arc");
+    let command = tui_common::tmux::binary_command(
+        &s.eml.display().to_string(),
+        &s.dns.display().to_string(),
+        &s.now_text,
+    );
+    let tmux = Tmux::start("narrow", &command, &[("DISPLAY", "")], 80, 24);
+    tmux.wait_for("the analysis", 30, |s| s.contains("analysed in"));
+    tmux.send_keys(&["j"]);
+    // The next key clears the message: the key hints take the status bar.
+    let screen = tmux.wait_for("the hops and the hints", 30, |s| {
+        s.contains("Hops —") && s.lines().last().is_some_and(|l| l.contains("w write"))
+    });
+    for ip in ["198.51.100.40", "192.0.2.25", "198.51.100.91"] {
+        assert!(screen.contains(ip), "{ip}: {screen}");
+    }
+    let status = screen.lines().last().unwrap_or_default();
+    for hint in ["w write", "? help", "q quit"] {
+        assert!(status.contains(hint), "{hint}: {status}");
+    }
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
+fn a_missing_file_or_snapshot_exits_2_in_the_tui_as_in_report() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let s = sample("spoofed-from-dmarc-reject");
+    let missing = "/nonexistent/mailsleuth-missing.eml";
+    let q = tui_common::tmux::shell_quote;
+    let bin = q(env!("CARGO_BIN_EXE_mailsleuth"));
+    let command = format!(
+        "{bin} {missing}; echo \"tui=$?\"; {bin} report {missing} >/dev/null; echo \"report=$?\"; \
+         {bin} {} --dns-snapshot {missing}; echo \"snap=$?\"; exec cat -v",
+        q(&s.eml.display().to_string())
+    );
+    let tmux = Tmux::start("exit", &command, &[("DISPLAY", "")], 100, 30);
+    let screen = tmux.wait_text("snap=");
+    assert!(screen.contains("tui=2"), "{screen}");
+    assert!(screen.contains("report=2"), "{screen}");
+    assert!(screen.contains("snap=2"), "{screen}");
+    assert!(
+        screen.contains("mailsleuth: /nonexistent/mailsleuth-missing.eml: no such file"),
+        "{screen}"
+    );
+}

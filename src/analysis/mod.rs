@@ -10,10 +10,12 @@ mod evidence;
 pub mod identity;
 mod lex;
 pub mod model;
+mod moved;
 mod prep;
 mod progress;
 pub mod receiver;
 pub mod reverify;
+mod risks;
 pub mod spf;
 pub mod step;
 pub mod summary;
@@ -46,6 +48,10 @@ pub struct Options {
     pub mail_from: Option<String>,
     /// The receiving server: an authserv-id or a `by` host name.
     pub receiver: Option<String>,
+    /// A trust boundary set by hand at this hop (index into `Analysis::hops`, newest first):
+    /// the TUI's `b`. Overrides the boundary walk; client IP, HELO and receiver come from that
+    /// hop, MAIL FROM from what that hop's server recorded (see `moved.rs`).
+    pub boundary_at: Option<usize>,
     pub dns_mode: DnsMode,
     /// Mail operators' domains and internal networks (`assets/operators.toml` and the user's).
     pub operators: std::sync::Arc<trail::operators::Operators>,
@@ -134,6 +140,10 @@ pub async fn analyze_with_progress(
         ops: &opts.operators,
     });
     analysis.spf = spf_checks;
+    // A pass with a risk (l=, sha1, a short key, about to expire …) is never plain green.
+    analysis
+        .warnings
+        .extend(risks::dkim_risk_warnings(&dkim_checks, opts.now));
     analysis.dkim = dkim_checks;
     analysis.arc = arc_check;
     analysis.alignment = alignment;
@@ -159,7 +169,11 @@ fn read_message(raw: &[u8], opts: &Options) -> (Analysis, trail::headers::FromDo
 
     let (mut hop_list, w) = trail::received::parse_hops(&header_list);
     warnings.extend(w);
-    let (envelope, w) = trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    let (mut envelope, mut w) =
+        trail::boundary::reconstruct_envelope(&header_list, &mut hop_list, opts);
+    if let Some(at) = opts.boundary_at {
+        moved::apply(at, &header_list, &mut hop_list, &mut envelope, &mut w);
+    }
     warnings.extend(w);
     warnings.extend(trail::recorded::budget_warnings(&header_list));
     warnings.extend(dmarc::authors::budget_warnings(&header_list));

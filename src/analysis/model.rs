@@ -451,6 +451,16 @@ pub struct RecordedResult {
 }
 
 impl RecordedResult {
+    /// Who wrote it, for display: the authserv-id, else who the receiver's markers say wrote it
+    /// (`recorded_by`, e.g. "Microsoft (protection.outlook.com)"), else "an unnamed server".
+    pub fn writer(&self) -> &str {
+        self.authserv_id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+            .or(self.recorded_by.as_deref().filter(|w| !w.trim().is_empty()))
+            .unwrap_or("an unnamed server")
+    }
+
     /// Appends `text` to the note, after what is there.
     pub fn add_note(&mut self, text: String) {
         self.note = Some(match self.note.take() {

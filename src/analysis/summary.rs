@@ -168,11 +168,14 @@ fn receiver_record_verdict(a: &Analysis, blocked: &super::reverify::Blocked) -> 
             from_domain(a)
         );
     };
-    let who = first
-        .authserv_id
-        .as_deref()
-        .or(a.envelope.receiver.as_deref())
-        .unwrap_or("?");
+    let who = match first.writer() {
+        "an unnamed server" => a
+            .envelope
+            .receiver
+            .as_deref()
+            .unwrap_or("an unnamed server"),
+        named => named,
+    };
     let mut results: Vec<String> = Vec::new();
     for r in &shown {
         let policy = super::trail::recorded::recorded_policy(r)
@@ -343,7 +346,7 @@ fn findings(a: &Analysis) -> Vec<String> {
                 "Recorded {}={} by {} but now {}{}",
                 r.method,
                 r.result,
-                r.authserv_id.as_deref().unwrap_or("?"),
+                r.writer(),
                 r.ours.map(|o| o.to_string()).unwrap_or_else(|| "?".into()),
                 r.note
                     .as_deref()

@@ -241,6 +241,15 @@ fn checks_section(o: &mut String, a: &Analysis) {
     let _ = writeln!(o, "\n## Checks\n");
     let _ = writeln!(o, "| check | result |\n|---|---|");
     for c in checks(a) {
+        if c.title == "ARC" && a.dkim.is_empty() {
+            // DKIM has no check entry without a signature; say so where it would stand.
+            let none = crate::analysis::AuthResult::None;
+            let _ = writeln!(
+                o,
+                "| DKIM | {} none (no DKIM-Signature) |",
+                result_glyph(none)
+            );
+        }
         let r = c
             .result
             .map(|r| format!("{} {}", result_glyph(r), r))
@@ -290,7 +299,7 @@ fn recorded_section(o: &mut String, a: &Analysis) {
             o,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             md(&r.header_name),
-            md(r.authserv_id.as_deref().unwrap_or("?")),
+            md(r.writer()),
             if r.trusted { "yes" } else { "no" },
             match &r.signature {
                 Some(sig) => format!("{} ({})", md(&r.method), md(sig)),

@@ -28,7 +28,7 @@ pub fn text(a: &Analysis) -> String {
 fn heading(o: &mut String, a: &Analysis) {
     let _ = writeln!(
         o,
-        "mailsleuth {} — {}{} ({} bytes, {} line endings)",
+        "mailsleuth {} — {}{} ({} bytes, {})",
         a.tool_version,
         visible(&a.input.source),
         a.input
@@ -37,10 +37,10 @@ fn heading(o: &mut String, a: &Analysis) {
             .map(|m| format!(", message {} of {}", m.number, m.count))
             .unwrap_or_default(),
         a.input.size_bytes,
-        if a.input.line_endings.is_empty() {
-            "unknown"
-        } else {
-            &a.input.line_endings
+        match a.input.line_endings.as_str() {
+            "" => "line endings unknown".to_string(),
+            "none" => "no line endings".to_string(),
+            le => format!("{le} line endings"),
         }
     );
     let _ = writeln!(
@@ -186,7 +186,7 @@ fn recorded_section(o: &mut String, a: &Analysis) {
             ours,
             agree,
             visible(&r.header_name),
-            visible(r.authserv_id.as_deref().unwrap_or("?")),
+            visible(r.writer()),
             if r.trusted { "" } else { " (untrusted)" }
         );
         let mut detail = Vec::new();

@@ -4,6 +4,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     Quit,
+    /// Back to the view before the last drill-down (never quits).
+    Back,
+    /// Open another message (the start screen).
+    Open,
     Help,
     FocusNext,
     FocusPrev,
@@ -50,6 +54,8 @@ impl Action {
         Action::Copy,
         Action::CopyAll,
         Action::WriteReport,
+        Action::Open,
+        Action::Back,
         Action::Help,
         Action::Quit,
     ];
@@ -58,6 +64,8 @@ impl Action {
     pub fn name(self) -> &'static str {
         match self {
             Action::Quit => "quit",
+            Action::Back => "back",
+            Action::Open => "open_message",
             Action::Help => "help",
             Action::FocusNext => "focus_next",
             Action::FocusPrev => "focus_prev",
@@ -88,7 +96,9 @@ impl Action {
     /// What it does, for the help overlay.
     pub fn description(self) -> &'static str {
         match self {
-            Action::Quit => "quit (also closes help / cancels input)",
+            Action::Quit => "quit (also closes help)",
+            Action::Back => "go back to the view before Enter",
+            Action::Open => "open another message",
             Action::Help => "show or hide this help",
             Action::FocusNext => "focus the next pane",
             Action::FocusPrev => "focus the previous pane",
@@ -116,6 +126,8 @@ impl Action {
     pub fn hint(self) -> &'static str {
         match self {
             Action::Quit => "quit",
+            Action::Back => "back",
+            Action::Open => "other message",
             Action::Help => "help",
             Action::FocusNext => "pane",
             Action::NextStep => "step",

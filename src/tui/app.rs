@@ -122,6 +122,8 @@ pub struct App {
     last_spin: std::time::Instant,
     /// The terminal size of the last frame (mouse hit-testing re-derives the layout from it).
     pub area: Rect,
+    /// Views to go back to with Esc, the latest last (see `history.rs`).
+    pub history: Vec<super::history::View>,
 }
 
 /// How often the spinner turns.
@@ -169,6 +171,7 @@ impl App {
             frame: 0,
             last_spin: std::time::Instant::now(),
             area: Rect::new(0, 0, 100, 30),
+            history: Vec::new(),
         }
     }
 
@@ -224,10 +227,12 @@ impl App {
     pub fn load(&mut self, raw: Vec<u8>, source: &str) {
         self.raw = Arc::new(raw);
         self.options.source = source.to_string();
+        self.options.boundary_at = None;
         self.analysis = None;
         self.screen = Screen::Main;
         self.nav = 0;
         self.focus = Pane::Navigator;
+        self.history.clear();
         self.reset_selection();
         self.start_run();
     }
@@ -457,6 +462,8 @@ impl App {
         }
         match action {
             Action::Quit => self.quit = true,
+            Action::Back => self.go_back(),
+            Action::Open => self.open_another(),
             Action::Help => {
                 self.help = true;
                 self.help_scroll = 0;
@@ -486,7 +493,10 @@ impl App {
             }
             Action::PrevMatch => self.jump_match(false),
             Action::Select => match self.focus {
-                Pane::Navigator => self.cycle_focus(1),
+                Pane::Navigator => {
+                    self.push_view();
+                    self.cycle_focus(1);
+                }
                 Pane::Steps | Pane::Evidence => self.open_row(),
                 _ => {}
             },
@@ -494,7 +504,8 @@ impl App {
                 self.go_to_check(Check::Headers);
                 self.prompt = Some(Prompt {
                     kind: PromptKind::Search,
-                    input: LineInput::with_text(self.search.clone().unwrap_or_default()),
+                    // A new search starts empty (the old term is still in force until Enter).
+                    input: LineInput::default(),
                 });
             }
             Action::ToggleRaw => {
@@ -528,7 +539,7 @@ impl App {
     /// With the help shown, keys scroll it and `?`/`q` close it.
     fn apply_in_help(&mut self, action: Action) {
         match action {
-            Action::Help | Action::Quit => self.help = false,
+            Action::Help | Action::Quit | Action::Back => self.help = false,
             _ => {
                 let delta: i32 = match action {
                     Action::Down => 1,
@@ -617,6 +628,7 @@ impl App {
             return;
         };
         let title = super::sanitize::sanitize(&check.title(Some(a))).into_owned();
+        self.push_view();
         self.go_to_check(check);
         let mut at = String::new();
         match header {
@@ -747,13 +759,18 @@ impl App {
             ));
             return;
         };
-        self.options.client_ip = Some(ip);
-        self.options.helo = hop.helo.clone();
-        self.options.receiver = hop.by_host.clone();
+        // The boundary is set by hand: the analysis takes client IP, HELO, receiver and the
+        // MAIL FROM that hop recorded from the hop itself (options given for the old boundary
+        // no longer apply).
+        self.options.boundary_at = Some(self.hop);
+        self.options.client_ip = None;
+        self.options.helo = None;
+        self.options.receiver = None;
+        self.options.mail_from = None;
         self.status = Some(format!(
             "re-running with the boundary at hop #{number}: client {ip}, HELO {}, by {}",
-            hop.helo.as_deref().unwrap_or("?"),
-            hop.by_host.as_deref().unwrap_or("?")
+            hop.helo.as_deref().unwrap_or("(none recorded)"),
+            hop.by_host.as_deref().unwrap_or("(none recorded)")
         ));
         self.start_run();
     }

@@ -117,12 +117,9 @@ impl Check {
             Check::SpfMailFrom => "SPF MAIL FROM".into(),
             Check::SpfHelo => "SPF HELO".into(),
             Check::Dkim(None) => "DKIM".into(),
-            Check::Dkim(Some(i)) => {
-                let domain = analysis
-                    .and_then(|a| a.dkim.get(i))
-                    .and_then(|d| d.domain.clone())
-                    .unwrap_or_else(|| "?".into());
-                format!("DKIM {domain}")
+            Check::Dkim(Some(_)) => {
+                let (domain, selector) = self.dkim_ids(analysis).unwrap_or_default();
+                format!("DKIM {domain} s={selector}")
             }
             Check::Arc => "ARC".into(),
             Check::Alignment => "Alignment".into(),
@@ -132,6 +129,30 @@ impl Check {
             Check::DnsLog => "DNS log".into(),
             Check::Headers => "Headers".into(),
         }
+    }
+
+    /// A shorter navigator label for narrow terminals (the badge keeps its room).
+    pub fn short_label(self) -> Option<&'static str> {
+        match self {
+            Check::Envelope => Some("Envelope"),
+            Check::SpfMailFrom => Some("SPF MFROM"),
+            Check::Recorded => Some("Recorded"),
+            Check::Receiver => Some("Receiver"),
+            _ => None,
+        }
+    }
+
+    /// A DKIM entry's signing domain and selector (`?` for one the signature lacks).
+    pub fn dkim_ids(self, analysis: Option<&Analysis>) -> Option<(String, String)> {
+        let Check::Dkim(Some(i)) = self else {
+            return None;
+        };
+        let dkim = analysis.and_then(|a| a.dkim.get(i));
+        let id = |v: Option<&String>| v.cloned().unwrap_or_else(|| "?".into());
+        Some((
+            id(dkim.and_then(|d| d.domain.as_ref())),
+            id(dkim.and_then(|d| d.selector.as_ref())),
+        ))
     }
 
     /// The full title (pane titles, and the heading of a copied step).
@@ -426,7 +447,7 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
     a.recorded
         .iter()
         .map(|r| {
-            let by = r.authserv_id.as_deref().unwrap_or("?");
+            let by = r.writer();
             let ours = r.ours.map(|o| o.as_str()).unwrap_or("—");
             let (outcome, verdict) = match r.agreement {
                 Agreement::Agree => (Outcome::Match, "agrees with ours"),
@@ -443,8 +464,16 @@ fn recorded_steps(a: &Analysis) -> Vec<Step> {
                 r.header_name, r.method, r.result
             );
             if let Some(note) = &r.note {
-                explanation.push(' ');
-                explanation.push_str(note);
+                // A sentence of its own: it starts with a capital.
+                let mut chars = note.chars();
+                if let Some(first) = chars.next() {
+                    explanation.push(' ');
+                    explanation.extend(first.to_uppercase());
+                    explanation.push_str(chars.as_str());
+                    if !note.ends_with('.') {
+                        explanation.push('.');
+                    }
+                }
             }
             let untrusted = if r.trusted { "" } else { " — untrusted" };
             let mut step = Step::new(

@@ -29,6 +29,13 @@ impl App {
             self.quit = true;
             return;
         }
+        if super::ui::too_small(self.area) {
+            // Only quitting acts while the "terminal too small" notice hides the screen.
+            if self.keymap.action_for(key) == Some(super::action::Action::Quit) {
+                self.quit = true;
+            }
+            return;
+        }
         if matches!(self.screen, Screen::Start(_)) {
             self.start_key(key);
             return;
@@ -44,7 +51,7 @@ impl App {
         if key.code == KeyCode::Esc && self.search.is_some() && !self.help && self.in_headers() {
             // Esc is how one leaves a search everywhere else: it must not quit with it.
             self.search = None;
-            self.status = Some("search cleared (Esc again quits)".into());
+            self.status = Some("search cleared (Esc again goes back)".into());
             return;
         }
         if let Some(action) = self.keymap.action_for(key) {
@@ -65,7 +72,12 @@ impl App {
             return;
         }
         match key.code {
-            KeyCode::Esc => self.quit = true,
+            // Back to the message on screen (after `o`); with none, Esc leaves as Ctrl-C does.
+            KeyCode::Esc => {
+                if !self.back_to_message() {
+                    self.quit = true;
+                }
+            }
             KeyCode::Tab => {
                 let (text, candidates) = complete_path(&start.path.text);
                 start.path = LineInput::with_text(text);
@@ -94,12 +106,19 @@ impl App {
 
     /// The pick list of a file of several messages: up/down (j/k) move, Enter opens, Esc/q quit.
     pub(crate) fn pick_key(&mut self, key: &KeyEvent) {
+        if key.code == KeyCode::Esc {
+            // Back to the message on screen (after `o`), else to the start screen.
+            if !self.back_to_message() {
+                self.open_another();
+            }
+            return;
+        }
         let Screen::Pick(pick) = &mut self.screen else {
             return;
         };
         let last = pick.messages.len().saturating_sub(1);
         match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char('q') => self.quit = true,
             KeyCode::Down | KeyCode::Char('j') => pick.selected = (pick.selected + 1).min(last),
             KeyCode::Up | KeyCode::Char('k') => pick.selected = pick.selected.saturating_sub(1),
             KeyCode::Home | KeyCode::Char('g') => pick.selected = 0,
@@ -218,7 +237,7 @@ impl App {
     }
 
     pub fn handle_mouse(&mut self, mouse: &MouseEvent) {
-        if !matches!(self.screen, Screen::Main) || self.help {
+        if !matches!(self.screen, Screen::Main) || self.help || super::ui::too_small(self.area) {
             return;
         }
         let areas = Areas::compute(self.area, self);

@@ -17,29 +17,39 @@ impl App {
         let check = self.selected_check();
         let (what, text) = match (self.focus, check.main_view()) {
             (Pane::Hops, _) | (_, MainView::Hops) => match a.hops.get(self.hop) {
-                Some(hop) => (
-                    format!("hop #{}", self.hop + 1),
-                    super::panes::hops::hop_markdown(self.hop, hop),
-                ),
+                Some(hop) => {
+                    let body = super::panes::hops::hop_markdown(self.hop, a.hops.len(), hop);
+                    (
+                        format!("hop #{} of {}", self.hop + 1, a.hops.len()),
+                        naming_line(a, "Envelope & hops") + &body,
+                    )
+                }
                 None => return,
             },
             (_, MainView::DnsLog) => match self.dns_log().get(self.dns_entry) {
-                Some(e) => (
-                    format!("DNS {} {}", e.rtype, e.name),
-                    super::panes::evidence::dns_markdown(e),
-                ),
+                Some(e) => {
+                    let what = format!("DNS {} {}", e.rtype, e.name);
+                    let body = super::panes::evidence::dns_markdown(e);
+                    (what.clone(), naming_line(a, &what) + &body)
+                }
                 None => return,
             },
             (_, MainView::Headers) => match a.headers.get(self.header) {
-                Some(h) => (
-                    format!("header {}", h.name),
-                    format!("```\n{}\n```\n", h.raw.trim_end()),
-                ),
+                Some(h) => {
+                    let what = format!("header {}", h.name);
+                    let what_long = format!("header #{} {}", h.index, h.name);
+                    let body = format!("```\n{}\n```\n", h.raw.trim_end());
+                    (what, naming_line(a, &what_long) + &body)
+                }
                 None => return,
             },
             (_, MainView::Steps) => match self.current_step() {
-                Some(step) => {
+                Some(mut step) => {
                     let title = check.title(Some(a));
+                    // A Summary row is one sentence: its title and its explanation are the same.
+                    if step.explanation.trim() == step.title.trim() {
+                        step.explanation.clear();
+                    }
                     (
                         format!("step “{}” of {title}", step.title),
                         crate::report::markdown_step(a, &title, &step),
@@ -64,13 +74,17 @@ impl App {
     }
 
     pub(crate) fn copy_text(&mut self, what: &str, text: &str) {
+        // Markdown line ends are LF: header text keeps the message's CRLF, which pastes as
+        // stray `^M` in a ticket.
+        let text = &text.replace("\r\n", "\n");
         self.status = Some(match self.clipboard.copy(text) {
             Ok(path) => {
                 let before = format!("copied to the {}: ", path.describe());
-                let after = format!(" ({} lines of Markdown)", text.lines().count());
-                // What was copied gets the room left on the status line (at least a few words).
+                let after = format!(" ({} lines)", text.lines().count());
+                // What was copied gets the room left on the status line (at least a few words),
+                // beside the help and quit keys (`? help  q quit`).
                 let room = usize::from(self.area.width)
-                    .saturating_sub(before.chars().count() + after.chars().count())
+                    .saturating_sub(before.chars().count() + after.chars().count() + 16)
                     .max(16);
                 let what = super::panes::truncate(&super::sanitize::sanitize(what), room);
                 format!("{before}{what}{after}")
@@ -167,4 +181,27 @@ pub fn free_name(path: &str) -> String {
         .unwrap_or_else(|| p.with_file_name(format!("{stem}-new{ext}")))
         .to_string_lossy()
         .into_owned()
+}
+
+/// The first line of every copy: what it is, which message, and as of when — the line a step's
+/// copy (`report::markdown_step`) starts with.
+pub fn naming_line(a: &crate::analysis::Analysis, what: &str) -> String {
+    format!(
+        "**{}** — {} (mailsleuth, {})\n\n",
+        md_text(what),
+        md_text(&a.input.source),
+        a.now
+    )
+}
+
+/// Markdown's inline punctuation escaped, so a path or a header name reads as written.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in crate::report::visible(s).chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -255,7 +255,8 @@ mod tests {
             keymap.action_for(&key(KeyCode::Char('y'), KeyModifiers::CONTROL)),
             Some(Action::Copy)
         );
-        assert_eq!(keymap.keys_for(Action::Quit), vec!["q", "esc", "ctrl-c"]);
+        assert_eq!(keymap.keys_for(Action::Quit), vec!["q", "ctrl-c"]);
+        assert_eq!(keymap.keys_for(Action::Back), vec!["esc"]);
     }
 
     #[test]

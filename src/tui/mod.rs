@@ -9,6 +9,7 @@ pub mod check;
 pub mod clipboard;
 pub mod events;
 pub mod export;
+pub mod history;
 pub mod input;
 pub mod keymap;
 pub mod panes;
@@ -18,7 +19,7 @@ pub mod theme;
 pub mod ui;
 pub mod worker;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -101,6 +102,19 @@ const TICK: Duration = Duration::from_millis(80);
 /// How often the loop looks for results while an analysis runs.
 const RUN_TICK: Duration = Duration::from_millis(4);
 
+/// A file or snapshot that cannot be read: a usage/input error (exit 2, as `report` gives),
+/// not an internal one.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
 /// What main.rs hands over once it decided on the TUI.
 pub struct TuiArgs {
     /// A path, `-` for stdin, or None for the start screen.
@@ -115,7 +129,9 @@ pub struct TuiArgs {
 /// with `--save-dns` the answers of each finished run are saved.
 pub fn run(args: TuiArgs) -> anyhow::Result<()> {
     // Fail on a bad snapshot or resolver now, with a plain error, not inside the UI.
-    args.dns.build().map_err(|e| anyhow::anyhow!(e))?;
+    args.dns
+        .build()
+        .map_err(|e| anyhow::Error::new(InputError(e)))?;
     let config = std::sync::Arc::new(args.dns);
     let build = config.clone();
     let factory: DnsFactory = std::sync::Arc::new(move || build.build());
@@ -160,18 +176,12 @@ pub fn run_with_pick(
     after_run: Option<AfterRun>,
 ) -> anyhow::Result<()> {
     // Read the message before the terminal changes mode, so errors print normally.
+    // The same reading and the same words as `report` (a directory, a missing file …).
     let loaded = match input.as_deref() {
-        Some("-") => {
-            let mut raw = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut raw)
-                .context("reading the message from stdin")?;
-            Some((raw, "-".to_string()))
+        Some(path) => {
+            let input = crate::input::load(path).map_err(|e| InputError(e.to_string()))?;
+            Some((input.bytes, input.source))
         }
-        Some(path) => Some((
-            std::fs::read(path).with_context(|| format!("reading {path}"))?,
-            path.to_string(),
-        )),
         None => None,
     };
     let (keymap, keymap_warning) = Keymap::load();

@@ -42,11 +42,11 @@ impl Areas {
             Constraint::Length(1),
         ]));
         // Wide enough for "SPF MAIL FROM ! temperror" from 100 columns on; the DKIM labels
-        // (which carry the signing domain) get more room on wider terminals.
+        // (which carry the signing domain and selector) get more room on wider terminals.
         let nav_width = match area.width {
             ..100 => 24,
             100..120 => 27,
-            _ => 34,
+            _ => 40,
         };
         let [nav, main] = body.layout(&Layout::horizontal([
             Constraint::Length(nav_width),

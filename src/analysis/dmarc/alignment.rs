@@ -135,7 +135,8 @@ pub async fn align_candidate(
         "org_domain_psl",
         org_psl.clone().unwrap_or_else(|| "-".into()),
     )
-    .fact("result", ident.result.as_str());
+    // Labelled: the step's verdict is about alignment, this is the identifier's own result.
+    .fact(format!("{}_result", ident.method), ident.result.as_str());
     if let Some(h) = ident.header_index {
         step = step.header(h);
     }

@@ -97,17 +97,33 @@ fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-/// The most serious warning, with how many more the Summary lists.
+/// The most serious warning, with how many more the Summary lists. Under a DMARC pass, a risk of
+/// a passing signature comes first (an `l=` leaving bytes unsigned …): a pass is never shown
+/// plain when a door is open.
 fn warning_line(a: &Analysis, width: usize) -> Option<String> {
+    let is_risk = |w: &&crate::analysis::Warning| w.code.starts_with("dkim-risk");
     let serious: Vec<_> = a
         .warnings
         .iter()
-        .filter(|w| w.severity != Severity::Info)
+        .filter(|w| w.severity != Severity::Info || is_risk(w))
         .collect();
+    let risk = (a.dmarc.result == crate::analysis::AuthResult::Pass)
+        .then(|| {
+            serious
+                .iter()
+                .find(|w| is_risk(w) && w.severity == Severity::Warning)
+                .or_else(|| serious.iter().find(|w| is_risk(w)))
+        })
+        .flatten();
     let first = serious
         .iter()
         .find(|w| w.severity == Severity::Error)
-        .or_else(|| serious.first())?;
+        .or(risk)
+        .or_else(|| {
+            serious
+                .iter()
+                .find(|w| !is_risk(w) || w.severity != Severity::Info)
+        })?;
     let more = match serious.len() - 1 {
         0 => String::new(),
         n => format!(" (+{n} more in Summary)"),

@@ -78,13 +78,13 @@ fn content(app: &App) -> (&'static str, Vec<Line<'static>>) {
                         };
                         lines.push(Line::default());
                         // From the navigator, Enter first moves into the steps.
-                        let how = if app.focus == Pane::Navigator {
-                            format!("{key} {key}")
+                        let twice = if app.focus == Pane::Navigator {
+                            " twice"
                         } else {
-                            key.to_string()
+                            ""
                         };
                         lines.push(note_line(
-                            format!("{how}: open {}", sanitize(&place)),
+                            format!("press {key}{twice} to open {}", sanitize(&place)),
                             theme,
                         ));
                     }

@@ -62,7 +62,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         .collect();
     lines.push(Line::default());
     lines.push(Line::styled(
-        " Esc first closes this help, cancels a prompt or clears a header search",
+        " Esc also closes this help, cancels a prompt, clears a header search",
         theme.dim(),
     ));
     lines.push(Line::styled(

@@ -36,11 +36,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
         Paragraph::new(note_line("No Received headers.", theme)).render(inner, buf);
         return;
     }
+    // The client IPs in one column, as wide as the longest (the field that matters most here).
+    let ip_width = a
+        .hops
+        .iter()
+        .map(|h| or_q(&h.from_ip).chars().count())
+        .max()
+        .unwrap_or(1)
+        .min(39);
+    let width = usize::from(area.width.saturating_sub(2));
     let items = a
         .hops
         .iter()
         .enumerate()
-        .map(|(i, hop)| hop_lines(app, i, hop))
+        .map(|(i, hop)| hop_lines(app, i, hop, ip_width, width))
         .collect();
     render_list(items, Some(app.hop), focused, block, area, buf, theme);
 }
@@ -52,34 +61,41 @@ fn or_q(value: &Option<String>) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-fn hop_lines(app: &App, i: usize, hop: &Hop) -> Vec<Line<'static>> {
+/// Two lines per hop. The first leads with the client IP (what the boundary is about), then
+/// the delay bar, then who handed it to whom; on a narrow pane the labels shrink first (the
+/// boundary marker to its glyph, the bar to half), never the IP.
+fn hop_lines(app: &App, i: usize, hop: &Hop, ip_width: usize, width: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
-    let marker = if hop.is_boundary {
-        Span::styled("◆ boundary ", theme.key())
-    } else if hop.below_boundary {
-        Span::styled("  untrusted ", theme.dim())
-    } else {
-        Span::raw("            ")
+    let narrow = width < 70;
+    let marker = match (hop.is_boundary, hop.below_boundary, narrow) {
+        (true, _, false) => Span::styled("◆ boundary  ", theme.key()),
+        (true, _, true) => Span::styled("◆ ", theme.key()),
+        (false, true, false) => Span::styled("  untrusted ", theme.dim()),
+        (false, true, true) => Span::styled("· ", theme.dim()),
+        (false, false, false) => Span::raw("            "),
+        (false, false, true) => Span::raw("  "),
     };
     let from = hop.from_rdns.as_ref().or(hop.from_host.as_ref());
-    // Delay first, in fixed columns, so the bars line up and are never cut off.
+    let bar_width = if narrow { 6 } else { 12 };
+    let bar: String = delay_bar(hop.delay_seconds)
+        .chars()
+        .take(bar_width)
+        .collect();
     let first = Line::from(vec![
         marker,
         Span::styled(format!("#{:<2} ", i + 1), theme.dim()),
+        Span::styled(format!("{:<ip_width$} ", or_q(&hop.from_ip)), theme.title()),
         Span::styled(format!("{:>8}", delay_text(hop.delay_seconds)), theme.dim()),
-        Span::styled(
-            format!("{:<12}", delay_bar(hop.delay_seconds)),
-            theme.pending(),
-        ),
+        Span::styled(format!("{bar:<bar_width$}"), theme.pending()),
         Span::raw(format!(
-            "{} ← {} [{}]",
-            or_q(&hop.by_host),
+            " {} → {}",
             or_q(&from.cloned()),
-            or_q(&hop.from_ip)
+            or_q(&hop.by_host),
         )),
     ]);
+    let indent = if narrow { "     " } else { "                " };
     let mut second = vec![Span::raw(format!(
-        "             helo {}  with {}",
+        "{indent}helo {}  with {}",
         or_q(&hop.helo),
         or_q(&hop.with)
     ))];
@@ -204,11 +220,13 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
 }
 
 /// A hop as Markdown, for copying.
-pub fn hop_markdown(i: usize, hop: &Hop) -> String {
+pub fn hop_markdown(i: usize, total: usize, hop: &Hop) -> String {
     let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+    // The TUI numbers hops newest first, the reports oldest first: a copied hop names both.
     let mut out = format!(
-        "### Hop #{} {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
+        "### Hop #{} of {total}, newest first (#{} in the reports, oldest first) {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
         i + 1,
+        total.saturating_sub(i),
         if hop.is_boundary {
             "(trust boundary)"
         } else {
@@ -263,7 +281,7 @@ mod tests {
             internal: Some("its client 10.20.0.12 is private (RFC 1918)".into()),
             ..Default::default()
         };
-        let md = hop_markdown(0, &hop);
+        let md = hop_markdown(0, 1, &hop);
         assert!(
             md.contains(
                 "- the receiving organisation's own hop, passed over because its client \
@@ -271,6 +289,6 @@ mod tests {
             ),
             "{md}"
         );
-        assert!(!hop_markdown(0, &Hop::default()).contains("passed over"));
+        assert!(!hop_markdown(0, 1, &Hop::default()).contains("passed over"));
     }
 }

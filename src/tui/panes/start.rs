@@ -37,12 +37,21 @@ pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
             Span::styled("Ctrl-V", theme.key()),
             Span::raw(" from the clipboard, or paste into the terminal"),
         ]),
-        Line::from(vec![
-            Span::styled("Esc", theme.key()),
-            Span::raw(" or "),
-            Span::styled("Ctrl-C", theme.key()),
-            Span::raw(" quits"),
-        ]),
+        if app.analysis.is_some() {
+            Line::from(vec![
+                Span::styled("Esc", theme.key()),
+                Span::raw(" goes back to the message on screen · "),
+                Span::styled("Ctrl-C", theme.key()),
+                Span::raw(" quits"),
+            ])
+        } else {
+            Line::from(vec![
+                Span::styled("Esc", theme.key()),
+                Span::raw(" or "),
+                Span::styled("Ctrl-C", theme.key()),
+                Span::raw(" quits"),
+            ])
+        },
     ];
     if let Some(error) = &start.error {
         lines.push(Line::default());

@@ -15,25 +15,40 @@ use crate::tui::theme::spinner;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    // An open prompt, or a message too long to share the line, gets the whole line: the DNS
-    // state is always there again on the next key.
+    // An open prompt gets the whole line. A message shares it with the essential keys (help and
+    // quit, from the first frame on) and, when there is room, the DNS state.
     let message_cols = app
         .status
         .as_deref()
         .map_or(0, |m| sanitize(m).chars().count());
-    let right = dns_state(app);
-    let crowded = message_cols + right.chars().count() + 2 > usize::from(area.width);
-    let right = if app.prompt.is_some() || crowded {
+    let essentials = if app.status.is_some() && app.prompt.is_none() {
+        essential_hints(app)
+    } else {
+        Vec::new()
+    };
+    let essentials_cols: usize = essentials.iter().map(|s| s.content.chars().count()).sum();
+    let dns = dns_state(app);
+    let crowded =
+        message_cols + essentials_cols + dns.chars().count() + 4 > usize::from(area.width);
+    let dns = if app.prompt.is_some() || crowded {
         String::new()
     } else {
-        right
+        dns
     };
+    let mut right_spans = essentials;
+    if !dns.is_empty() {
+        if !right_spans.is_empty() {
+            right_spans.push(Span::raw("  "));
+        }
+        right_spans.push(Span::styled(dns, theme.dim()));
+    }
+    let right_cols: usize = right_spans.iter().map(|s| s.content.chars().count()).sum();
     let [left_area, right_area] = area.layout(&Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(if right.is_empty() {
+        Constraint::Length(if right_cols == 0 {
             0
         } else {
-            right.chars().count() as u16 + 1
+            right_cols as u16 + 1
         }),
     ]));
     let left = if let Some(Prompt {
@@ -85,53 +100,93 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         hints(app, usize::from(left_area.width))
     };
     Paragraph::new(left).render(left_area, buf);
-    Paragraph::new(Line::styled(right, theme.dim()).right_aligned()).render(right_area, buf);
+    Paragraph::new(Line::from(right_spans).right_aligned()).render(right_area, buf);
+}
+
+/// `? help  q quit`: beside a status message, so the way out is always on screen.
+fn essential_hints(app: &App) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for action in [Action::Help, Action::Quit] {
+        if let Some(key) = app.keymap.first_key(action) {
+            if !spans.is_empty() {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(key.to_string(), app.theme.key()));
+            spans.push(Span::raw(format!(" {}", action.hint())));
+        }
+    }
+    spans
 }
 
 /// Key hints from the same command list and keymap as the help overlay, as many whole hints as
-/// fit in `width` columns; the help key is always among them.
+/// fit in `width` columns, chosen by importance (help, quit, write, copy first) and shown in a
+/// steady order.
 pub fn hints(app: &App, width: usize) -> Line<'static> {
     let theme = &app.theme;
-    let mut actions = vec![Action::NextStep, Action::FocusNext];
+    let mut shown = vec![Action::NextStep, Action::FocusNext];
     if app.selected_check().main_view() == MainView::Hops {
-        actions.push(Action::MoveBoundary);
+        shown.push(Action::MoveBoundary);
     }
     if matches!(
         app.selected_check(),
         Check::Summary | Check::Recorded | Check::Receiver
     ) {
-        actions.push(Action::Select);
+        shown.push(Action::Select);
     }
-    actions.extend([
+    if !app.history.is_empty() {
+        shown.push(Action::Back);
+    }
+    shown.extend([
         Action::Copy,
         Action::CopyAll,
         Action::Search,
         Action::WriteReport,
+        Action::Open,
         Action::Help,
         Action::Quit,
     ]);
+    // Most important first: what gets room when not all fit.
+    let priority = [
+        Action::Help,
+        Action::Quit,
+        Action::WriteReport,
+        Action::Copy,
+        Action::Select,
+        Action::MoveBoundary,
+        Action::Back,
+        Action::NextStep,
+        Action::FocusNext,
+        Action::CopyAll,
+        Action::Search,
+        Action::Open,
+    ];
     let hint = |action: Action| {
         app.keymap
             .first_key(action)
-            .map(|key| (key.to_string(), format!(" {}  ", action.hint())))
+            .map(|key| (key.to_string(), format!(" {}", action.hint())))
     };
-    let cols =
-        |(key, text): &(String, String)| key.chars().count() + text.trim_end().chars().count();
-    let help = hint(Action::Help);
-    let mut room = width.saturating_sub(help.as_ref().map_or(0, |h| cols(h) + 2));
-    let mut spans = Vec::new();
-    for action in actions {
+    let cols = |(key, text): &(String, String)| key.chars().count() + text.chars().count();
+    let mut room = width;
+    let mut fits = Vec::new();
+    for action in priority.into_iter().filter(|a| shown.contains(a)) {
         let Some(h) = hint(action) else {
             continue;
         };
-        if action != Action::Help {
-            if cols(&h) > room {
-                continue;
-            }
-            room = room.saturating_sub(cols(&h) + 2);
+        let need = cols(&h) + if fits.is_empty() { 0 } else { 2 };
+        if need <= room {
+            room -= need;
+            fits.push(action);
         }
-        spans.push(Span::styled(h.0, theme.key()));
-        spans.push(Span::raw(h.1));
+    }
+    let mut spans = Vec::new();
+    for action in shown.into_iter().filter(|a| fits.contains(a)) {
+        if let Some((key, text)) = hint(action) {
+            if !spans.is_empty() {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(key, theme.key()));
+            spans.push(Span::raw(text));
+        }
     }
     Line::from(spans)
 }
