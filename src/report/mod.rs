@@ -27,8 +27,14 @@ pub fn json(analysis: &Analysis) -> String {
     // Serializing plain data cannot fail; fall back to an error object rather than panic.
     let text = serde_json::to_string_pretty(analysis)
         .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"));
-    // Raw newlines and spaces are the pretty-printer's own layout; inside strings serde_json has
-    // escaped every C0 control already.
+    escape_json_text(text)
+}
+
+/// JSON text (pretty or one line) with every character a terminal would misshow escaped as
+/// `\uXXXX` (DEL, C1 controls, bidi overrides, invisible characters, line separators), which
+/// every JSON reader decodes back to the same string. Raw newlines and spaces are the
+/// pretty-printer's own layout; inside strings serde_json has escaped every C0 control already.
+pub fn escape_json_text(text: String) -> String {
     let escape = |c: char| needs_escape(c) && !c.is_ascii_whitespace();
     if !text.chars().any(escape) {
         return text;

@@ -145,21 +145,11 @@ fn error_line(source: &str, index: Option<usize>, error: &str) -> String {
 
 /// serde_json escapes C0 controls; DEL, C1 controls and bidi overrides are escaped too (as the
 /// JSON report does), so a line shown in a terminal cannot drive it or reorder what is seen.
+/// One line of JSON, escaped as the report's JSON is.
 fn escape_json(text: serde_json::Result<String>) -> String {
-    let text = text.unwrap_or_else(|e| format!("{{\"error\":\"serialization failed: {e}\"}}"));
-    let escape = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
-    if !text.chars().any(escape) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if escape(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::report::escape_json_text(
+        text.unwrap_or_else(|e| format!("{{\"error\":\"serialization failed: {e}\"}}")),
+    )
 }
 
 /// `source#index` (just `source` for a whole file).
