@@ -96,18 +96,8 @@ struct ScanArgs {
     /// How many sending IPs, From domains and failing checks the summary lists.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
-    /// Replay DNS from a snapshot file for every message (no network traffic at all).
-    #[arg(long, value_name = "FILE", conflicts_with = "save_dns")]
-    dns_snapshot: Option<PathBuf>,
-    /// Query live DNS and save every answer the run saw to FILE.
-    #[arg(long, value_name = "FILE")]
-    save_dns: Option<PathBuf>,
-    /// DNS server for live lookups (default: the system resolver).
-    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_server)]
-    dns_server: Option<SocketAddr>,
-    /// Timeout for each live DNS query, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
-    dns_timeout: f64,
+    #[command(flatten)]
+    dns: DnsArgs,
     /// Evaluate every message as of this moment (RFC 3339 or unix seconds) [default: now].
     #[arg(long, value_name = "TIME", value_parser = input::parse_now)]
     now: Option<i64>,
@@ -130,8 +120,9 @@ enum Format {
     Markdown,
 }
 
+/// Where DNS answers come from: the same options for `report`, the TUI and `scan`.
 #[derive(Args, Debug, Clone, Default)]
-struct Common {
+struct DnsArgs {
     /// Replay DNS from a snapshot file (no network traffic at all).
     #[arg(long, value_name = "FILE", conflicts_with = "save_dns")]
     dns_snapshot: Option<PathBuf>,
@@ -144,6 +135,34 @@ struct Common {
     /// Timeout for each live DNS query, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
     dns_timeout: f64,
+}
+
+impl DnsArgs {
+    fn mode(&self) -> DnsMode {
+        if self.dns_snapshot.is_some() {
+            DnsMode::Snapshot
+        } else if self.save_dns.is_some() {
+            DnsMode::Recording
+        } else {
+            DnsMode::Live
+        }
+    }
+
+    fn config(&self) -> DnsConfig {
+        DnsConfig {
+            mode: self.mode(),
+            snapshot: self.dns_snapshot.clone(),
+            save: self.save_dns.clone(),
+            server: self.dns_server,
+            timeout: Duration::from_secs_f64(self.dns_timeout),
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct Common {
+    #[command(flatten)]
+    dns: DnsArgs,
     /// Client IP to evaluate SPF for (overrides the one read from the trust-boundary hop).
     #[arg(long, value_name = "IP")]
     ip: Option<IpAddr>,
@@ -256,23 +275,11 @@ impl Common {
     }
 
     fn dns_mode(&self) -> DnsMode {
-        if self.dns_snapshot.is_some() {
-            DnsMode::Snapshot
-        } else if self.save_dns.is_some() {
-            DnsMode::Recording
-        } else {
-            DnsMode::Live
-        }
+        self.dns.mode()
     }
 
     fn dns_config(&self) -> DnsConfig {
-        DnsConfig {
-            mode: self.dns_mode(),
-            snapshot: self.dns_snapshot.clone(),
-            save: self.save_dns.clone(),
-            server: self.dns_server,
-            timeout: Duration::from_secs_f64(self.dns_timeout),
-        }
+        self.dns.config()
     }
 }
 
@@ -371,13 +378,13 @@ fn inputs_of<'a>(file: &'a str, common: &'a Common) -> Vec<&'a Path> {
     if file != "-" {
         inputs.push(Path::new(file));
     }
-    inputs.extend(common.dns_snapshot.as_deref());
+    inputs.extend(common.dns.dns_snapshot.as_deref());
     inputs
 }
 
 /// Refuses, before any work, an output file that is one of the inputs (exit 2).
 fn check_outputs(inputs: &[&Path], common: &Common) -> Result<(), ExitCode> {
-    for target in [common.output.as_deref(), common.save_dns.as_deref()]
+    for target in [common.output.as_deref(), common.dns.save_dns.as_deref()]
         .into_iter()
         .flatten()
     {
@@ -487,23 +494,13 @@ fn run_scan(args: ScanArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage(e),
     };
-    if let Some(save) = &args.save_dns {
+    if let Some(save) = &args.dns.save_dns {
         let inputs: Vec<&Path> = paths.iter().map(Path::new).collect();
         if let Err(e) = mailsleuth::output::check_not_input(save, &inputs) {
             return usage(e.to_string());
         }
     }
-    let dns = DnsConfig {
-        mode: match (&args.dns_snapshot, &args.save_dns) {
-            (Some(_), _) => DnsMode::Snapshot,
-            (None, Some(_)) => DnsMode::Recording,
-            (None, None) => DnsMode::Live,
-        },
-        snapshot: args.dns_snapshot.clone(),
-        save: args.save_dns.clone(),
-        server: args.dns_server,
-        timeout: Duration::from_secs_f64(args.dns_timeout),
-    };
+    let dns = args.dns.config();
     let backend = match scan::backend(&dns) {
         Ok(b) => b,
         Err(e) => return usage(e),
@@ -518,8 +515,7 @@ fn run_scan(args: ScanArgs) -> ExitCode {
     let common = Common {
         now: args.now,
         receiver: args.receiver.clone(),
-        dns_snapshot: args.dns_snapshot.clone(),
-        save_dns: args.save_dns.clone(),
+        dns: args.dns.clone(),
         ..Common::default()
     };
     let config = scan::ScanConfig {
