@@ -66,7 +66,7 @@ fn fuzz_authentication_results_and_received_spf() {
         let t = text(b);
         let _ = crate::analysis::trail::authres::parse_authentication_results(&t);
         let _ = crate::analysis::trail::authres::parse_received_spf(&t);
-        let _ = crate::analysis::trail::authres::decode_encoded_words(&t);
+        let _ = crate::analysis::trail::headers::decode_unstructured(&t);
     });
 }
 

@@ -5,6 +5,7 @@ use mail_auth::MessageAuthenticator;
 
 use crate::analysis::model::{AuthResult, DkimCheck, DmarcCheck, SpfChecks};
 use crate::analysis::step::{Outcome, Step};
+use crate::analysis::trail::headers::{MAX_LISTED, clipped, listed};
 
 use super::record::Policy;
 
@@ -34,21 +35,12 @@ impl MailAuthVerdict {
     /// together (`<a@x> <b@y>` reads as "a@xb@y").
     fn quoted_froms(&self) -> String {
         // Quotes are cut (a From value can be 400 kB): the header itself holds the whole text.
-        const MAX_QUOTE: usize = 200;
-        const MAX_LISTED: usize = 10;
-        let quote = |f: &String| match f.char_indices().nth(MAX_QUOTE) {
-            Some((cut, _)) => format!(
-                "{:?}… ({} more characters)",
-                &f[..cut],
-                f[cut..].chars().count()
-            ),
-            None => format!("{f:?}"),
-        };
-        let mut quoted: Vec<String> = self.froms.iter().take(MAX_LISTED).map(quote).collect();
-        if self.froms.len() > MAX_LISTED {
-            quoted.push(format!("… and {} more", self.froms.len() - MAX_LISTED));
-        }
-        quoted.join(", ")
+        let quoted: Vec<String> = self
+            .froms
+            .iter()
+            .map(|f| format!("{:?}", clipped(f, 200)))
+            .collect();
+        listed(quoted.iter().map(String::as_str), MAX_LISTED)
     }
 
     /// Why mail-auth had no From domain: verify_dmarc returns none without one when it reads no

@@ -125,7 +125,7 @@ fn value_text(t: &Tok) -> Option<&str> {
 /// Parses the value of an Authentication-Results header (RFC 8601 §2.2).
 pub fn parse_authentication_results(value: &str) -> Result<AuthResultsHeader, String> {
     // Microsoft sometimes writes the whole header as RFC 2047 encoded words: decode, then parse.
-    let decoded = decode_encoded_words(value);
+    let decoded = super::headers::decode_unstructured(value);
     let toks = tokenize(decoded.as_deref().unwrap_or(value))?;
     let mut out = AuthResultsHeader::default();
     // Comments may appear anywhere; the grammar never needs them except as result comments.
@@ -307,18 +307,6 @@ pub fn parse_received_spf(value: &str) -> Result<MethodResult, String> {
         mr.comment = Some(comments.join("; "));
     }
     Ok(mr)
-}
-
-/// The text of a header value written as RFC 2047 encoded words (`=?us-ascii?Q?spf=3Dpass?=`),
-/// decoded by mail-parser; None when there are none.
-pub fn decode_encoded_words(value: &str) -> Option<String> {
-    let t = value.trim();
-    if !(t.contains("=?") && t.contains("?=")) {
-        return None;
-    }
-    let raw = format!("Subject: {t}\r\n\r\n");
-    let msg = mail_parser::MessageParser::new().parse_headers(raw.as_bytes())?;
-    msg.subject().filter(|d| *d != t).map(str::to_string)
 }
 
 pub(crate) fn prop<'a>(props: &'a [(String, String)], key: &str) -> Option<&'a str> {

@@ -12,6 +12,7 @@ use super::authres::{
     AuthResultsHeader, authserv_id_of, parse_authentication_results, parse_received_spf,
     recorded_client_ip,
 };
+use super::headers::clipped;
 use super::hosts::{HostMatch, host_match, internal_name, same_server};
 use super::operators::Operators;
 use super::received::{human_duration, ip_range};
@@ -305,10 +306,8 @@ const MAX_QUOTE: usize = 1000;
 
 /// Cuts `text` to [`MAX_QUOTE`] characters, saying how many more the header has.
 fn clip_quote(text: &mut String) {
-    if let Some((cut, _)) = text.char_indices().nth(MAX_QUOTE) {
-        let rest = text[cut..].chars().count();
-        text.truncate(cut);
-        text.push_str(&format!("… ({rest} more characters in the header)"));
+    if let std::borrow::Cow::Owned(cut) = clipped(text, MAX_QUOTE) {
+        *text = cut;
     }
 }
 

@@ -307,7 +307,17 @@ const DECODED_NAMES: &[&str] = &[
 /// has any and the field is one a reader sees decoded. Decoded as unstructured text, so a display
 /// name that decodes to `PayPal <service@paypal.com>` shows exactly that, beside the raw text.
 fn decode_encoded_words(name: &str, value: &str) -> Option<String> {
-    if !value.contains("=?") || !DECODED_NAMES.contains(&name.to_ascii_lowercase().as_str()) {
+    if !DECODED_NAMES.contains(&name.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    decode_unstructured(value)
+}
+
+/// A value decoded as RFC 2047 unstructured text (encoded words decoded, adjacent ones joined),
+/// when it has encoded words and decoding changes it. Display names, the Subject, and Microsoft's
+/// encoded Authentication-Results all go through here.
+pub fn decode_unstructured(value: &str) -> Option<String> {
+    if !value.contains("=?") {
         return None;
     }
     let line = format!("{value}\n");
@@ -475,10 +485,23 @@ struct FromReading {
 
 /// How many items a message lists before it counts the rest: a From header with 10,000
 /// addresses must not put all of them into every place that quotes the problem.
-const MAX_LISTED: usize = 10;
+pub(crate) const MAX_LISTED: usize = 10;
+
+/// `text`, or its first `max` characters and how many more there are: a quotation of message
+/// text in a derived value (the header itself holds all of it).
+pub(crate) fn clipped(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} more characters)",
+            &text[..cut],
+            text[cut..].chars().count()
+        )),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
 
 /// `a, b, c` — or the first `max` and `… and N more`.
-fn listed<'a>(items: impl ExactSizeIterator<Item = &'a str>, max: usize) -> String {
+pub(crate) fn listed<'a>(items: impl ExactSizeIterator<Item = &'a str>, max: usize) -> String {
     let total = items.len();
     let shown: Vec<&str> = items.take(max).collect();
     if total > max {
