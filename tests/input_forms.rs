@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::TempDir;
+
 use serde_json::Value;
 
 const SAMPLE: &str = "clean-pass-dual-signed";
@@ -19,32 +22,6 @@ fn sample_bytes() -> Vec<u8> {
     let raw = std::fs::read(sample("eml")).expect("sample readable");
     assert!(raw.windows(2).any(|w| w == b"\r\n"), "the sample is CRLF");
     raw
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "mailsleuth-forms-{tag}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).expect("write temp file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn report(message: &Path, format: &str, extra: &[&str]) -> Output {
