@@ -106,6 +106,24 @@ fn recorded_names(a: &Analysis, trusted: bool) -> Vec<String> {
     out
 }
 
+/// The titles and explanations of every step, anywhere in the analysis' JSON.
+fn step_texts(v: &serde_json::Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("title" | "explanation", serde_json::Value::String(s)) => out.push(s.as_str()),
+                    _ => out.extend(step_texts(v)),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| out.extend(step_texts(v))),
+        _ => {}
+    }
+    out
+}
+
 #[test]
 fn every_real_message_is_analysed_without_panic() {
     let Some(dir) = realworld_dir() else { return };
@@ -115,12 +133,22 @@ fn every_real_message_is_analysed_without_panic() {
         "expected the three corpora, found {}",
         all.len()
     );
+    let mut sentences = 0;
     for path in &all {
         let raw = std::fs::read(path).unwrap();
         let name = path.strip_prefix(&dir).unwrap().display().to_string();
         let result = std::panic::catch_unwind(|| analyse(&raw, &name));
         let a = result.unwrap_or_else(|_| panic!("{name}: analysis panicked"));
         assert!(!a.headers.is_empty(), "{name}: no headers read");
+        // Every sentence the analysis wrote has its slots filled.
+        let json = serde_json::to_value(&a).unwrap();
+        let texts = step_texts(&json);
+        sentences += texts.len();
+        for text in texts {
+            if let Some(why) = common::empty_slot(text) {
+                panic!("{name}: {why} in {text:?}");
+            }
+        }
         // Every hop the analysis shows points at a Received header of the message.
         for hop in &a.hops {
             let h = a.headers.iter().find(|h| h.index == hop.header_index);
@@ -131,6 +159,11 @@ fn every_real_message_is_analysed_without_panic() {
             );
         }
     }
+    // Every message has at least its SPF, DMARC and summary steps to read.
+    assert!(
+        sentences > 3 * all.len(),
+        "only {sentences} step texts read"
+    );
 }
 
 #[test]

@@ -8,6 +8,9 @@ use mailsleuth::analysis::{Agreement, Analysis, RecordedResult};
 use mailsleuth::tui::check::Check;
 use tui_common::*;
 
+mod common;
+use common::empty_slot;
+
 fn recorded(authserv_id: Option<&str>, recorded_by: Option<&str>) -> RecordedResult {
     // The fields every report reads; the rest take their JSON defaults.
     let mut r: RecordedResult = serde_json::from_value(serde_json::json!({
@@ -102,4 +105,55 @@ fn the_markdown_report_has_a_dkim_row_without_a_signature() {
     assert!(a.dkim.is_empty());
     let md = mailsleuth::report::markdown(a);
     assert!(md.contains("| DKIM | – none (no DKIM-Signature) |"), "{md}");
+}
+
+#[test]
+fn the_empty_slot_check_finds_what_it_looks_for() {
+    assert_eq!(
+        empty_slot("mail-auth says \nnext"),
+        Some("a verb with nothing said")
+    );
+    assert_eq!(
+        empty_slot("mail-auth says fail ()"),
+        Some("empty parentheses")
+    );
+    assert_eq!(empty_slot("mail-auth says fail (bad key)"), None);
+}
+
+#[test]
+fn no_sentence_on_any_sample_has_an_empty_slot() {
+    let names: Vec<String> = std::fs::read_dir(samples_dir())
+        .expect("sample-emails")
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "eml").then(|| p.file_stem()?.to_str().map(str::to_string))?
+        })
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let (app, _, _) = loaded(&name);
+        let a = app.analysis.as_ref().unwrap();
+        let mut texts = vec![
+            ("text report".to_string(), mailsleuth::report::text(a)),
+            ("markdown".to_string(), mailsleuth::report::markdown(a)),
+        ];
+        for check in Check::list(Some(a)) {
+            for s in check.steps(a).iter() {
+                let facts: Vec<String> = s
+                    .facts
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, f.value))
+                    .collect();
+                texts.push((
+                    format!("{} step {:?}", check.title(Some(a)), s.title),
+                    format!("{}\n{}\n{}", s.title, s.explanation, facts.join("\n")),
+                ));
+            }
+        }
+        for (place, text) in texts {
+            if let Some(why) = empty_slot(&text) {
+                panic!("{name}, {place}: {why} in\n{text}");
+            }
+        }
+    }
 }

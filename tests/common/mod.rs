@@ -217,3 +217,30 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A sentence with a slot left empty: "mail-auth says " with nothing after it, "()" with no
+/// reason in it, "by ?", "enter enter". Returns the offending pattern.
+pub fn empty_slot(text: &str) -> Option<&'static str> {
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.ends_with(" says") || line.ends_with(" says:") {
+            return Some("a verb with nothing said");
+        }
+        for (pattern, why) in [
+            ("says .", "says ."),
+            ("says ,", "says ,"),
+            ("says :", "says :"),
+            ("says  ", "says  "),
+            (" ()", "empty parentheses"),
+            (" by ?", "by ?"),
+            ("enter enter", "enter enter"),
+            ("none line endings", "none line endings"),
+            (". the ", "a sentence starting lower case"),
+        ] {
+            if line.contains(pattern) {
+                return Some(why);
+            }
+        }
+    }
+    None
+}
