@@ -64,6 +64,7 @@ fn stable_json(a: &Analysis) -> String {
     if let Some(dns) = v["dns"].as_array_mut() {
         for e in dns {
             e["elapsed_ms"] = Value::from(0.0);
+            e["started_ms"] = Value::from(0.0);
         }
     }
     serde_json::to_string_pretty(&v).expect("pretty JSON")

@@ -132,6 +132,7 @@ pub async fn analyze_with_progress(
     )
     .await;
     drop(responder);
+    dns.settle_prefetches().await;
 
     analysis.recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {
         headers: &analysis.headers,
@@ -266,6 +267,7 @@ From: alice@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
             let mut v = serde_json::to_value(a).unwrap();
             for e in v["dns"].as_array_mut().unwrap() {
                 e["elapsed_ms"] = 0.into();
+                e["started_ms"] = 0.into();
             }
             v
         };
