@@ -254,7 +254,8 @@ pub struct DnsEvidence {
     pub started_ms: f64,
     /// How many times verifiers asked this (name, type) during the analysis (0: only prefetched).
     pub count: u32,
-    /// Asked ahead of need ([`Dns::prefetch`]), so the answer was there when a check got to it.
+    /// A prefetch asked for it too ([`Dns::prefetch`]): ahead of need, so the answer was there
+    /// (or on its way) when a check got to it.
     #[serde(default, skip_serializing_if = "is_false")]
     pub prefetched: bool,
     /// False for a prefetched answer no check went on to read (it decided nothing and counts in
