@@ -10,16 +10,18 @@
 //! terms. Nothing here counts toward a limit; an answer the evaluation never reached is marked
 //! unused in the evidence.
 //!
-//! Not prefetched: names with macros (they may depend on values known only during evaluation,
-//! such as `%{p}`), and `ptr` (discouraged by RFC 7208 §5.5; reverse zones are often slow, and
-//! its names depend on the PTR answer). A `%{p}` or `ptr` lookup is asked when reached.
+//! Macros are expanded with the values known from the start (sender, IP, HELO, the record's
+//! domain …), as check_host() will expand them. Not prefetched: names using `%{p}` (the
+//! validated name of the client, found by lookups of its own), and `ptr` (discouraged by RFC 7208
+//! §5.5; reverse zones are often slow, and its names depend on the PTR answer). Those are asked
+//! when reached.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::eval::{MAX_DNS_LOOKUPS, domain_problem, mx_exchanges, name_problem};
-use super::macros::MacroString;
+use super::macros::{Identity, MacroContext, MacroString};
 use super::record::{Mechanism, is_spf_record, parse_record};
 use crate::dns::{Dns, RecordType};
 
@@ -30,20 +32,60 @@ const MAX_PREFETCHED_TERMS: u32 = 2 * MAX_DNS_LOOKUPS;
 /// MX hosts whose addresses are prefetched per `mx` (the evaluation looks at ten at most).
 const MAX_MX_HOSTS: usize = 10;
 
-/// Starts prefetching for check_host(`ip`, `domain`): its record, then each term's lookups.
-pub(super) fn start(dns: &Dns, domain: &str, ip: IpAddr) {
-    let allowance = Arc::new(AtomicU32::new(MAX_PREFETCHED_TERMS));
-    spawn_record(dns, domain.to_string(), ip, allowance, true);
+/// One check_host() run's prefetching: its macro values and how many terms it may still ask.
+struct Run {
+    identity: Identity,
+    allowance: AtomicU32,
 }
 
-fn spawn_record(dns: &Dns, domain: String, ip: IpAddr, allowance: Arc<AtomicU32>, top: bool) {
+impl Run {
+    /// One more DNS-querying term, if the allowance has room.
+    fn take(&self) -> bool {
+        self.allowance
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// A mechanism's target name as check_host() will ask it, when it is known now: the
+    /// record's domain, or its domain-spec expanded (not one using `%{p}`), if DNS can be asked
+    /// about it.
+    fn target_name(&self, spec: Option<&MacroString>, domain: &str) -> Option<String> {
+        let name = match spec {
+            None => domain.to_string(),
+            Some(spec) if spec.uses_letter('p') => return None,
+            Some(spec) => {
+                spec.expand(&self.identity.vars(domain, None), MacroContext::DomainSpec)
+                    .text
+            }
+        };
+        let name = name.trim_end_matches('.');
+        name_problem(name).is_none().then(|| name.to_string())
+    }
+
+    /// The domain of an include or redirect, when known now and usable as check_host()'s domain.
+    fn record_name(&self, spec: &MacroString, domain: &str) -> Option<String> {
+        self.target_name(Some(spec), domain)
+            .filter(|name| domain_problem(name).is_none())
+    }
+}
+
+/// Starts prefetching for check_host() of `domain`: its record, then each term's lookups.
+pub(super) fn start(dns: &Dns, domain: &str, identity: &Identity) {
+    let run = Arc::new(Run {
+        identity: identity.clone(),
+        allowance: AtomicU32::new(MAX_PREFETCHED_TERMS),
+    });
+    spawn_record(dns, domain.to_string(), run, true);
+}
+
+fn spawn_record(dns: &Dns, domain: String, run: Arc<Run>, top: bool) {
     let task_dns = dns.clone();
-    dns.spawn_prefetch(async move { record(task_dns, domain, ip, allowance, top).await });
+    dns.spawn_prefetch(async move { record(task_dns, domain, run, top).await });
 }
 
 /// One record: fetched, parsed, and its terms' lookups started. `top`: the record whose `exp=`
 /// can explain a fail (the checked domain's, or a redirect's; never an include's, §6.2).
-async fn record(dns: Dns, domain: String, ip: IpAddr, allowance: Arc<AtomicU32>, top: bool) {
+async fn record(dns: Dns, domain: String, run: Arc<Run>, top: bool) {
     let Some(answer) = dns.prefetch_answer(&domain, RecordType::TXT).await else {
         return;
     };
@@ -55,42 +97,37 @@ async fn record(dns: Dns, domain: String, ip: IpAddr, allowance: Arc<AtomicU32>,
     let Ok(record) = parse_record(text) else {
         return;
     };
-    let address = match ip {
+    let address = match run.identity.ip {
         IpAddr::V4(_) => RecordType::A,
         IpAddr::V6(_) => RecordType::AAAA,
-    };
-    let take = || {
-        allowance
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-            .is_ok()
     };
     for directive in &record.directives {
         if !directive.mechanism.queries_dns() {
             continue;
         }
-        if !take() {
+        if !run.take() {
             return;
         }
         match &directive.mechanism {
             Mechanism::A { domain: spec, .. } => {
-                if let Some(target) = target_name(spec.as_ref(), &domain) {
+                if let Some(target) = run.target_name(spec.as_ref(), &domain) {
                     dns.prefetch(&target, address);
                 }
             }
             Mechanism::Mx { domain: spec, .. } => {
-                if let Some(target) = target_name(spec.as_ref(), &domain) {
+                if let Some(target) = run.target_name(spec.as_ref(), &domain) {
                     let task_dns = dns.clone();
                     dns.spawn_prefetch(async move { mx_hosts(task_dns, target, address).await });
                 }
             }
             Mechanism::Exists(spec) => {
-                if let Some(target) = target_name(Some(spec), &domain) {
+                if let Some(target) = run.target_name(Some(spec), &domain) {
                     dns.prefetch(&target, RecordType::A);
                 }
             }
             Mechanism::Include(spec) => {
-                if let Some(target) = record_name(spec, &domain) {
-                    spawn_record(&dns, target, ip, allowance.clone(), false);
+                if let Some(target) = run.record_name(spec, &domain) {
+                    spawn_record(&dns, target, run.clone(), false);
                 }
             }
             _ => {}
@@ -98,14 +135,14 @@ async fn record(dns: Dns, domain: String, ip: IpAddr, allowance: Arc<AtomicU32>,
     }
     if let Some((spec, _)) = &record.redirect
         && !record.has_all()
-        && take()
-        && let Some(target) = record_name(spec, &domain)
+        && run.take()
+        && let Some(target) = run.record_name(spec, &domain)
     {
-        spawn_record(&dns, target, ip, allowance.clone(), top);
+        spawn_record(&dns, target, run.clone(), top);
     }
     if top
         && let Some((spec, _)) = &record.exp
-        && let Some(target) = target_name(Some(spec), &domain)
+        && let Some(target) = run.target_name(Some(spec), &domain)
     {
         dns.prefetch(&target, RecordType::TXT);
     }
@@ -122,21 +159,4 @@ async fn mx_hosts(dns: Dns, target: String, address: RecordType) {
             dns.prefetch(host, address);
         }
     }
-}
-
-/// A mechanism's target name as check_host() will ask it, when it is known now: the current
-/// domain, or a domain-spec without macros that DNS can be asked about.
-fn target_name(spec: Option<&MacroString>, domain: &str) -> Option<String> {
-    let name = match spec {
-        None => domain,
-        Some(spec) if !spec.has_macros() => spec.source.as_str(),
-        Some(_) => return None,
-    };
-    let name = name.trim_end_matches('.');
-    name_problem(name).is_none().then(|| name.to_string())
-}
-
-/// The domain of an include or redirect, when known now and usable as check_host()'s domain.
-fn record_name(spec: &MacroString, domain: &str) -> Option<String> {
-    target_name(Some(spec), domain).filter(|name| domain_problem(name).is_none())
 }
