@@ -9,26 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mailsleuth::analysis::{Options, analyze};
+use mailsleuth::dns::Dns;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotBackend};
-use mailsleuth::dns::{BoxFuture, Dns, DnsAnswer, DnsBackend, DnsSource, QueryKey};
 
-/// Snapshot answers, each held back by a fixed latency, like a remote resolver.
-struct Delayed {
-    inner: SnapshotBackend,
-    latency: Duration,
-}
-
-impl DnsBackend for Delayed {
-    fn source(&self) -> DnsSource {
-        DnsSource::Snapshot
-    }
-    fn lookup<'a>(&'a self, key: &'a QueryKey) -> BoxFuture<'a, DnsAnswer> {
-        Box::pin(async move {
-            tokio::time::sleep(self.latency).await;
-            self.inner.lookup(key).await
-        })
-    }
-}
+mod common;
+use common::Delayed;
 
 fn main() {
     let iterations: usize = std::env::var("MAILSLEUTH_BENCH_ITERS")

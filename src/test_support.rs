@@ -53,3 +53,60 @@ pub(crate) fn shared_dir(rel: &str) -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// A DNS backend that holds every answer (but those for the `passing` names) until
+/// [`Gate::open`]: what was asked meanwhile shows which questions were in flight together
+/// (without timing anything).
+pub(crate) struct Gate {
+    inner: Box<dyn crate::dns::DnsBackend>,
+    passing: Vec<String>,
+    asked: std::sync::Mutex<Vec<crate::dns::QueryKey>>,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Gate {
+    pub(crate) fn new(
+        inner: impl crate::dns::DnsBackend + 'static,
+        passing: &[&str],
+    ) -> std::sync::Arc<Gate> {
+        std::sync::Arc::new(Gate {
+            inner: Box::new(inner),
+            passing: passing.iter().map(|s| s.to_string()).collect(),
+            asked: std::sync::Mutex::new(Vec::new()),
+            open: tokio::sync::watch::channel(false).0,
+        })
+    }
+
+    /// The questions asked so far, in order, once the askers have run as far as they can.
+    pub(crate) async fn asked_while_closed(&self) -> Vec<crate::dns::QueryKey> {
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+        }
+        self.asked.lock().unwrap().clone()
+    }
+
+    pub(crate) fn open(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+impl crate::dns::DnsBackend for Gate {
+    fn source(&self) -> crate::dns::DnsSource {
+        self.inner.source()
+    }
+
+    fn lookup<'a>(
+        &'a self,
+        key: &'a crate::dns::QueryKey,
+    ) -> crate::dns::BoxFuture<'a, crate::dns::DnsAnswer> {
+        Box::pin(async move {
+            if self.passing.contains(&key.name) {
+                return self.inner.lookup(key).await;
+            }
+            self.asked.lock().unwrap().push(key.clone());
+            let mut open = self.open.subscribe();
+            let _ = open.wait_for(|o| *o).await;
+            self.inner.lookup(key).await
+        })
+    }
+}

@@ -55,7 +55,8 @@ pub fn reverification_blocked(a: &Analysis) -> Option<Blocked> {
     let log: Vec<&DnsEvidence> = a
         .dns
         .iter()
-        .filter(|e| e.outcome != DnsOutcome::Pending)
+        // A prefetched answer no check read decided nothing.
+        .filter(|e| e.outcome != DnsOutcome::Pending && e.used)
         .collect();
     if log.is_empty() {
         return None; // nothing was asked: nothing could fail
@@ -137,18 +138,8 @@ mod tests {
 
     fn entry(name: &str, outcome: DnsOutcome, source: DnsSource) -> DnsEvidence {
         DnsEvidence {
-            id: 0,
-            name: name.into(),
-            rtype: RecordType::TXT,
             outcome,
-            answers: Vec::new(),
-            ttl: None,
-            source,
-            elapsed_ms: 0.0,
-            count: 1,
-            cname_chain: Vec::new(),
-            error: None,
-            records: Vec::new(),
+            ..DnsEvidence::asked(&crate::dns::QueryKey::new(name, RecordType::TXT), source)
         }
     }
 

@@ -450,19 +450,10 @@ mod tests {
     }
 
     fn evidence(name: &str, outcome: crate::dns::DnsOutcome) -> crate::dns::DnsEvidence {
+        let key = crate::dns::QueryKey::new(name, crate::dns::RecordType::TXT);
         crate::dns::DnsEvidence {
-            id: 0,
-            name: name.into(),
-            rtype: crate::dns::RecordType::TXT,
             outcome,
-            answers: Vec::new(),
-            ttl: None,
-            source: crate::dns::DnsSource::Snapshot,
-            elapsed_ms: 0.0,
-            count: 1,
-            cname_chain: Vec::new(),
-            error: None,
-            records: Vec::new(),
+            ..crate::dns::DnsEvidence::asked(&key, crate::dns::DnsSource::Snapshot)
         }
     }
 

@@ -248,8 +248,20 @@ pub struct DnsEvidence {
     pub source: DnsSource,
     /// Wall time of the first lookup, in milliseconds (0 for snapshot answers is normal).
     pub elapsed_ms: f64,
-    /// How many times verifiers asked this (name, type) during the analysis.
+    /// When the question was sent, in milliseconds since the message's first question: with
+    /// `elapsed_ms`, the critical path of the lookups can be read from the evidence.
+    #[serde(default)]
+    pub started_ms: f64,
+    /// How many times verifiers asked this (name, type) during the analysis (0: only prefetched).
     pub count: u32,
+    /// A prefetch asked for it too ([`Dns::prefetch`]): ahead of need, so the answer was there
+    /// (or on its way) when a check got to it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub prefetched: bool,
+    /// False for a prefetched answer no check went on to read (it decided nothing and counts in
+    /// no limit, e.g. SPF's ten lookups).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub used: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cname_chain: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,7 +271,40 @@ pub struct DnsEvidence {
     pub records: Vec<Record>,
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
+}
+
 impl DnsEvidence {
+    /// The entry of a question a verifier asks, pending its answer.
+    pub fn asked(key: &QueryKey, source: DnsSource) -> Self {
+        DnsEvidence {
+            id: 0,
+            name: key.name.clone(),
+            rtype: key.rtype,
+            outcome: DnsOutcome::Pending,
+            answers: Vec::new(),
+            ttl: None,
+            source,
+            elapsed_ms: 0.0,
+            started_ms: 0.0,
+            count: 1,
+            prefetched: false,
+            used: true,
+            cname_chain: Vec::new(),
+            error: None,
+            records: Vec::new(),
+        }
+    }
+
     pub fn key(&self) -> QueryKey {
         QueryKey {
             name: self.name.clone(),
@@ -303,6 +348,28 @@ struct Log {
     late: usize,
 }
 
+impl Log {
+    /// Distinct questions sent (refused and late ones were not).
+    fn asked(&self) -> usize {
+        self.entries.len() - self.refused - self.late
+    }
+
+    fn push(&mut self, mut entry: DnsEvidence) {
+        entry.id = self.entries.len();
+        self.index.insert(entry.key(), entry.id);
+        self.entries.push(entry);
+    }
+
+    /// The index again after entries left the log.
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            e.id = i;
+            self.index.insert(e.key(), i);
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Dns {
     backend: Arc<dyn DnsBackend>,
@@ -312,6 +379,8 @@ pub struct Dns {
     /// Questions asked later than this after the first one are not sent (message deadline).
     deadline: Option<Duration>,
     started: Arc<std::sync::OnceLock<Instant>>,
+    /// Prefetchers running beside the analysis ([`Dns::spawn_prefetch`]).
+    prefetches: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 /// The overall time one message may spend on live DNS (budget): a message whose lookups chain
@@ -330,6 +399,7 @@ impl Dns {
             budget: MAX_QUERIES,
             deadline: None,
             started: Arc::new(std::sync::OnceLock::new()),
+            prefetches: Arc::default(),
         }
     }
 
@@ -371,52 +441,11 @@ impl Dns {
 
     /// Answers a question and logs it as evidence: one entry per distinct name and type,
     /// created as `pending` before the backend is asked (so a UI can show what is in flight),
-    /// with `count` raised on every ask. Only the first ask reaches the backend.
+    /// with `count` raised on every ask. Only the first ask reaches the backend; an answer a
+    /// prefetch already has (or is waiting for) is shared, and the entry then counts as used.
     pub async fn query(&self, name: &str, rtype: RecordType) -> DnsAnswer {
         let key = QueryKey::new(name, rtype);
-        let source = self.backend.source();
-        let refused = {
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            match log.index.get(&key).copied() {
-                Some(i) => {
-                    log.entries[i].count += 1;
-                    matches!(
-                        log.entries[i].error.as_deref(),
-                        Some(BUDGET_ERROR | DEADLINE_ERROR)
-                    )
-                }
-                None => {
-                    let asked = log.entries.len() - log.refused - log.late;
-                    let late = self.past_deadline();
-                    let refuse = asked >= self.budget || late;
-                    let why = if late { DEADLINE_ERROR } else { BUDGET_ERROR };
-                    let id = log.entries.len();
-                    log.entries.push(DnsEvidence {
-                        id,
-                        name: key.name.clone(),
-                        rtype,
-                        outcome: match (refuse, late) {
-                            (false, _) => DnsOutcome::Pending,
-                            (true, true) => DnsOutcome::Timeout,
-                            (true, false) => DnsOutcome::Error,
-                        },
-                        answers: Vec::new(),
-                        ttl: None,
-                        source,
-                        elapsed_ms: 0.0,
-                        count: 1,
-                        cname_chain: Vec::new(),
-                        error: refuse.then(|| why.to_string()),
-                        records: Vec::new(),
-                    });
-                    log.index.insert(key.clone(), id);
-                    log.refused += usize::from(refuse && !late);
-                    log.late += usize::from(late);
-                    refuse
-                }
-            }
-        };
-        if refused {
+        if self.register(&key) {
             let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
             let entry = log.index.get(&key).map(|&i| &log.entries[i]);
             return DnsAnswer::outcome(
@@ -424,6 +453,40 @@ impl Dns {
                 entry.and_then(|e| e.error.clone()),
             );
         }
+        self.answer(&key).await
+    }
+
+    /// Logs a verifier's ask of `key`: a new entry (refused past the budget or the deadline),
+    /// or one more ask of a known one. True when the question is refused.
+    fn register(&self, key: &QueryKey) -> bool {
+        let source = self.backend.source();
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = log.index.get(key).copied() {
+            let entry = &mut log.entries[i];
+            entry.count += 1;
+            entry.used = true;
+            return matches!(entry.error.as_deref(), Some(BUDGET_ERROR | DEADLINE_ERROR));
+        }
+        let late = self.past_deadline();
+        let refuse = log.asked() >= self.budget || late;
+        let why = if late { DEADLINE_ERROR } else { BUDGET_ERROR };
+        let outcome = match (refuse, late) {
+            (false, _) => DnsOutcome::Pending,
+            (true, true) => DnsOutcome::Timeout,
+            (true, false) => DnsOutcome::Error,
+        };
+        let mut entry = DnsEvidence::asked(key, source);
+        entry.outcome = outcome;
+        entry.error = refuse.then(|| why.to_string());
+        log.push(entry);
+        log.refused += usize::from(refuse && !late);
+        log.late += usize::from(late);
+        refuse
+    }
+
+    /// The answer to a logged, unrefused question: the first asker asks the backend, everyone
+    /// else shares its answer.
+    async fn answer(&self, key: &QueryKey) -> DnsAnswer {
         let cell = self
             .answers
             .lock()
@@ -432,14 +495,110 @@ impl Dns {
             .or_default()
             .clone();
         // If the first asker gives up mid-way (its future dropped), the next one asks instead.
-        cell.get_or_init(|| self.ask_backend(&key)).await.clone()
+        cell.get_or_init(|| self.ask_backend(key)).await.clone()
+    }
+
+    /// Asks a question ahead of need, so its answer is in (or on its way) when a check gets to
+    /// it; returns at once. The entry is marked `prefetched`, and counts as `used` only once a
+    /// verifier asks it through [`Dns::query`]. Prefetches never starve real questions: they
+    /// are sent only while the message has used less than half its budget, and none is sent
+    /// past the deadline or outside a tokio runtime.
+    pub fn prefetch(&self, name: &str, rtype: RecordType) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        // Logged now, in the order asked; answered beside the caller.
+        let key = QueryKey::new(name, rtype);
+        if self.register_prefetch(&key) {
+            let dns = self.clone();
+            self.spawn_prefetch(async move {
+                dns.answer(&key).await;
+            });
+        }
+    }
+
+    /// [`Dns::prefetch`], waiting for the answer (None when the prefetch was not sent): for a
+    /// prefetcher that follows answers, like an SPF record's includes.
+    pub async fn prefetch_answer(&self, name: &str, rtype: RecordType) -> Option<DnsAnswer> {
+        let key = QueryKey::new(name, rtype);
+        if self.register_prefetch(&key) {
+            Some(self.answer(&key).await)
+        } else {
+            None
+        }
+    }
+
+    /// Logs a prefetch of `key`: marks a known entry, or adds one while the message has used
+    /// less than half its budget. True when the question is (or was) sent.
+    fn register_prefetch(&self, key: &QueryKey) -> bool {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        match log.index.get(key).copied() {
+            Some(i) => {
+                let entry = &mut log.entries[i];
+                entry.prefetched = true;
+                !matches!(entry.error.as_deref(), Some(BUDGET_ERROR | DEADLINE_ERROR))
+            }
+            None if log.asked() >= self.budget / 2 || self.past_deadline() => false,
+            None => {
+                let mut entry = DnsEvidence::asked(key, self.backend.source());
+                entry.count = 0;
+                entry.used = false;
+                entry.prefetched = true;
+                log.push(entry);
+                true
+            }
+        }
+    }
+
+    /// Runs a prefetcher beside the analysis (nothing outside a tokio runtime);
+    /// [`Dns::settle_prefetches`] ends what is left of it.
+    pub fn spawn_prefetch(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let handle = runtime.spawn(task);
+        self.prefetches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
+    }
+
+    /// Ends the prefetches of an analysis, before its evidence is taken. Instant answers
+    /// (snapshot) are waited for, so the evidence is the same on every run; with a backend
+    /// that waits on the network, what is still in flight is stopped — no check needs it any
+    /// more — and its unanswered entries leave the log (they decided nothing).
+    pub async fn settle_prefetches(&self) {
+        let mut stopped = false;
+        loop {
+            let handles =
+                std::mem::take(&mut *self.prefetches.lock().unwrap_or_else(|e| e.into_inner()));
+            if handles.is_empty() {
+                break;
+            }
+            for handle in handles {
+                if self.backend.timeout().is_none() {
+                    let _ = handle.await;
+                } else {
+                    handle.abort();
+                    stopped = true;
+                }
+            }
+        }
+        if stopped {
+            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            log.entries
+                .retain(|e| e.used || e.outcome != DnsOutcome::Pending);
+            log.reindex();
+        }
     }
 
     /// The one backend lookup of a question, recorded in its evidence entry.
     async fn ask_backend(&self, key: &QueryKey) -> DnsAnswer {
+        let first = *self.started.get_or_init(Instant::now);
         let started = Instant::now();
         let answer = self.backend.lookup(key).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let started_ms = started.saturating_duration_since(first).as_secs_f64() * 1000.0;
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = log.index.get(key).copied() {
             let entry = &mut log.entries[i];
@@ -448,6 +607,7 @@ impl Dns {
             entry.records = answer.records.clone();
             entry.ttl = answer.ttl;
             entry.elapsed_ms = elapsed_ms;
+            entry.started_ms = started_ms;
             entry.cname_chain = answer.cname_chain.clone();
             entry.error = answer.error.clone();
         }
@@ -599,6 +759,80 @@ fn rfc3339_utc(t: std::time::SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers NXDOMAIN at once, or never (a silent server), by name.
+    struct Silent;
+
+    impl DnsBackend for Silent {
+        fn source(&self) -> DnsSource {
+            DnsSource::Live
+        }
+        fn lookup<'a>(&'a self, key: &'a QueryKey) -> BoxFuture<'a, DnsAnswer> {
+            Box::pin(async move {
+                if key.name.starts_with("silent.") {
+                    std::future::pending::<()>().await;
+                }
+                DnsAnswer::outcome(DnsOutcome::NxDomain, None)
+            })
+        }
+        fn timeout(&self) -> Option<Duration> {
+            Some(Duration::from_secs(5))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prefetched_answer_counts_as_used_once_a_verifier_asks_it() {
+        let dns = Dns::new(Arc::new(Silent));
+        dns.prefetch("read.example", RecordType::TXT);
+        dns.prefetch("unread.example", RecordType::TXT);
+        tokio::task::yield_now().await;
+        dns.query("read.example", RecordType::TXT).await;
+        dns.settle_prefetches().await;
+        let log = dns.evidence();
+        let read = log.iter().find(|e| e.name == "read.example").unwrap();
+        assert!(read.prefetched && read.used && read.count == 1);
+        assert_eq!(read.outcome, DnsOutcome::NxDomain);
+        let unread = log.iter().find(|e| e.name == "unread.example").unwrap();
+        assert!(unread.prefetched && !unread.used && unread.count == 0);
+    }
+
+    #[tokio::test]
+    async fn prefetches_still_in_flight_when_the_analysis_ends_leave_the_log() {
+        let dns = Dns::new(Arc::new(Silent));
+        dns.prefetch("silent.example", RecordType::TXT);
+        dns.query("answered.example", RecordType::TXT).await;
+        tokio::task::yield_now().await;
+        assert_eq!(dns.evidence().len(), 2, "in flight, shown as pending");
+        dns.settle_prefetches().await;
+        let log = dns.evidence();
+        assert_eq!(log.len(), 1);
+        assert_eq!((log[0].id, log[0].name.as_str()), (0, "answered.example"));
+    }
+
+    #[tokio::test]
+    async fn prefetches_stop_at_half_the_budget_and_questions_go_on_to_the_whole() {
+        let dns = Dns::new(Arc::new(Silent)).with_budget(4);
+        for name in ["a.example", "b.example", "c.example"] {
+            dns.prefetch_answer(name, RecordType::TXT).await;
+        }
+        assert_eq!(dns.evidence().len(), 2, "the third prefetch was not sent");
+        for name in ["c.example", "d.example"] {
+            dns.query(name, RecordType::TXT).await;
+        }
+        assert_eq!(dns.refused(), 0);
+        assert_eq!(dns.evidence().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn each_entry_says_when_its_question_was_sent() {
+        let dns = Dns::new(Arc::new(Silent));
+        dns.query("first.example", RecordType::TXT).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        dns.query("second.example", RecordType::TXT).await;
+        let log = dns.evidence();
+        // Counted from the first question; the second was sent at least 5 ms later.
+        assert!(log[1].started_ms - log[0].started_ms >= 5.0, "{log:?}");
+    }
 
     #[test]
     fn capture_time_is_rfc3339_utc() {

@@ -1055,18 +1055,9 @@ mod tests {
         assert_eq!(Snapshot::parse(&json).unwrap(), s);
         // --save-dns from a JSON report's evidence, where only the presentation form is kept.
         let evidence = DnsEvidence {
-            id: 0,
-            name: "example.com".into(),
-            rtype: RecordType::MX,
             outcome: DnsOutcome::Answers,
             answers: vec!["0 .".into()],
-            ttl: None,
-            source: DnsSource::Live,
-            elapsed_ms: 0.0,
-            count: 1,
-            cname_chain: Vec::new(),
-            error: None,
-            records: Vec::new(),
+            ..DnsEvidence::asked(&key("example.com", RecordType::MX), DnsSource::Live)
         };
         assert_eq!(Snapshot::from_evidence(&[evidence]), s);
     }

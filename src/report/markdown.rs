@@ -38,11 +38,21 @@ pub fn evidence_line(ev: &DnsEvidence) -> String {
         crate::dns::DnsSource::Snapshot => "snapshot",
     };
     format!(
-        "{} {} → {} ({source}{ttl})",
+        "{} {} → {} ({source}{ttl}{})",
         ev.rtype,
         visible(&ev.name),
-        answer
+        answer,
+        unused_note(ev)
     )
+}
+
+/// Said of a prefetched answer no check went on to read: it decided nothing.
+fn unused_note(ev: &DnsEvidence) -> &'static str {
+    if ev.used {
+        ""
+    } else {
+        ", prefetched, not used"
+    }
 }
 
 /// Markdown-safe inline text: message-derived, so escaped and stripped of table breakers.
@@ -355,7 +365,7 @@ fn dns_section(o: &mut String, a: &Analysis) {
     for ev in &a.dns {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {}{} |",
             ev.id,
             md(&ev.name),
             ev.rtype,
@@ -369,7 +379,8 @@ fn dns_section(o: &mut String, a: &Analysis) {
             match ev.source {
                 crate::dns::DnsSource::Live => "live",
                 crate::dns::DnsSource::Snapshot => "snapshot",
-            }
+            },
+            unused_note(ev)
         );
     }
 }

@@ -12,6 +12,17 @@ use super::orgdomain::{
 use super::policy::{Existence, PolicyChoice, choose_policy};
 use super::record::{DmarcRecord, record_tags};
 
+/// The questions of [`check_existence`], asked ahead of need (RFC 9091: `np` applies to a
+/// From domain that does not exist; whether that matters is known only after the walk).
+pub(super) fn prefetch_existence(dns: &Dns, domain: &str) {
+    for rtype in EXISTENCE_TYPES {
+        dns.prefetch(domain, rtype);
+    }
+}
+
+/// A name exists when it has any of these (or answers NODATA for them).
+const EXISTENCE_TYPES: [RecordType; 3] = [RecordType::A, RecordType::AAAA, RecordType::MX];
+
 async fn check_existence(dns: &Dns, domain: &str) -> Existence {
     let (a, aaaa, mx) = tokio::join!(
         dns.query(domain, RecordType::A),
@@ -38,7 +49,7 @@ async fn check_existence(dns: &Dns, domain: &str) -> Existence {
     Existence {
         exists,
         outcomes,
-        queries: [RecordType::A, RecordType::AAAA, RecordType::MX]
+        queries: EXISTENCE_TYPES
             .into_iter()
             .map(|t| QueryKey::new(domain, t))
             .collect(),

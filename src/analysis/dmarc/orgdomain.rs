@@ -124,10 +124,26 @@ pub fn classify_txt(txt: &[String]) -> LevelRecord {
     }
 }
 
+/// Asks every name a tree walk from `domain` (already normalized) may read at once, and the
+/// `_dmarc` name of its PSL organizational domain (RFC 7489 discovery reads it when the walk
+/// stops before it): all are known from the domain, so the walk is one round trip deep, not one
+/// per level. Prefetches: a name the walk does not reach (it stopped at `psd=` or a DNS error)
+/// is marked unused in the evidence.
+pub fn prefetch_walk(dns: &Dns, domain: &str) {
+    let mut names = walk_names(domain);
+    names.extend(org_domain_psl(domain).filter(|o| !names.contains(o)));
+    for name in names {
+        dns.prefetch(&format!("_dmarc.{name}"), RecordType::TXT);
+    }
+}
+
 /// Walks `_dmarc.<name>` from `domain` (already normalized) toward the TLD. A record carrying
 /// `psd=y` or `psd=n` stops the walk (it settles the organizational domain); a temporary DNS
-/// error stops it too, since nothing above can then be trusted (mail-auth does the same).
+/// error stops it too, since nothing above can then be trusted (mail-auth does the same). Every
+/// name is asked at once ([`prefetch_walk`]); they are read in order, so the walk is exactly the
+/// one-level-at-a-time walk of the RFC.
 pub async fn tree_walk(dns: &Dns, domain: &str) -> TreeWalk {
+    prefetch_walk(dns, domain);
     let mut walk = TreeWalk {
         start: domain.to_string(),
         levels: Vec::new(),
@@ -432,12 +448,61 @@ mod tests {
             .dns();
         let (org, _) = org_domain_tree_walk(&dns, "a.b.example.com").await;
         assert_eq!(org.as_deref(), Some("b.example.com"));
+        dns.settle_prefetches().await;
+        let above: Vec<_> = dns
+            .evidence()
+            .into_iter()
+            .filter(|e| e.name == "_dmarc.example.com" || e.name == "_dmarc.com")
+            .collect();
         assert!(
-            !dns.evidence()
+            above
                 .iter()
-                .any(|e| e.name == "_dmarc.example.com"),
-            "the walk stops at psd=n"
+                .all(|e| e.prefetched && !e.used && e.count == 0),
+            "the walk stops at psd=n: the names above were only asked ahead, never read: \
+             {above:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn every_level_of_a_walk_is_asked_before_the_first_answer() {
+        let gate = crate::test_support::Gate::new(
+            MemDns::new().txt("_dmarc.example.com", "v=DMARC1; p=reject"),
+            &[],
+        );
+        let dns = Dns::new(gate.clone());
+        let walk = tokio::spawn({
+            let dns = dns.clone();
+            async move { tree_walk(&dns, "a.b.example.com").await }
+        });
+        let mut asked: Vec<String> = gate
+            .asked_while_closed()
+            .await
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        asked.sort();
+        assert_eq!(
+            asked,
+            [
+                "_dmarc.a.b.example.com",
+                "_dmarc.b.example.com",
+                "_dmarc.com",
+                "_dmarc.example.com"
+            ]
+        );
+        gate.open();
+        let walk = walk.await.unwrap();
+        // The same walk as one level at a time: every level read, in order.
+        let names: Vec<&str> = walk.levels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["a.b.example.com", "b.example.com", "example.com", "com"]
+        );
+        assert_eq!(
+            walk.organizational_domain().map(|(o, _)| o).as_deref(),
+            Some("example.com")
+        );
+        assert!(dns.evidence().iter().all(|e| e.used && e.count == 1));
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::macros::{Expansion, MacroContext, MacroString, MacroVars, reverse_name};
+use super::macros::{Expansion, Identity, MacroContext, MacroString, MacroVars, reverse_name};
 use super::record::{Mechanism, Record, is_spf_record, parse_record};
 use crate::analysis::{AuthResult, Outcome, Step};
 use crate::dns::{BoxFuture, Dns, DnsAnswer, DnsOutcome, QueryKey, Record as Rr, RecordType};
@@ -74,12 +74,8 @@ enum TermOutcome {
 struct Evaluator<'a> {
     dns: &'a Dns,
     ip: IpAddr,
-    sender: String,
-    local_part: String,
-    sender_domain: String,
-    helo: String,
-    receiver: String,
-    now: Option<i64>,
+    /// The macro values known from the start.
+    identity: Identity,
     lookups: u32,
     voids: u32,
     steps: Vec<Step>,
@@ -116,12 +112,15 @@ pub(crate) async fn run(dns: &Dns, req: Request<'_>) -> Verdict {
     let mut ev = Evaluator {
         dns,
         ip,
-        sender,
-        local_part,
-        sender_domain,
-        helo: req.helo.to_string(),
-        receiver: req.receiver.to_string(),
-        now: req.now,
+        identity: Identity {
+            sender,
+            local_part,
+            sender_domain,
+            ip,
+            helo: req.helo.to_string(),
+            receiver: req.receiver.to_string(),
+            now: req.now,
+        },
         lookups: 0,
         voids: 0,
         steps: Vec::new(),
@@ -139,8 +138,8 @@ pub(crate) async fn run(dns: &Dns, req: Request<'_>) -> Verdict {
     )
     .fact("ip", ip.to_string())
     .fact("domain", domain.clone())
-    .fact("sender", ev.sender.clone())
-    .fact("helo", ev.helo.clone());
+    .fact("sender", ev.identity.sender.clone())
+    .fact("helo", ev.identity.helo.clone());
     if ip != req.ip {
         start.explanation.push_str(&format!(
             " The client address {} is an IPv4-mapped IPv6 address, so it is checked as the IPv4 \
@@ -162,6 +161,9 @@ pub(crate) async fn run(dns: &Dns, req: Request<'_>) -> Verdict {
         return ev.finish(HostOutcome::of(AuthResult::None, &domain), None);
     }
 
+    // The record's term lookups are asked ahead, all at once; the evaluation below still reads
+    // them one by one, in order, and counts only what it reads.
+    super::prefetch::start(dns, &domain, &ev.identity);
     let outcome = ev.eval_host(domain.clone(), Vec::new()).await;
     let explanation = if outcome.result == AuthResult::Fail {
         match &outcome.exp {
@@ -250,17 +252,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn vars<'v>(&'v self, domain: &'v str, validated: Option<&'v str>) -> MacroVars<'v> {
-        MacroVars {
-            sender: &self.sender,
-            local_part: &self.local_part,
-            sender_domain: &self.sender_domain,
-            domain,
-            ip: self.ip,
-            helo: &self.helo,
-            receiver: &self.receiver,
-            now: self.now,
-            validated_name: validated,
-        }
+        self.identity.vars(domain, validated)
     }
 
     async fn query(&self, name: &str, rtype: RecordType) -> (QueryKey, DnsAnswer) {
@@ -1444,7 +1436,7 @@ pub(crate) fn domain_problem(domain: &str) -> Option<String> {
 }
 
 /// Why DNS cannot be asked about `name` (empty or over-long labels), or None.
-fn name_problem(name: &str) -> Option<String> {
+pub(super) fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("is empty".to_string());
     }
@@ -1466,7 +1458,7 @@ fn name_problem(name: &str) -> Option<String> {
 }
 
 /// The MX records of an answer: preference and exchange name.
-fn mx_exchanges(answer: &DnsAnswer) -> Vec<(u16, String)> {
+pub(super) fn mx_exchanges(answer: &DnsAnswer) -> Vec<(u16, String)> {
     answer
         .records
         .iter()

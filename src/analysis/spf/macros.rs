@@ -385,6 +385,37 @@ fn describe_transform(meaning: &str, expand: &Expand) -> String {
     words.join(", ")
 }
 
+/// The macro values of one check_host() run known before it starts: all but `d` (the domain of
+/// the record being read) and `p` (found by lookups).
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    /// `s`: the sender (`postmaster@domain` when it had no local-part).
+    pub sender: String,
+    pub local_part: String,
+    pub sender_domain: String,
+    pub ip: IpAddr,
+    pub helo: String,
+    pub receiver: String,
+    pub now: Option<i64>,
+}
+
+impl Identity {
+    /// The macro values while reading `domain`'s record.
+    pub fn vars<'v>(&'v self, domain: &'v str, validated_name: Option<&'v str>) -> MacroVars<'v> {
+        MacroVars {
+            sender: &self.sender,
+            local_part: &self.local_part,
+            sender_domain: &self.sender_domain,
+            domain,
+            ip: self.ip,
+            helo: &self.helo,
+            receiver: &self.receiver,
+            now: self.now,
+            validated_name,
+        }
+    }
+}
+
 /// The values the macro letters stand for in one check_host() run.
 #[derive(Debug, Clone)]
 pub(crate) struct MacroVars<'a> {

@@ -9,6 +9,7 @@
 
 mod eval;
 pub(crate) mod macros;
+mod prefetch;
 pub(crate) mod record;
 
 use std::net::IpAddr;

@@ -564,3 +564,104 @@ async fn mx_over_a_mailauth_null_mx_has_no_addresses_and_is_not_an_error() {
     assert_eq!(check.mail_auth_result, Some(AuthResult::Fail));
     assert!(!check.disagreement);
 }
+
+fn mx(snapshot: &mut Snapshot, name: &str, hosts: &[&str]) {
+    let records = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Record::Mx {
+            preference: 10 * (i as u16 + 1),
+            exchange: h.to_string(),
+        })
+        .collect();
+    snapshot.insert(name, RecordType::MX, SnapshotEntry::Records(records));
+}
+
+#[tokio::test]
+async fn terms_after_a_match_are_asked_ahead_but_neither_read_nor_counted() {
+    let mut s = Snapshot::new();
+    txt(
+        &mut s,
+        "example.org",
+        "v=spf1 ip4:192.0.2.1 a:a.example.org mx:m.example.org include:i.example.org -all",
+    );
+    a(&mut s, "a.example.org", &["198.51.100.1"]);
+    mx(&mut s, "m.example.org", &["mx1.example.org"]);
+    a(&mut s, "mx1.example.org", &["198.51.100.2"]);
+    txt(&mut s, "i.example.org", "v=spf1 -all");
+    let dns = Dns::from_snapshot(s);
+    let ip: IpAddr = "192.0.2.1".parse().unwrap();
+    let check = check_host(&dns, ip, "example.org", "a@example.org", "h", "r").await;
+    assert_eq!(check.result, AuthResult::Pass);
+    assert_eq!((check.dns_lookups, check.void_lookups), (0, 0));
+    dns.settle_prefetches().await;
+    let log = dns.evidence();
+    let entry = |name: &str, t: RecordType| {
+        log.iter()
+            .find(|e| e.name == name && e.rtype == t)
+            .unwrap_or_else(|| panic!("{name} {t} asked ahead: {log:?}"))
+    };
+    assert!(entry("example.org", RecordType::TXT).used);
+    for (name, t) in [
+        ("a.example.org", RecordType::A),
+        ("m.example.org", RecordType::MX),
+        ("mx1.example.org", RecordType::A),
+        ("i.example.org", RecordType::TXT),
+    ] {
+        let e = entry(name, t);
+        assert!(e.prefetched && !e.used && e.count == 0, "{e:?}");
+    }
+    // The evidence says which answers decided nothing.
+    let json = serde_json::to_value(entry("i.example.org", RecordType::TXT)).unwrap();
+    assert_eq!(json["prefetched"], true);
+    assert_eq!(json["used"], false);
+}
+
+#[tokio::test]
+async fn a_records_term_lookups_are_in_flight_together_and_read_in_order() {
+    // %{i} is known before the evaluation starts, so the exists name is asked ahead too.
+    let mut s = Snapshot::new();
+    txt(
+        &mut s,
+        "example.org",
+        "v=spf1 a:a.example.org mx:m.example.org exists:%{i}.e.example.org \
+         include:i.example.org -all",
+    );
+    a(&mut s, "a.example.org", &["198.51.100.1"]);
+    mx(&mut s, "m.example.org", &["mx1.example.org"]);
+    a(&mut s, "mx1.example.org", &["198.51.100.2"]);
+    txt(&mut s, "i.example.org", "v=spf1 ip4:192.0.2.1");
+    // Only the record itself is answered at once; everything else waits at the gate.
+    let gate = crate::test_support::Gate::new(
+        crate::dns::snapshot::SnapshotBackend::new(s),
+        &["example.org"],
+    );
+    let dns = Dns::new(gate.clone());
+    let ip: IpAddr = "192.0.2.1".parse().unwrap();
+    let check = tokio::spawn({
+        let dns = dns.clone();
+        async move { check_host(&dns, ip, "example.org", "a@example.org", "h", "r").await }
+    });
+    let mut asked: Vec<String> = gate
+        .asked_while_closed()
+        .await
+        .into_iter()
+        .map(|k| format!("{} {}", k.name, k.rtype))
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "192.0.2.1.e.example.org A",
+            "a.example.org A",
+            "i.example.org TXT",
+            "m.example.org MX"
+        ]
+    );
+    gate.open();
+    let check = check.await.unwrap();
+    // Read one by one as RFC 7208 says: a, mx (one host), exists (void), include → pass.
+    assert_eq!(check.result, AuthResult::Pass);
+    assert_eq!((check.dns_lookups, check.void_lookups), (4, 1));
+    assert_eq!(check.matched.as_deref(), Some("include:i.example.org"));
+}

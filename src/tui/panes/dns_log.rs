@@ -53,6 +53,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
                     .map(|x| sanitize(x).into_owned())
                     .unwrap_or_default(),
             };
+            // Asked ahead of need, read by no check: it decided nothing.
+            let detail = match (e.used, detail.is_empty()) {
+                (true, _) => detail,
+                (false, true) => "prefetched, not used".to_string(),
+                (false, false) => format!("{detail} (prefetched, not used)"),
+            };
             let timing = match e.source {
                 DnsSource::Live if e.outcome != DnsOutcome::Pending => {
                     format!("{:.0} ms ", e.elapsed_ms)
