@@ -40,15 +40,16 @@ impl App {
             self.start_key(key);
             return;
         }
-        if matches!(self.screen, Screen::Pick(_)) {
-            self.pick_key(key);
-            return;
-        }
         if self.prompt.is_some() {
             self.prompt_key(key);
             return;
         }
-        if key.code == KeyCode::Esc && self.search.is_some() && !self.help && self.in_headers() {
+        if key.code == KeyCode::Esc
+            && self.search.is_some()
+            && !self.help
+            && self.screen == Screen::Main
+            && self.in_headers()
+        {
             // Esc is how one leaves a search everywhere else: it must not quit with it.
             self.search = None;
             self.status = Some("search cleared (Esc again goes back)".into());
@@ -71,11 +72,22 @@ impl App {
             self.help = false;
             return;
         }
+        if start.confirm_quit {
+            // "Quit? y/n": only `y` quits; Esc, `n` or any other key stays (and is not typed).
+            start.confirm_quit = false;
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.quit = true;
+            }
+            return;
+        }
         match key.code {
-            // Back to the message on screen (after `o`); with none, Esc leaves as Ctrl-C does.
+            // Back to the message or list on screen (after `o`); with none, Esc asks before
+            // quitting (`q` is a letter of the path here, so it cannot be the way out).
             KeyCode::Esc => {
-                if !self.back_to_message() {
-                    self.quit = true;
+                if !self.back_to_message()
+                    && let Screen::Start(start) = &mut self.screen
+                {
+                    start.confirm_quit = true;
                 }
             }
             KeyCode::Tab => {
@@ -104,39 +116,13 @@ impl App {
         }
     }
 
-    /// The pick list of a file of several messages: up/down (j/k) move, Enter opens, Esc/q quit.
-    pub(crate) fn pick_key(&mut self, key: &KeyEvent) {
-        if key.code == KeyCode::Esc {
-            // Back to the message on screen (after `o`), else to the start screen.
-            if !self.back_to_message() {
-                self.open_another();
-            }
-            return;
-        }
-        let Screen::Pick(pick) = &mut self.screen else {
-            return;
-        };
-        let last = pick.messages.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Down | KeyCode::Char('j') => pick.selected = (pick.selected + 1).min(last),
-            KeyCode::Up | KeyCode::Char('k') => pick.selected = pick.selected.saturating_sub(1),
-            KeyCode::Home | KeyCode::Char('g') => pick.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => pick.selected = last,
-            KeyCode::Enter => {
-                let (n, count) = (pick.selected, pick.messages.len());
-                let source = pick.source.clone();
-                let message = pick.messages.swap_remove(n);
-                self.load_message(message, &source);
-                self.status = Some(format!("message {} of {count} in {source}", n + 1));
-            }
-            _ => {}
-        }
-    }
-
     pub(crate) fn open_path(&mut self, path: &str) {
         let error = if path.is_empty() {
             Some("type a path, or paste the email".to_string())
+        } else if std::path::Path::new(path).is_dir() {
+            // A Maildir or a folder of messages: its list.
+            self.open_mailbox(path);
+            None
         } else {
             match std::fs::read(path) {
                 Ok(raw) => {
@@ -162,7 +148,7 @@ impl App {
         }
         match (&mut self.screen, &mut self.prompt) {
             (Screen::Start(start), _) => start.path.insert_str(text),
-            (Screen::Main, Some(prompt)) => prompt.input.insert_str(text),
+            (Screen::Main | Screen::List, Some(prompt)) => prompt.input.insert_str(text),
             _ => self.status = Some("paste ignored: not an email (no header lines)".into()),
         }
     }
@@ -222,6 +208,7 @@ impl App {
                 let text = prompt.input.text.trim().to_string();
                 match prompt.kind {
                     PromptKind::Search => self.set_search(text),
+                    PromptKind::Filter => self.set_list_filter(&text),
                     PromptKind::WriteReport => self.write_report(&text),
                     PromptKind::Overwrite { .. } => {}
                 }

@@ -1,0 +1,160 @@
+//! The message list of a mailbox: date, verdict badge, From and Subject, one line a message,
+//! in the order and with the filter in force; the status bar below.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use super::{note_line, pane_block, render_list, truncate, truncate_start};
+use crate::tui::app::App;
+use crate::tui::mailbox::{Entry, Mailbox, Verdict};
+use crate::tui::sanitize::sanitize;
+use crate::tui::theme::spinner;
+use crate::tui::ui::list_offset;
+
+const DATE: usize = 16;
+const VERDICT: usize = 26;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let [body, status] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    if let Some(mailbox) = &app.mailbox {
+        render_list_pane(app, mailbox, body, buf);
+    }
+    super::status::render(app, status, buf);
+}
+
+fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    let total = mailbox.entries.len();
+    let shown = mailbox.shown();
+    // What the list is first (the count, the filter, the order); the path gets what is left,
+    // its end kept (the folder's own name).
+    let mut title = format!("{total} message{}", if total == 1 { "" } else { "s" });
+    if !mailbox.filter.is_empty() {
+        title.push_str(&format!(
+            ", {} match \"{}\"",
+            shown.len(),
+            sanitize(&mailbox.filter)
+        ));
+    }
+    title.push_str(&format!(" · by {}", mailbox.sort.name()));
+    let room = usize::from(area.width)
+        .saturating_sub(title.chars().count() + 9)
+        .max(8);
+    title.push_str(&format!(
+        " — {}",
+        truncate_start(&sanitize(&mailbox.source), room)
+    ));
+    let block = pane_block(title, true, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let [head, list] = inner.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]));
+    let width = usize::from(inner.width);
+    let from_width = (width.saturating_sub(DATE + VERDICT + 6) * 2 / 5).max(12);
+    let columns = Columns {
+        from: from_width,
+        subject: width.saturating_sub(DATE + VERDICT + from_width + 6),
+    };
+    Paragraph::new(Line::styled(
+        columns.line("DATE", "VERDICT", "FROM", "SUBJECT"),
+        theme.dim(),
+    ))
+    .render(head, buf);
+
+    if shown.is_empty() {
+        let note = if mailbox.loading() {
+            format!("{} reading…", spinner(app.frame))
+        } else if total == 0 {
+            "no messages found".to_string()
+        } else {
+            format!(
+                "no message matches \"{}\" (Esc clears the filter)",
+                sanitize(&mailbox.filter)
+            )
+        };
+        Paragraph::new(note_line(note, theme)).render(list, buf);
+        return;
+    }
+    // Only the rows on screen are built: a mailbox may hold many thousands.
+    let height = usize::from(list.height).max(1);
+    let at = mailbox.position().unwrap_or(0);
+    let offset = list_offset(at, shown.len(), height);
+    let items: Vec<Vec<Line>> = shown[offset..(offset + height).min(shown.len())]
+        .iter()
+        .map(|&i| vec![row(app, &mailbox.entries[i], &mailbox.source, &columns)])
+        .collect();
+    render_list(
+        items,
+        Some(at - offset),
+        true,
+        Block::new(),
+        list,
+        buf,
+        theme,
+    );
+}
+
+struct Columns {
+    from: usize,
+    subject: usize,
+}
+
+impl Columns {
+    fn line(&self, date: &str, verdict: &str, from: &str, subject: &str) -> String {
+        format!(
+            "{}  {}  {}  {}",
+            pad(date, DATE),
+            pad(verdict, VERDICT),
+            pad(from, self.from),
+            truncate(subject, self.subject)
+        )
+    }
+}
+
+fn pad(text: &str, width: usize) -> String {
+    format!("{:<width$}", truncate(text, width))
+}
+
+fn row(app: &App, entry: &Entry, source: &str, columns: &Columns) -> Line<'static> {
+    let theme = &app.theme;
+    let listing = entry.message.as_ref().map(|m| &m.listing);
+    let date = match entry.time {
+        Some(t) => {
+            let t = crate::input::rfc3339(t);
+            format!("{} {}", &t[..10], &t[11..16])
+        }
+        None => listing.map(|l| l.date.clone()).unwrap_or_default(),
+    };
+    let (glyph, word, style): (&str, String, Style) = match &entry.verdict {
+        Verdict::Pending => (spinner(app.frame), "analysing".into(), theme.pending()),
+        Verdict::Analysed { dmarc, row } => {
+            let (glyph, style) = theme.result(*dmarc);
+            (glyph, row.verdict.clone(), style)
+        }
+        Verdict::Broken(_) => ("!", "error".into(), theme.error()),
+    };
+    let badge = pad(&format!("{glyph} {word}"), VERDICT);
+    let (from, subject) = match (&entry.verdict, listing) {
+        // A broken message: which one, and why.
+        (Verdict::Broken(why), _) => (entry.name_in(source), why.clone()),
+        (_, Some(l)) => (l.from.clone(), l.subject.clone()),
+        (_, None) => (entry.name_in(source), String::new()),
+    };
+    Line::from(vec![
+        Span::raw(format!("{}  ", pad(&sanitize(&date), DATE))),
+        Span::styled(badge, style),
+        Span::raw(format!(
+            "  {}  {}",
+            pad(&sanitize(&from), columns.from),
+            truncate(&sanitize(&subject), columns.subject)
+        )),
+    ])
+}
