@@ -401,3 +401,42 @@ fn the_list_shows_date_verdict_from_and_subject() {
     settings.add_filter(r"— …?\S*/reported ", "— [dir]/reported ");
     settings.bind(|| insta::assert_snapshot!("mailbox_list_100x24", text));
 }
+
+#[test]
+fn a_click_selects_a_row_and_the_wheel_moves_the_selection() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let dir = common::TempDir::new("tui-mailbox-mouse");
+    let mut app = loaded_list(&folder(&dir));
+    let lines = screen(&mut app, 100, 30);
+    let row = lines
+        .iter()
+        .position(|l| l.contains("Q4 planning"))
+        .expect("the pass row on screen");
+    let mouse = |kind| {
+        Event::Mouse(MouseEvent {
+            kind,
+            column: 40,
+            row: row as u16,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    app.handle_event(&mouse(MouseEventKind::Down(MouseButton::Left)));
+    let selected = app.mailbox.as_ref().unwrap().selected_entry().unwrap();
+    assert!(selected.source.ends_with("clean-pass-dual-signed.eml"));
+    app.handle_event(&mouse(MouseEventKind::ScrollUp));
+    assert_eq!(app.mailbox.as_ref().unwrap().position(), Some(0));
+    app.handle_event(&mouse(MouseEventKind::ScrollDown));
+    assert_eq!(app.mailbox.as_ref().unwrap().position(), Some(3));
+}
+
+#[test]
+fn a_message_from_the_list_shows_esc_back_among_its_hints() {
+    let dir = common::TempDir::new("tui-mailbox-hints");
+    let mut app = loaded_list(&folder(&dir));
+    key(&mut app, KeyCode::Enter);
+    wait_idle(&mut app);
+    key(&mut app, KeyCode::Char('j'));
+    let lines = screen(&mut app, 120, 30);
+    let status = lines.last().unwrap();
+    assert!(status.contains("esc back"), "{status}");
+}

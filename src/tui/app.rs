@@ -536,7 +536,14 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Sort => {
-                self.status = Some("sorting is for the message list (Esc goes back to it)".into())
+                self.status = Some(
+                    if self.mailbox.is_some() {
+                        "sorting is for the message list (Esc goes back to it)"
+                    } else {
+                        "sorting is for the message list of a mailbox (a folder or an mbox)"
+                    }
+                    .into(),
+                )
             }
             Action::Back => self.go_back(),
             Action::Open => self.open_another(),

@@ -224,7 +224,14 @@ impl App {
     }
 
     pub fn handle_mouse(&mut self, mouse: &MouseEvent) {
-        if !matches!(self.screen, Screen::Main) || self.help || super::ui::too_small(self.area) {
+        if self.help || super::ui::too_small(self.area) {
+            return;
+        }
+        if self.screen == Screen::List {
+            self.list_mouse(mouse);
+            return;
+        }
+        if self.screen != Screen::Main {
             return;
         }
         let areas = Areas::compute(self.area, self);
@@ -241,6 +248,30 @@ impl App {
             }
             MouseEventKind::ScrollDown => self.move_in(pane, 3),
             MouseEventKind::ScrollUp => self.move_in(pane, -3),
+            _ => {}
+        }
+    }
+
+    /// On the message list: a click selects a row, the wheel scrolls.
+    fn list_mouse(&mut self, mouse: &MouseEvent) {
+        let Some(mailbox) = &mut self.mailbox else {
+            return;
+        };
+        let rows = super::panes::mailbox::rows_area(self.area);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left)
+                if rows.contains(Position::new(mouse.column, mouse.row)) =>
+            {
+                let height = usize::from(rows.height);
+                let at = mailbox.position().unwrap_or(0);
+                let offset = list_offset(at, mailbox.shown().len(), height);
+                let index = offset + usize::from(mouse.row - rows.y);
+                if index < mailbox.shown().len() {
+                    mailbox.move_by(index as isize - at as isize);
+                }
+            }
+            MouseEventKind::ScrollDown => mailbox.move_by(3),
+            MouseEventKind::ScrollUp => mailbox.move_by(-3),
             _ => {}
         }
     }

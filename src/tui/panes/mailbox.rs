@@ -17,11 +17,32 @@ use crate::tui::ui::list_offset;
 const DATE: usize = 16;
 const VERDICT: usize = 26;
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let [body, status] = area.layout(&Layout::vertical([
+/// The frame's parts: the list pane and the status bar.
+fn split(area: Rect) -> [Rect; 2] {
+    area.layout(&Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(1),
-    ]));
+    ]))
+}
+
+/// Where the rows are drawn in a frame of `area` (for mouse hit-testing): inside the pane's
+/// border, below the column titles.
+pub fn rows_area(area: Rect) -> Rect {
+    let [body, _] = split(area);
+    let inner = Block::bordered().inner(body);
+    let [_, rows] = columns_and_rows(inner);
+    rows
+}
+
+fn columns_and_rows(inner: Rect) -> [Rect; 2] {
+    inner.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]))
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let [body, status] = split(area);
     if let Some(mailbox) = &app.mailbox {
         render_list_pane(app, mailbox, body, buf);
     }
@@ -53,10 +74,7 @@ fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) 
     let block = pane_block(title, true, theme);
     let inner = block.inner(area);
     block.render(area, buf);
-    let [head, list] = inner.layout(&Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ]));
+    let [head, list] = columns_and_rows(inner);
     let width = usize::from(inner.width);
     let from_width = (width.saturating_sub(DATE + VERDICT + 6) * 2 / 5).max(12);
     let columns = Columns {

@@ -152,7 +152,8 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
     ) {
         shown.push(Action::Select);
     }
-    if !app.history.is_empty() {
+    // Esc goes back inside the message, or from its top to the mailbox's list.
+    if !app.history.is_empty() || app.mailbox.is_some() {
         shown.push(Action::Back);
     }
     shown.extend([
