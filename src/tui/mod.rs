@@ -147,7 +147,7 @@ impl std::error::Error for InputError {}
 pub struct TuiArgs {
     /// A path, `-` for stdin, or None for the start screen.
     pub input: Option<String>,
-    /// Which message of a file of several to open (from 1); None shows the pick list.
+    /// Which message of a file of several to open (from 1); None shows the message list.
     pub message: Option<usize>,
     pub options: Options,
     pub dns: crate::dns::DnsConfig,
