@@ -15,7 +15,9 @@ use crate::tui::theme::spinner;
 use crate::tui::ui::list_offset;
 
 const DATE: usize = 16;
-const VERDICT: usize = 26;
+/// The widest verdict column (`✗ dmarc fail → quarantine`); it is as wide as the badges on
+/// screen need, so narrow terminals keep room for From and Subject.
+const VERDICT: usize = 25;
 
 /// The frame's parts: the list pane and the status bar.
 fn split(area: Rect) -> [Rect; 2] {
@@ -75,14 +77,28 @@ fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) 
     let inner = block.inner(area);
     block.render(area, buf);
     let [head, list] = columns_and_rows(inner);
+    // Only the rows on screen are built: a mailbox may hold many thousands.
+    let height = usize::from(list.height).max(1);
+    let at = mailbox.position().unwrap_or(0);
+    let offset = list_offset(at, shown.len(), height);
+    let visible = &shown[offset..(offset + height).min(shown.len())];
+    let verdict = visible
+        .iter()
+        .map(|&i| mailbox.entries[i].label().chars().count() + 2)
+        .chain([VERDICT_TITLE.len()])
+        .max()
+        .unwrap_or(VERDICT)
+        .min(VERDICT);
     let width = usize::from(inner.width);
-    let from_width = (width.saturating_sub(DATE + VERDICT + 6) * 2 / 5).max(12);
+    let rest = width.saturating_sub(DATE + verdict + 6);
+    let from = (rest * 2 / 5).max(12);
     let columns = Columns {
-        from: from_width,
-        subject: width.saturating_sub(DATE + VERDICT + from_width + 6),
+        verdict,
+        from,
+        subject: rest.saturating_sub(from),
     };
     Paragraph::new(Line::styled(
-        columns.line("DATE", "VERDICT", "FROM", "SUBJECT"),
+        columns.line("DATE", VERDICT_TITLE, "FROM", "SUBJECT"),
         theme.dim(),
     ))
     .render(head, buf);
@@ -101,11 +117,7 @@ fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) 
         Paragraph::new(note_line(note, theme)).render(list, buf);
         return;
     }
-    // Only the rows on screen are built: a mailbox may hold many thousands.
-    let height = usize::from(list.height).max(1);
-    let at = mailbox.position().unwrap_or(0);
-    let offset = list_offset(at, shown.len(), height);
-    let items: Vec<Vec<Line>> = shown[offset..(offset + height).min(shown.len())]
+    let items: Vec<Vec<Line>> = visible
         .iter()
         .map(|&i| vec![row(app, &mailbox.entries[i], &mailbox.source, &columns)])
         .collect();
@@ -120,7 +132,10 @@ fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) 
     );
 }
 
+const VERDICT_TITLE: &str = "VERDICT";
+
 struct Columns {
+    verdict: usize,
     from: usize,
     subject: usize,
 }
@@ -130,7 +145,7 @@ impl Columns {
         format!(
             "{}  {}  {}  {}",
             pad(date, DATE),
-            pad(verdict, VERDICT),
+            pad(verdict, self.verdict),
             pad(from, self.from),
             truncate(subject, self.subject)
         )
@@ -159,7 +174,7 @@ fn row(app: &App, entry: &Entry, source: &str, columns: &Columns) -> Line<'stati
         }
         Verdict::Broken(_) => ("!", "error".into(), theme.error()),
     };
-    let badge = pad(&format!("{glyph} {word}"), VERDICT);
+    let badge = pad(&format!("{glyph} {word}"), columns.verdict);
     let (from, subject) = match (&entry.verdict, listing) {
         // A broken message: which one, and why.
         (Verdict::Broken(why), _) => (entry.name_in(source), why.clone()),
