@@ -440,3 +440,29 @@ fn a_message_from_the_list_shows_esc_back_among_its_hints() {
     let status = lines.last().unwrap();
     assert!(status.contains("esc back"), "{status}");
 }
+
+#[test]
+fn a_maildir_lists_cur_and_new_and_not_tmp() {
+    let dir = common::TempDir::new("tui-mailbox-maildir");
+    let maildir = dir.0.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
+    }
+    let eml = |name: &str| std::fs::read(samples_dir().join(format!("{name}.eml"))).unwrap();
+    std::fs::write(maildir.join("cur/1.host:2,S"), eml(SAMPLES[0])).unwrap();
+    std::fs::write(maildir.join("new/2.host"), eml(SAMPLES[1])).unwrap();
+    std::fs::write(maildir.join("tmp/3.host"), b"half-delivered").unwrap();
+    let app = loaded_list(&maildir);
+    let names: Vec<String> = shown(&app)
+        .iter()
+        .map(|e| e.name_in(&app.mailbox.as_ref().unwrap().source))
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["cur/1.host:2,S", "new/2.host"]);
+    assert!(
+        shown(&app)
+            .iter()
+            .all(|e| matches!(e.verdict, Verdict::Analysed { .. }))
+    );
+}
