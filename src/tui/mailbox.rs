@@ -147,6 +147,9 @@ impl Entry {
 
     /// Every term (lowercase) is in the verdict words or the From domain.
     fn matches(&self, terms: &[String]) -> bool {
+        if terms.is_empty() {
+            return true;
+        }
         let label = self.label().to_lowercase();
         let domain = self.from_domain().unwrap_or_default().to_lowercase();
         terms
@@ -304,24 +307,18 @@ impl Mailbox {
         let mut order: Vec<usize> = (0..entries.len())
             .filter(|&i| entries[i].matches(&terms))
             .collect();
-        // Newest first, undated last; a stable sort keeps the mailbox order among equals.
-        let newest = |a: &Entry, b: &Entry| b.time.cmp(&a.time);
+        // Newest first, undated last (`Reverse(None)` sorts after every date); a stable sort
+        // keeps the mailbox order among equals. Keys are computed once per entry: the list is
+        // re-sorted while results land, and may hold many thousands.
+        let newest = |e: &Entry| std::cmp::Reverse(e.time);
         match self.sort {
-            SortBy::Date => order.sort_by(|&a, &b| newest(&entries[a], &entries[b])),
-            SortBy::Domain => order.sort_by(|&a, &b| {
-                let (a, b) = (&entries[a], &entries[b]);
-                let key = |e: &Entry| {
-                    (
-                        e.from_domain().is_none(),
-                        e.from_domain().map(str::to_lowercase),
-                    )
-                };
-                key(a).cmp(&key(b)).then_with(|| newest(a, b))
+            SortBy::Date => order.sort_by_key(|&i| newest(&entries[i])),
+            SortBy::Domain => order.sort_by_cached_key(|&i| {
+                let e = &entries[i];
+                let domain = e.from_domain().map(str::to_lowercase);
+                (domain.is_none(), domain, newest(e))
             }),
-            SortBy::Verdict => order.sort_by(|&a, &b| {
-                let (a, b) = (&entries[a], &entries[b]);
-                a.rank().cmp(&b.rank()).then_with(|| newest(a, b))
-            }),
+            SortBy::Verdict => order.sort_by_key(|&i| (entries[i].rank(), newest(&entries[i]))),
         }
         self.order = order;
         self.stale = false;
