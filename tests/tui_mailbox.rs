@@ -466,3 +466,65 @@ fn a_maildir_lists_cur_and_new_and_not_tmp() {
             .all(|e| matches!(e.verdict, Verdict::Analysed { .. }))
     );
 }
+
+/// A message of `name` whose body is grown past `bytes` (76-character lines).
+fn grown(name: &str, bytes: usize) -> Vec<u8> {
+    let mut raw = std::fs::read(samples_dir().join(format!("{name}.eml"))).expect("sample");
+    let line = format!("{}\r\n", "x".repeat(76));
+    while raw.len() < bytes {
+        raw.extend_from_slice(line.as_bytes());
+    }
+    raw
+}
+
+#[test]
+fn a_large_mbox_opens_its_list_at_once_and_is_split_in_the_background() {
+    use mailsleuth::tui::mailbox::READ_IN_BACKGROUND;
+    let half = READ_IN_BACKGROUND as usize / 2 + 1024;
+    let dir = common::TempDir::new("tui-mailbox-large");
+    let mut mbox = Vec::new();
+    for name in &SAMPLES[..2] {
+        mbox.extend_from_slice(b"From sender@example.com Wed Nov  4 10:05:33 2026\r\n");
+        mbox.extend(grown(name, half));
+        mbox.extend_from_slice(b"\r\n");
+    }
+    let path = dir.file("large.mbox", &mbox);
+    let (held, _release) = HeldBackend::new(merged());
+    let mut app = app_on(held);
+    type_text(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.screen,
+        Screen::List,
+        "the list at once, before the split"
+    );
+    wait_for(&mut app, "both messages listed", |a| {
+        a.mailbox.as_ref().is_some_and(|m| m.listed)
+    });
+    assert_eq!(app.screen, Screen::List);
+    assert_eq!(shown(&app).len(), 2);
+    let subjects: Vec<&str> = shown(&app)
+        .iter()
+        .map(|e| e.message.as_ref().unwrap().listing.subject.as_str())
+        .collect();
+    assert!(
+        subjects.contains(&"Urgent - confidential wire transfer today"),
+        "{subjects:?}"
+    );
+}
+
+#[test]
+fn a_large_file_of_one_message_opens_that_message() {
+    use mailsleuth::tui::mailbox::READ_IN_BACKGROUND;
+    let dir = common::TempDir::new("tui-mailbox-large-one");
+    let path = dir.file(
+        "large.eml",
+        &grown("clean-pass-dual-signed", READ_IN_BACKGROUND as usize + 1024),
+    );
+    let (held, _release) = HeldBackend::new(merged());
+    let mut app = app_on(held);
+    app.open_mailbox(&path.display().to_string());
+    wait_for(&mut app, "the message", |a| a.screen == Screen::Main);
+    assert!(app.mailbox.is_none(), "no list of one");
+    assert_eq!(app.options.source, path.display().to_string());
+}

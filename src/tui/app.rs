@@ -342,6 +342,9 @@ impl App {
             self.last_spin = std::time::Instant::now();
         }
         let listed = self.mailbox.as_mut().is_some_and(Mailbox::poll);
+        if listed {
+            self.open_lone_message();
+        }
         self.tick_run() || spun || listed
     }
 

@@ -119,8 +119,8 @@ impl App {
     pub(crate) fn open_path(&mut self, path: &str) {
         let error = if path.is_empty() {
             Some("type a path, or paste the email".to_string())
-        } else if std::path::Path::new(path).is_dir() {
-            // A Maildir or a folder of messages: its list.
+        } else if super::mailbox::opens_in_background(path, None) {
+            // A Maildir, a folder of messages or a large mbox: its list, read in the background.
             self.open_mailbox(path);
             None
         } else {

@@ -158,6 +158,19 @@ impl Entry {
     }
 }
 
+/// Files larger than this are read and split in the background (the list shows at once, with a
+/// spinner); smaller ones before the first frame.
+pub const READ_IN_BACKGROUND: u64 = 16 * 1024 * 1024;
+
+/// Whether `path` opens as a list read in the background: a folder (a Maildir), or a file too
+/// large to split before the first frame — unless `--message N` (`pick`) names one message.
+pub fn opens_in_background(path: &str, pick: Option<usize>) -> bool {
+    let path = std::path::Path::new(path);
+    path.is_dir()
+        || (pick.is_none()
+            && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > READ_IN_BACKGROUND))
+}
+
 /// How often the order is rebuilt while results land (sorting a large list on every result
 /// would cost more than drawing it).
 const RESORT_EVERY: Duration = Duration::from_millis(50);
@@ -182,6 +195,11 @@ pub struct Mailbox {
     sorted_at: Instant,
     /// Entries whose analysis is over (analysed or broken).
     pub done: usize,
+    /// Every message has been found (the reader is through).
+    pub listed: bool,
+    /// One file was opened (not a folder): when it holds a single message, that message opens
+    /// as any file of one does.
+    pub single_file: bool,
     loader: Option<Loader>,
 }
 
@@ -190,10 +208,14 @@ impl Mailbox {
     /// analyses each message with `backend` (shared by all of them).
     pub fn open(path: &str, backend: Arc<dyn DnsBackend>, options: Options) -> Mailbox {
         let root = std::path::PathBuf::from(path);
+        let single_file = root.is_file();
         let read: Reader = Box::new(move |each| {
             crate::scan::sources::messages(&root, each);
         });
-        Mailbox::start(path, read, backend, options)
+        Mailbox {
+            single_file,
+            ..Mailbox::start(path, read, backend, options)
+        }
     }
 
     /// The messages of one file already read (an mbox opened at start, stdin, a paste).
@@ -225,6 +247,8 @@ impl Mailbox {
             stale: false,
             sorted_at: Instant::now(),
             done: 0,
+            listed: false,
+            single_file: false,
             loader: Some(Loader::spawn(read, backend, options)),
         }
     }
@@ -262,6 +286,7 @@ impl Mailbox {
                         }
                         self.entries.push(entry);
                     }
+                    Ok(Landed::Listed) => self.listed = true,
                     Ok(Landed::Analysed(id, result)) => {
                         if let Some(e) = self.entries.get_mut(id) {
                             e.verdict = match result {
@@ -274,6 +299,7 @@ impl Mailbox {
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         self.loader = None;
+                        self.listed = true;
                         changed = true;
                         break;
                     }
@@ -354,9 +380,11 @@ impl Mailbox {
 type Reader =
     Box<dyn FnOnce(&mut dyn FnMut(String, Option<usize>, Result<Message, String>) -> bool) + Send>;
 
-/// What the background work sends, in this order for each entry: found, then analysed.
+/// What the background work sends, in this order for each entry: found, then analysed; and
+/// once every entry was found, listed.
 enum Landed {
     Found(Entry),
+    Listed,
     Analysed(usize, Result<(AuthResult, Box<Row>), String>),
 }
 
@@ -456,6 +484,7 @@ fn read_all(
         }
         job.is_none_or(|job| jobs.send(job).is_ok())
     });
+    let _ = tx.send(Landed::Listed);
 }
 
 /// The analysis side: what every message's analysis shares.
@@ -571,6 +600,38 @@ impl super::app::App {
                 self.opened_from_list = true;
             }
             _ => {}
+        }
+    }
+
+    /// A file read in the background that turned out to hold one message: it opens as any file
+    /// of one does (a file that is not an email: the start screen says why).
+    pub(crate) fn open_lone_message(&mut self) {
+        let Some(mailbox) = &self.mailbox else {
+            return;
+        };
+        let lone = self.screen == super::app::Screen::List
+            && mailbox.single_file
+            && mailbox.listed
+            && mailbox.entries.len() == 1;
+        if !lone {
+            return;
+        }
+        let entry = &mailbox.entries[0];
+        match (&entry.message, &entry.verdict) {
+            (Some(message), _) => {
+                let (message, source) = ((**message).clone(), entry.source.clone());
+                self.mailbox = None;
+                self.load_message(message, &source);
+            }
+            (None, Verdict::Broken(why)) => {
+                let error = format!("{}: {why}", entry.source);
+                self.mailbox = None;
+                self.screen = super::app::Screen::Start(super::app::StartScreen {
+                    error: Some(crate::report::visible(&error).into_owned()),
+                    ..Default::default()
+                });
+            }
+            (None, _) => {}
         }
     }
 

@@ -207,9 +207,9 @@ pub fn run_with_pick(
     // The same reading and the same words as `report` (a directory, a missing file …).
     let mailbox = input
         .as_deref()
-        .filter(|p| *p != "-" && std::path::Path::new(p).is_dir());
+        .filter(|p| *p != "-" && mailbox::opens_in_background(p, pick));
     let loaded = match input.as_deref() {
-        // A Maildir or a folder of messages: read in the background, as a list.
+        // A Maildir, a folder of messages or a large mbox: read in the background, as a list.
         Some(_) if mailbox.is_some() => None,
         Some(path) => {
             let input = crate::input::load(path).map_err(|e| InputError(e.to_string()))?;
