@@ -166,9 +166,11 @@ pub const READ_IN_BACKGROUND: u64 = 16 * 1024 * 1024;
 /// large to split before the first frame — unless `--message N` (`pick`) names one message.
 pub fn opens_in_background(path: &str, pick: Option<usize>) -> bool {
     let path = std::path::Path::new(path);
+    // A file that cannot be opened is read the usual way, to fail as `report` does (exit 2).
     path.is_dir()
         || (pick.is_none()
-            && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > READ_IN_BACKGROUND))
+            && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > READ_IN_BACKGROUND)
+            && std::fs::File::open(path).is_ok())
 }
 
 /// How often the order is rebuilt while results land (sorting a large list on every result
