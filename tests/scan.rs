@@ -7,14 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 use mailsleuth::analysis::Analysis;
 use serde_json::Value;
 
-const SAMPLES: [&str; 3] = [
-    "spoofed-from-dmarc-reject",
-    "clean-pass-dual-signed",
-    "spf-softfail-unauthorized-ip",
-];
+use common::MAILBOX_SAMPLES as SAMPLES;
 const NOW: &str = "2026-11-04T10:06:36Z";
 
 fn bin() -> Command {
@@ -52,19 +50,10 @@ impl Drop for TempDir {
 
 /// One snapshot answering for every sample used (the first answer to a name wins).
 fn merged_snapshot(dir: &TempDir) -> PathBuf {
-    let mut merged = serde_json::Map::new();
-    for name in SAMPLES {
-        let text = std::fs::read_to_string(sample(name, "dns.json")).expect("snapshot");
-        let Value::Object(names) = serde_json::from_str(&text).expect("snapshot JSON") else {
-            panic!("a snapshot is an object");
-        };
-        for (k, v) in names {
-            if k != "_meta" {
-                merged.entry(k).or_insert(v);
-            }
-        }
-    }
-    dir.file("snap.json", Value::Object(merged).to_string().as_bytes())
+    dir.file(
+        "snap.json",
+        common::merged_snapshot_json(&SAMPLES).as_bytes(),
+    )
 }
 
 /// The three samples as one mbox (CRLF, like the messages).

@@ -1399,3 +1399,50 @@ fn every_copy_names_the_message_and_time_in_lf_markdown_without_repeats() {
         assert!(!copy.contains('\r'), "{copy:?}");
     }
 }
+
+#[test]
+fn esc_on_an_empty_start_screen_asks_before_quitting() {
+    let s = sample("clean-pass-dual-signed");
+    let mut app = start_app(&s, MemoryClipboard::default());
+    let text = screen_text(&mut app, 100, 30);
+    assert!(text.contains("Ctrl-C quits (Esc asks first)"), "{text}");
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit, "Esc does not quit at once");
+    let text = screen_text(&mut app, 100, 30);
+    assert!(
+        text.contains("Quit mailsleuth? y quits · n or Esc stays"),
+        "{text}"
+    );
+    // `n` stays, and is not typed into the path.
+    key(&mut app, KeyCode::Char('n'));
+    assert!(!app.quit);
+    let Screen::Start(start) = &app.screen else {
+        panic!("still the start screen");
+    };
+    assert_eq!(start.path.text, "");
+    assert!(!start.confirm_quit);
+    // Esc twice: asked, then cancelled.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit);
+    assert!(!screen_text(&mut app, 100, 30).contains("Quit mailsleuth?"));
+    // Esc, then `y`: quits.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.quit);
+}
+
+#[test]
+fn help_lists_the_message_list_keys() {
+    let (mut app, _, _) = loaded("clean-pass-dual-signed");
+    key(&mut app, KeyCode::Char('?'));
+    let text = screen_text(&mut app, 100, 40);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {text}"))
+            .to_string()
+    };
+    assert!(line("message list: sort by date").contains(" s "));
+    assert!(line("in the message list, filter it").contains(" / "));
+}

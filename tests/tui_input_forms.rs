@@ -1,4 +1,4 @@
-//! The TUI on the forms a message comes in: a file of several messages opens a pick list, a file
+//! The TUI on the forms a message comes in: a file of several messages opens the message list, a file
 //! that is not an email stays on the start screen saying what it is, and a webmail page pasted
 //! whole is read from where its message starts.
 
@@ -42,15 +42,19 @@ fn open(app: &mut App, path: &std::path::Path) {
 }
 
 #[test]
-fn an_mbox_opens_a_pick_list_and_enter_analyses_the_chosen_message() {
+fn an_mbox_opens_the_message_list_and_enter_analyses_the_chosen_message() {
     let s = sample("clean-pass-dual-signed");
     let mut app = start_app(&s, MemoryClipboard::default());
     let path = temp_file("three.mbox", &three_mbox());
     open(&mut app, &path);
-    assert!(matches!(app.screen, Screen::Pick(_)), "a pick list");
-    assert!(app.analysis.is_none(), "nothing analysed before the pick");
-    let text = screen_text(&mut app, 100, 30);
-    assert!(text.contains("holds 3 messages"), "{text}");
+    assert_eq!(app.screen, Screen::List, "the message list");
+    assert!(
+        app.analysis.is_none(),
+        "no message on screen before the choice"
+    );
+    wait_for(&mut app, "the list", |a| !a.is_busy());
+    let text = screen_text(&mut app, 140, 30);
+    assert!(text.contains("3 messages · by date"), "{text}");
     for n in 1..=3 {
         assert!(text.contains(&format!("message number {n}")), "{text}");
         assert!(
@@ -58,6 +62,7 @@ fn an_mbox_opens_a_pick_list_and_enter_analyses_the_chosen_message() {
             "{text}"
         );
     }
+    // Newest first: message 3, then message 2.
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.screen, Screen::Main);

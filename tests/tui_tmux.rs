@@ -1,6 +1,7 @@
 //! End to end in a real terminal: tmux runs the built binary on a sample with its DNS snapshot;
 //! keys go in with send-keys and the screen comes back with capture-pane.
 
+mod common;
 mod tui_common;
 
 use mailsleuth::tui::check::Check;
@@ -404,4 +405,88 @@ fn a_missing_file_or_snapshot_exits_2_in_the_tui_as_in_report() {
         screen.contains("mailsleuth: /nonexistent/mailsleuth-missing.eml: no such file"),
         "{screen}"
     );
+}
+
+#[test]
+fn a_folder_opens_as_a_message_list_and_enter_and_esc_go_in_and_out() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let names = common::MAILBOX_SAMPLES;
+    let dir = common::TempDir::new("tmux-mailbox");
+    let folder = dir.0.join("reported");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for name in names {
+        let eml = sample(name).eml;
+        std::fs::copy(&eml, folder.join(eml.file_name().unwrap())).expect("copy sample");
+    }
+    std::fs::write(folder.join("zz-notes.eml"), "hello\nthis is not an email\n").expect("write");
+    let snap = dir.file("snap.json", common::merged_snapshot_json(&names).as_bytes());
+    let command = tui_common::tmux::binary_command(
+        &folder.display().to_string(),
+        &snap.display().to_string(),
+        "2026-11-04T10:06:36Z",
+    );
+    let tmux = Tmux::start("mailbox", &command, &[("DISPLAY", "")], 100, 30);
+    let list = tmux.wait_for("the analyses", 30, |s| s.contains("4 analysed"));
+    for row in [
+        "✗ dmarc fail → reject",
+        "✓ dmarc pass",
+        "Urgent - confidential wire",
+    ] {
+        assert!(list.contains(row), "{row}: {list}");
+    }
+    let broken = list
+        .lines()
+        .find(|l| l.contains("zz-notes.eml"))
+        .unwrap_or_default();
+    assert!(broken.contains("! error"), "{list}");
+    assert!(list.contains("? help  q quit"), "{list}");
+
+    // Sorted by verdict, filtered to the pass; Enter opens it.
+    tmux.send_keys(&["s", "s"]);
+    tmux.wait_text("by verdict, failures first");
+    tmux.send_keys(&["/"]);
+    tmux.wait_text("filter (verdict or From domain):");
+    tmux.send_keys(&["-l", "pass"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.wait_text("1 match \"pass\"");
+    tmux.send_keys(&["Enter"]);
+    let message = tmux.wait_for("the message", 30, |s| {
+        s.lines().next().unwrap_or("").contains("DMARC pass") && s.contains("Checks")
+    });
+    assert!(message.contains("Esc returns to the list"), "{message}");
+
+    // Esc: back to the list as it was (filter, order); Esc clears the filter; Esc stays.
+    tmux.send_keys(&["Escape"]);
+    let back = tmux.wait_text("back to the message list");
+    assert!(back.contains("1 match \"pass\" · by verdict"), "{back}");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("filter cleared");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("nothing to go back to: q quits");
+    tmux.send_keys(&["q"]);
+    tmux.wait_text("exit=0");
+}
+
+#[test]
+fn esc_on_the_empty_start_screen_asks_and_y_quits() {
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let command = format!(
+        "{}; echo \"exit=$?\"; exec cat -v",
+        tui_common::tmux::shell_quote(env!("CARGO_BIN_EXE_mailsleuth")),
+    );
+    let tmux = Tmux::start("ask-quit", &command, &[("DISPLAY", "")], 100, 30);
+    tmux.wait_text("Ctrl-C quits (Esc asks first)");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("Quit mailsleuth? y quits · n or Esc stays");
+    tmux.send_keys(&["n"]);
+    let stayed = tmux.wait_text("Ctrl-C quits (Esc asks first)");
+    assert!(!stayed.contains("exit="), "{stayed}");
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_text("Quit mailsleuth?");
+    tmux.send_keys(&["y"]);
+    tmux.wait_text("exit=0");
 }

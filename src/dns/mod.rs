@@ -430,6 +430,11 @@ impl Dns {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).late
     }
 
+    /// The backend this handle asks (to share it with other handles, e.g. a mailbox's).
+    pub fn backend(&self) -> Arc<dyn DnsBackend> {
+        self.backend.clone()
+    }
+
     pub fn source(&self) -> DnsSource {
         self.backend.source()
     }

@@ -16,11 +16,11 @@ pub struct Message {
     /// The bytes to analyse (after the changes in `prep`).
     pub bytes: Vec<u8>,
     pub prep: InputPrep,
-    /// Date, From and Subject, for a pick list.
+    /// Date, From and Subject, for a message list (the TUI's, `scan --format table`).
     pub listing: Listing,
 }
 
-/// What a pick list shows of one message (encoded words decoded).
+/// What a message list shows of one message (encoded words decoded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
     pub date: String,

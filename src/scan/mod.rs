@@ -73,7 +73,16 @@ pub fn backend(config: &DnsConfig) -> Result<Arc<dyn DnsBackend>, String> {
         }
     }
     let live = LiveBackend::new(config.server, config.timeout)?;
-    Ok(Arc::new(cache::CachingBackend::new(Arc::new(live))))
+    Ok(shared(Arc::new(live)))
+}
+
+/// `backend` made fit to share between the messages of a run: live DNS behind one cache (a
+/// snapshot answers at once and needs none).
+pub fn shared(backend: Arc<dyn DnsBackend>) -> Arc<dyn DnsBackend> {
+    match backend.source() {
+        crate::dns::DnsSource::Live => Arc::new(cache::CachingBackend::new(backend)),
+        crate::dns::DnsSource::Snapshot => backend,
+    }
 }
 
 /// Runs the scan, writing to `out`. `Err` only for what stops the run before or after the
@@ -95,13 +104,7 @@ pub fn run(
         recorded: config.dns.save.is_some().then(Default::default),
         format: config.format,
     });
-    // Live lookups wait on the network, so more messages are kept in flight than there are
-    // cores; from a snapshot the work is CPU and a few per core keep every core busy.
-    let in_flight = match config.dns.mode {
-        DnsMode::Snapshot => config.jobs * 2,
-        _ => config.jobs * 16,
-    }
-    .max(1);
+    let in_flight = run::in_flight(config.dns.mode, config.jobs);
     let (tx, rx) = mpsc::channel(in_flight * 2);
     let (paths, shard, reader_progress) = (config.paths, config.shard, progress.clone());
     let reader = std::thread::Builder::new()

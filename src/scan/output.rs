@@ -105,10 +105,16 @@ fn failing_checks(a: &Analysis) -> Vec<String> {
 
 /// `2026-10-06T12:03:54Z` from the listing's RFC 3339 date (any offset), or the text as it is.
 fn short_date(date: &str) -> String {
+    listing_time(date)
+        .map(crate::input::rfc3339)
+        .unwrap_or_else(|| date.to_string())
+}
+
+/// The listing's RFC 3339 date as unix seconds (None when it has none or it is not valid).
+pub fn listing_time(date: &str) -> Option<i64> {
     mail_parser::DateTime::parse_rfc3339(date)
         .filter(|d| d.is_valid())
-        .map(|d| crate::input::rfc3339(d.to_timestamp()))
-        .unwrap_or_else(|| date.to_string())
+        .map(|d| d.to_timestamp())
 }
 
 #[derive(Serialize)]

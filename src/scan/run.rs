@@ -12,10 +12,10 @@ use tokio::task::JoinSet;
 
 use super::output::{Analysed, Done, Format, Row, Writer, json_line};
 use super::shard::Shard;
-use super::sources::{self, Source};
-use crate::analysis::{Options, Severity, analyze};
+use super::sources;
+use crate::analysis::{Analysis, Options, Severity, analyze};
 use crate::dns::{Dns, DnsBackend, DnsEvidence, QueryKey};
-use crate::input::{self, Message};
+use crate::input::Message;
 
 /// One unit of work from the reader: a message, or a file that gave none.
 pub(crate) struct Item {
@@ -68,34 +68,56 @@ pub(crate) fn read_inputs(
         tx.blocking_send(item).is_ok()
     };
     for path in paths {
-        let keep_going = sources::walk(Path::new(path), &mut |found| match found {
-            Source::Unlisted { path, error } => send(path.display().to_string(), None, Err(error)),
-            Source::File(path) => {
-                let source = path.display().to_string();
-                match input::load(&source).and_then(input::prepare) {
-                    Err(e) => send(source, None, Err(e.message)),
-                    Ok(messages) => messages
-                        .into_iter()
-                        .enumerate()
-                        .all(|(i, m)| send(source.clone(), Some(i + 1), Ok(m))),
-                }
-            }
-        });
-        if !keep_going {
+        if !sources::messages(Path::new(path), &mut send) {
             return;
         }
     }
 }
 
+/// Analyses one message of a run with its own DNS handle on the shared `backend` (its own
+/// evidence, query budget and deadline; the backend, and so the cache, is shared): the analysis,
+/// or why the message cannot be analysed — what `report` refuses with exit 2 (no header field
+/// at all). The handle is returned for its evidence.
+pub(crate) async fn analyse_message(
+    backend: Arc<dyn DnsBackend>,
+    options: &Options,
+    source: &str,
+    message: &Message,
+) -> (Result<Analysis, String>, Dns) {
+    let dns = Dns::new(backend).with_deadline(crate::dns::MESSAGE_DEADLINE);
+    let mut opts = options.clone();
+    opts.source = source.to_string();
+    opts.prep = message.prep.clone();
+    let analysis = analyze(&message.bytes, &opts, &dns).await;
+    let unusable = analysis.warnings.iter().find(|w| {
+        w.severity == Severity::Error && (w.code == "no-headers" || w.code == "empty-input")
+    });
+    match unusable {
+        Some(w) => (Err(w.message.clone()), dns),
+        None => (Ok(analysis), dns),
+    }
+}
+
+/// How many messages a run keeps in flight on `jobs` threads. Live lookups wait on the network,
+/// so more messages are kept in flight than there are cores; from a snapshot the work is CPU and
+/// a few per core keep every core busy.
+pub(crate) fn in_flight(mode: crate::dns::DnsMode, jobs: usize) -> usize {
+    match mode {
+        crate::dns::DnsMode::Snapshot => jobs * 2,
+        _ => jobs * 16,
+    }
+    .max(1)
+}
+
 /// Analyses one message into what the writer needs (`item` names it; its result is filled in).
 async fn analyse(shared: Arc<Shared>, item: Done, message: Message) -> Done {
-    // Each message its own handle: its own evidence, query budget and deadline (the backend,
-    // and so the cache, is shared).
-    let dns = Dns::new(shared.backend.clone()).with_deadline(crate::dns::MESSAGE_DEADLINE);
-    let mut opts = shared.options.clone();
-    opts.source = item.source.clone();
-    opts.prep = message.prep;
-    let analysis = analyze(&message.bytes, &opts, &dns).await;
+    let (analysis, dns) = analyse_message(
+        shared.backend.clone(),
+        &shared.options,
+        &item.source,
+        &message,
+    )
+    .await;
     if let Some(recorded) = &shared.recorded {
         let mut recorded = recorded.lock().unwrap_or_else(|e| e.into_inner());
         for e in dns.evidence() {
@@ -104,18 +126,11 @@ async fn analyse(shared: Arc<Shared>, item: Done, message: Message) -> Done {
             }
         }
     }
-    // What `report` refuses with exit 2 (no header field at all) is an error line here.
-    let unusable = analysis.warnings.iter().find(|w| {
-        w.severity == Severity::Error && (w.code == "no-headers" || w.code == "empty-input")
+    let result = analysis.map(|analysis| Analysed {
+        row: Row::of(&analysis, &message.listing),
+        json: (shared.format == Format::Jsonl)
+            .then(|| json_line(&item.source, item.index, &analysis)),
     });
-    let result = match unusable {
-        Some(w) => Err(w.message.clone()),
-        None => Ok(Analysed {
-            row: Row::of(&analysis, &message.listing),
-            json: (shared.format == Format::Jsonl)
-                .then(|| json_line(&item.source, item.index, &analysis)),
-        }),
-    };
     Done { result, ..item }
 }
 

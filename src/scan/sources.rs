@@ -7,6 +7,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::input::{self, Message};
+
 /// One file to read, or a path that could not be listed (with why).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -45,6 +47,28 @@ fn path_list(bytes: &[u8]) -> Vec<String> {
         .map(|p| String::from_utf8_lossy(p.strip_suffix(b"\r").unwrap_or(p)).into_owned())
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// The messages under `path`, in a stable order: each file read and split as `report` reads it
+/// (an mbox gives its messages, numbered from 1 in `index`); a file that cannot be read or is
+/// not an email is one `Err` with why, its `index` None. `each` returns false to stop.
+pub fn messages(
+    path: &Path,
+    each: &mut dyn FnMut(String, Option<usize>, Result<Message, String>) -> bool,
+) -> bool {
+    walk(path, &mut |found| match found {
+        Source::Unlisted { path, error } => each(path.display().to_string(), None, Err(error)),
+        Source::File(path) => {
+            let source = path.display().to_string();
+            match input::load(&source).and_then(input::prepare) {
+                Err(e) => each(source, None, Err(e.message)),
+                Ok(messages) => messages
+                    .into_iter()
+                    .enumerate()
+                    .all(|(i, m)| each(source.clone(), Some(i + 1), Ok(m))),
+            }
+        }
+    })
 }
 
 /// The files under `path`, in a stable order (calls `found` for each, so a huge tree starts

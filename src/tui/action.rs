@@ -23,7 +23,10 @@ pub enum Action {
     PrevMatch,
     /// Open the selected check (navigator) or focus the next pane.
     Select,
+    /// Search headers; on the message list, filter it.
     Search,
+    /// The message list: the next order (date, From domain, verdict).
+    Sort,
     ToggleRaw,
     ToggleSplit,
     MoveBoundary,
@@ -47,6 +50,7 @@ impl Action {
         Action::FocusPrev,
         Action::Select,
         Action::Search,
+        Action::Sort,
         Action::PrevMatch,
         Action::ToggleRaw,
         Action::ToggleSplit,
@@ -80,6 +84,7 @@ impl Action {
             Action::PrevMatch => "prev_match",
             Action::Select => "select",
             Action::Search => "search",
+            Action::Sort => "sort",
             Action::ToggleRaw => "toggle_raw",
             Action::ToggleSplit => "toggle_split",
             Action::MoveBoundary => "move_boundary",
@@ -112,7 +117,8 @@ impl Action {
             Action::PrevStep => "previous step (headers: previous match)",
             Action::PrevMatch => "previous search match",
             Action::Select => "open the check (or what a Summary row is about)",
-            Action::Search => "search headers by name or value",
+            Action::Search => "search headers; in the message list, filter it",
+            Action::Sort => "message list: sort by date, From domain or verdict",
             Action::ToggleRaw => "headers: raw or unfolded",
             Action::ToggleSplit => "headers: side by side or one kind",
             Action::MoveBoundary => "hops: trust boundary here, re-run",
@@ -137,6 +143,7 @@ impl Action {
             Action::Search => "search",
             Action::MoveBoundary => "boundary",
             Action::Select => "open",
+            Action::Sort => "sort",
             _ => self.name(),
         }
     }

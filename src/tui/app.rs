@@ -12,38 +12,21 @@ use super::check::{Check, MainView, pending_count};
 use super::clipboard::Clipboard;
 use super::input::LineInput;
 use super::keymap::Keymap;
+use super::mailbox::Mailbox;
 use super::theme::Theme;
 use super::ui::{Areas, Pane};
 use super::worker::{AfterRun, DnsFactory, Poll, Running};
 use crate::analysis::{Analysis, HeaderKind, Options, Outcome, Part, Step};
-use crate::dns::DnsEvidence;
+use crate::dns::{DnsBackend, DnsEvidence};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     /// No message yet: open a path or paste one.
     Start(StartScreen),
-    /// The file holds several messages (an mbox): pick one.
-    Pick(PickScreen),
+    /// A mailbox (an mbox, a Maildir, a folder): its message list (`App::mailbox`).
+    List,
     Main,
 }
-
-/// The messages of one file, to pick the one to analyse.
-#[derive(Debug, Clone)]
-pub struct PickScreen {
-    pub source: String,
-    pub messages: Vec<crate::input::Message>,
-    pub selected: usize,
-}
-
-impl PartialEq for PickScreen {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-            && self.selected == other.selected
-            && self.messages.len() == other.messages.len()
-    }
-}
-
-impl Eq for PickScreen {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartScreen {
@@ -51,6 +34,8 @@ pub struct StartScreen {
     /// Names offered by the last Tab, when several fit.
     pub candidates: Vec<String>,
     pub error: Option<String>,
+    /// Esc with nothing to go back to asks first: `y` quits, anything else stays.
+    pub confirm_quit: bool,
 }
 
 /// Which header kinds the headers view shows.
@@ -64,6 +49,8 @@ pub enum HeaderLayout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     Search,
+    /// The message list's filter (verdict words or From domain).
+    Filter,
     WriteReport,
     /// The report file named exists: `y` overwrites it, `n` offers a free name instead.
     Overwrite {
@@ -124,6 +111,10 @@ pub struct App {
     pub area: Rect,
     /// Views to go back to with Esc, the latest last (see `history.rs`).
     pub history: Vec<super::history::View>,
+    /// The mailbox opened, if any: its list is the view below the message on screen.
+    pub mailbox: Option<Mailbox>,
+    /// `o` was pressed on the message list: Esc on the start screen returns to it.
+    pub(crate) opened_from_list: bool,
 }
 
 /// How often the spinner turns.
@@ -172,6 +163,8 @@ impl App {
             last_spin: std::time::Instant::now(),
             area: Rect::new(0, 0, 100, 30),
             history: Vec::new(),
+            mailbox: None,
+            opened_from_list: false,
         }
     }
 
@@ -182,8 +175,8 @@ impl App {
     }
 
     /// Reads a file's (or paste's) bytes as `input::prepare` does: not an email → the start
-    /// screen says why; several messages → the pick list (or message `pick`, from 1); one → it
-    /// is analysed.
+    /// screen says why; several messages → the message list (or message `pick`, from 1); one →
+    /// it is analysed.
     pub fn open_input(&mut self, raw: Vec<u8>, source: &str, pick: Option<usize>) {
         let input = crate::input::Input {
             source: source.to_string(),
@@ -204,17 +197,79 @@ impl App {
                     _ if messages.len() == 1 => 1,
                     Some(n) if (1..=messages.len()).contains(&n) => n,
                     _ => {
-                        self.screen = Screen::Pick(PickScreen {
-                            source: source.to_string(),
-                            messages,
-                            selected: 0,
+                        let source = source.to_string();
+                        self.open_list(|backend, options| {
+                            Mailbox::of_messages(&source, messages, backend, options)
                         });
                         return;
                     }
                 };
+                // A message of its own: the mailbox open before (if any) is closed.
+                self.mailbox = None;
                 self.load_message(messages.swap_remove(n - 1), source);
             }
         }
+    }
+
+    /// Opens a folder, a Maildir or an mbox as a message list, read in the background.
+    pub fn open_mailbox(&mut self, path: &str) {
+        self.open_list(|backend, options| Mailbox::open(path, backend, options));
+    }
+
+    /// Shows the list `make` starts, with one DNS backend for all its messages. The envelope
+    /// given on the command line (`--ip`, `--helo`, `--mail-from`) is one message's: it does
+    /// not apply to a mailbox (`--receiver` does, as in `scan`).
+    fn open_list(&mut self, make: impl FnOnce(Arc<dyn DnsBackend>, Options) -> Mailbox) {
+        let backend = match (self.dns_factory)() {
+            Ok(dns) => crate::scan::shared(dns.backend()),
+            Err(e) => {
+                self.screen = Screen::Start(StartScreen {
+                    error: Some(format!("DNS: {e}")),
+                    ..Default::default()
+                });
+                return;
+            }
+        };
+        self.options.client_ip = None;
+        self.options.helo = None;
+        self.options.mail_from = None;
+        self.options.boundary_at = None;
+        self.mailbox = Some(make(backend, self.options.clone()));
+        // The list is the top view now: no message under it.
+        self.run = None;
+        self.analysis = None;
+        self.history.clear();
+        self.screen = Screen::List;
+        self.tick();
+    }
+
+    /// Enter on the list: the selected message in the analysis view.
+    pub(crate) fn open_selected(&mut self) {
+        let Some(mailbox) = &self.mailbox else {
+            return;
+        };
+        let Some(entry) = mailbox.selected_entry() else {
+            self.status = Some("no message to open".into());
+            return;
+        };
+        let name = entry.name_in(&mailbox.source);
+        let Some(message) = entry.message.clone() else {
+            let why = match &entry.verdict {
+                super::mailbox::Verdict::Broken(why) => why.clone(),
+                _ => "it holds no message".into(),
+            };
+            self.status = Some(format!("{name} cannot be opened: {why}"));
+            return;
+        };
+        let (source, at, count) = (
+            entry.source.clone(),
+            mailbox.position().map_or(0, |p| p + 1),
+            mailbox.shown().len(),
+        );
+        self.load_message((*message).clone(), &source);
+        self.status = Some(format!(
+            "message {at} of {count} (Esc returns to the list): {name}"
+        ));
     }
 
     /// Analyses one prepared message.
@@ -271,19 +326,33 @@ impl App {
         self.run.is_some()
     }
 
-    /// Advances the spinner and collects what the analysis thread has. Returns whether anything
-    /// changed (the caller redraws).
+    /// Whether work is in flight in the background: an analysis, or a mailbox being read.
+    pub fn is_busy(&self) -> bool {
+        self.run.is_some() || self.mailbox.as_ref().is_some_and(Mailbox::loading)
+    }
+
+    /// Advances the spinner and collects what the background work has (the analysis on
+    /// screen, the mailbox's). Returns whether anything changed (the caller redraws).
     pub fn tick(&mut self) -> bool {
-        let Some(run) = &self.run else {
-            return false;
-        };
-        // The loop polls often while a run is in flight (a result is drawn the moment it
+        // The loop polls often while work is in flight (a result is drawn the moment it
         // lands); the spinner still turns at its own pace.
-        let spun = self.last_spin.elapsed() >= SPIN_EVERY;
+        let spun = self.is_busy() && self.last_spin.elapsed() >= SPIN_EVERY;
         if spun {
             self.frame = self.frame.wrapping_add(1);
             self.last_spin = std::time::Instant::now();
         }
+        let listed = self.mailbox.as_mut().is_some_and(Mailbox::poll);
+        if listed {
+            self.open_lone_message();
+        }
+        self.tick_run() || spun || listed
+    }
+
+    /// Collects what the analysis thread has; whether anything changed.
+    fn tick_run(&mut self) -> bool {
+        let Some(run) = &self.run else {
+            return false;
+        };
         match run.poll() {
             Poll::Running(log, partial) => {
                 let changed = log != self.live_dns;
@@ -294,7 +363,7 @@ impl App {
                     self.pending_parts = pending;
                     self.adopt(*analysis);
                 }
-                return spun || changed || landed;
+                return changed || landed;
             }
             Poll::Done(analysis, note) => {
                 let elapsed = run.started.elapsed();
@@ -454,14 +523,31 @@ impl App {
             self.apply_in_help(action);
             return;
         }
-        if !matches!(self.screen, Screen::Main) {
-            if action == Action::Quit {
-                self.quit = true;
+        match self.screen {
+            Screen::Main => {}
+            Screen::List => {
+                self.apply_in_list(action);
+                return;
             }
-            return;
+            Screen::Start(_) => {
+                if action == Action::Quit {
+                    self.quit = true;
+                }
+                return;
+            }
         }
         match action {
             Action::Quit => self.quit = true,
+            Action::Sort => {
+                self.status = Some(
+                    if self.mailbox.is_some() {
+                        "sorting is for the message list (Esc goes back to it)"
+                    } else {
+                        "sorting is for the message list of a mailbox (a folder or an mbox)"
+                    }
+                    .into(),
+                )
+            }
             Action::Back => self.go_back(),
             Action::Open => self.open_another(),
             Action::Help => {

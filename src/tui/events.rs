@@ -40,15 +40,16 @@ impl App {
             self.start_key(key);
             return;
         }
-        if matches!(self.screen, Screen::Pick(_)) {
-            self.pick_key(key);
-            return;
-        }
         if self.prompt.is_some() {
             self.prompt_key(key);
             return;
         }
-        if key.code == KeyCode::Esc && self.search.is_some() && !self.help && self.in_headers() {
+        if key.code == KeyCode::Esc
+            && self.search.is_some()
+            && !self.help
+            && self.screen == Screen::Main
+            && self.in_headers()
+        {
             // Esc is how one leaves a search everywhere else: it must not quit with it.
             self.search = None;
             self.status = Some("search cleared (Esc again goes back)".into());
@@ -71,11 +72,22 @@ impl App {
             self.help = false;
             return;
         }
+        if start.confirm_quit {
+            // "Quit? y/n": only `y` quits; Esc, `n` or any other key stays (and is not typed).
+            start.confirm_quit = false;
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.quit = true;
+            }
+            return;
+        }
         match key.code {
-            // Back to the message on screen (after `o`); with none, Esc leaves as Ctrl-C does.
+            // Back to the message or list on screen (after `o`); with none, Esc asks before
+            // quitting (`q` is a letter of the path here, so it cannot be the way out).
             KeyCode::Esc => {
-                if !self.back_to_message() {
-                    self.quit = true;
+                if !self.back_to_message()
+                    && let Screen::Start(start) = &mut self.screen
+                {
+                    start.confirm_quit = true;
                 }
             }
             KeyCode::Tab => {
@@ -104,39 +116,13 @@ impl App {
         }
     }
 
-    /// The pick list of a file of several messages: up/down (j/k) move, Enter opens, Esc/q quit.
-    pub(crate) fn pick_key(&mut self, key: &KeyEvent) {
-        if key.code == KeyCode::Esc {
-            // Back to the message on screen (after `o`), else to the start screen.
-            if !self.back_to_message() {
-                self.open_another();
-            }
-            return;
-        }
-        let Screen::Pick(pick) = &mut self.screen else {
-            return;
-        };
-        let last = pick.messages.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Down | KeyCode::Char('j') => pick.selected = (pick.selected + 1).min(last),
-            KeyCode::Up | KeyCode::Char('k') => pick.selected = pick.selected.saturating_sub(1),
-            KeyCode::Home | KeyCode::Char('g') => pick.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => pick.selected = last,
-            KeyCode::Enter => {
-                let (n, count) = (pick.selected, pick.messages.len());
-                let source = pick.source.clone();
-                let message = pick.messages.swap_remove(n);
-                self.load_message(message, &source);
-                self.status = Some(format!("message {} of {count} in {source}", n + 1));
-            }
-            _ => {}
-        }
-    }
-
     pub(crate) fn open_path(&mut self, path: &str) {
         let error = if path.is_empty() {
             Some("type a path, or paste the email".to_string())
+        } else if super::mailbox::opens_in_background(path, None) {
+            // A Maildir, a folder of messages or a large mbox: its list, read in the background.
+            self.open_mailbox(path);
+            None
         } else {
             match std::fs::read(path) {
                 Ok(raw) => {
@@ -162,7 +148,7 @@ impl App {
         }
         match (&mut self.screen, &mut self.prompt) {
             (Screen::Start(start), _) => start.path.insert_str(text),
-            (Screen::Main, Some(prompt)) => prompt.input.insert_str(text),
+            (Screen::Main | Screen::List, Some(prompt)) => prompt.input.insert_str(text),
             _ => self.status = Some("paste ignored: not an email (no header lines)".into()),
         }
     }
@@ -222,6 +208,7 @@ impl App {
                 let text = prompt.input.text.trim().to_string();
                 match prompt.kind {
                     PromptKind::Search => self.set_search(text),
+                    PromptKind::Filter => self.set_list_filter(&text),
                     PromptKind::WriteReport => self.write_report(&text),
                     PromptKind::Overwrite { .. } => {}
                 }
@@ -237,7 +224,14 @@ impl App {
     }
 
     pub fn handle_mouse(&mut self, mouse: &MouseEvent) {
-        if !matches!(self.screen, Screen::Main) || self.help || super::ui::too_small(self.area) {
+        if self.help || super::ui::too_small(self.area) {
+            return;
+        }
+        if self.screen == Screen::List {
+            self.list_mouse(mouse);
+            return;
+        }
+        if self.screen != Screen::Main {
             return;
         }
         let areas = Areas::compute(self.area, self);
@@ -254,6 +248,30 @@ impl App {
             }
             MouseEventKind::ScrollDown => self.move_in(pane, 3),
             MouseEventKind::ScrollUp => self.move_in(pane, -3),
+            _ => {}
+        }
+    }
+
+    /// On the message list: a click selects a row, the wheel scrolls.
+    fn list_mouse(&mut self, mouse: &MouseEvent) {
+        let Some(mailbox) = &mut self.mailbox else {
+            return;
+        };
+        let rows = super::panes::mailbox::rows_area(self.area);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left)
+                if rows.contains(Position::new(mouse.column, mouse.row)) =>
+            {
+                let height = usize::from(rows.height);
+                let at = mailbox.position().unwrap_or(0);
+                let offset = list_offset(at, mailbox.shown().len(), height);
+                let index = offset + usize::from(mouse.row - rows.y);
+                if index < mailbox.shown().len() {
+                    mailbox.move_by(index as isize - at as isize);
+                }
+            }
+            MouseEventKind::ScrollDown => mailbox.move_by(3),
+            MouseEventKind::ScrollUp => mailbox.move_by(-3),
             _ => {}
         }
     }

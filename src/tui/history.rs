@@ -1,6 +1,7 @@
 //! The view stack: Enter drills down (from the navigator into a check's steps, from a Summary
-//! row to the check it is about), Esc goes back to where the drill-down started. `o` opens
-//! another message on the start screen; Esc there returns to the message on screen.
+//! row to the check it is about), Esc goes back to where the drill-down started, and from the
+//! top of a message opened from a mailbox, to its list. `o` opens another message on the start
+//! screen; Esc there returns to the message (or list) on screen.
 
 use super::app::{App, Screen, StartScreen};
 use super::ui::Pane;
@@ -57,6 +58,10 @@ impl App {
             self.status = Some(format!("back to {title}"));
         } else if self.focus != Pane::Navigator {
             self.focus = Pane::Navigator;
+        } else if self.mailbox.is_some() {
+            // The message came from a mailbox: back to its list, the selection where it was.
+            self.screen = Screen::List;
+            self.status = Some("back to the message list".into());
         } else {
             let quit = self
                 .keymap
@@ -74,17 +79,30 @@ impl App {
         self.options.helo = None;
         self.options.mail_from = None;
         self.options.receiver = None;
+        self.opened_from_list = false;
         self.screen = Screen::Start(StartScreen::default());
     }
 
-    /// Esc on the start screen or the pick list: back to the message on screen, if there is one.
-    /// Returns false when there is none to go back to.
+    /// Where Esc on the start screen goes: back to where `o` was pressed — the message on
+    /// screen or the message list; None when there is nothing to go back to.
+    pub fn back_target(&self) -> Option<Screen> {
+        let message = self.analysis.is_some() || self.run.is_some();
+        let list = self.mailbox.is_some();
+        match (self.opened_from_list && list, message, list) {
+            (true, _, _) | (false, false, true) => Some(Screen::List),
+            (false, true, _) => Some(Screen::Main),
+            (false, false, false) => None,
+        }
+    }
+
+    /// Esc on the start screen: back to [`App::back_target`]; false when there is none.
     pub(crate) fn back_to_message(&mut self) -> bool {
-        if self.analysis.is_some() || self.run.is_some() {
-            self.screen = Screen::Main;
-            true
-        } else {
-            false
+        match self.back_target() {
+            Some(screen) => {
+                self.screen = screen;
+                true
+            }
+            None => false,
         }
     }
 }

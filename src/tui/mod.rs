@@ -12,6 +12,7 @@ pub mod export;
 pub mod history;
 pub mod input;
 pub mod keymap;
+pub mod mailbox;
 pub mod panes;
 pub mod sanitize;
 pub mod search;
@@ -27,7 +28,8 @@ use crossterm::event::{
     self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
     Event, KeyEventKind,
 };
-use ratatui::DefaultTerminal;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 
 use crate::analysis::Options;
@@ -40,19 +42,41 @@ use worker::{AfterRun, DnsFactory};
 /// How long keys may trail a paste and still be its data (they arrive in the same burst).
 const PASTE_TAIL: Duration = Duration::from_millis(15);
 
+/// Where the event loop's events come from: the terminal, or a script (the benches).
+pub trait Events {
+    /// Whether an event is ready within `wait`.
+    fn poll(&mut self, wait: Duration) -> std::io::Result<bool>;
+    fn read(&mut self) -> std::io::Result<Event>;
+    /// Called after each frame is drawn (a bench times frames here).
+    fn drawn(&mut self, _app: &App) {}
+}
+
+/// The terminal's events, through crossterm.
+pub struct TerminalEvents;
+
+impl Events for TerminalEvents {
+    fn poll(&mut self, wait: Duration) -> std::io::Result<bool> {
+        event::poll(wait)
+    }
+
+    fn read(&mut self) -> std::io::Result<Event> {
+        event::read()
+    }
+}
+
 /// Hands one event to the app. A paste is data: text may carry its own end-of-paste sequence
 /// (`ESC [201~`) that the terminal does not escape, and what follows it then arrives as key
 /// presses — which must never run as commands (`w`, `q`, Enter). Keys arriving in the same burst
 /// as a paste are taken back into the pasted text, with the sequence that ended it early.
-fn dispatch(app: &mut App, event: Event) -> std::io::Result<()> {
+fn dispatch(app: &mut App, event: Event, events: &mut dyn Events) -> std::io::Result<()> {
     let Event::Paste(mut text) = event else {
         app.handle_event(&event);
         return Ok(());
     };
     let mut tail = String::new();
     let mut other: Option<Event> = None;
-    while event::poll(PASTE_TAIL)? {
-        match event::read()? {
+    while events.poll(PASTE_TAIL)? {
+        match events.read()? {
             Event::Key(key) if key.kind != KeyEventKind::Press => {}
             Event::Key(key) => match key_text(&key) {
                 Some(t) => tail.push_str(&t),
@@ -102,6 +126,10 @@ const TICK: Duration = Duration::from_millis(80);
 /// How often the loop looks for results while an analysis runs.
 const RUN_TICK: Duration = Duration::from_millis(4);
 
+/// How often the loop looks for results while a mailbox is read and analysed (many land at
+/// once; a frame for each would cost more than it shows).
+const LIST_TICK: Duration = Duration::from_millis(16);
+
 /// A file or snapshot that cannot be read: a usage/input error (exit 2, as `report` gives),
 /// not an internal one.
 #[derive(Debug)]
@@ -119,7 +147,7 @@ impl std::error::Error for InputError {}
 pub struct TuiArgs {
     /// A path, `-` for stdin, or None for the start screen.
     pub input: Option<String>,
-    /// Which message of a file of several to open (from 1); None shows the pick list.
+    /// Which message of a file of several to open (from 1); None shows the message list.
     pub message: Option<usize>,
     pub options: Options,
     pub dns: crate::dns::DnsConfig,
@@ -177,7 +205,12 @@ pub fn run_with_pick(
 ) -> anyhow::Result<()> {
     // Read the message before the terminal changes mode, so errors print normally.
     // The same reading and the same words as `report` (a directory, a missing file …).
+    let mailbox = input
+        .as_deref()
+        .filter(|p| *p != "-" && mailbox::opens_in_background(p, pick));
     let loaded = match input.as_deref() {
+        // A Maildir, a folder of messages or a large mbox: read in the background, as a list.
+        Some(_) if mailbox.is_some() => None,
         Some(path) => {
             let input = crate::input::load(path).map_err(|e| InputError(e.to_string()))?;
             Some((input.bytes, input.source))
@@ -198,6 +231,9 @@ pub fn run_with_pick(
     if let Some((raw, source)) = loaded {
         app.open_input(raw, &source, pick);
     }
+    if let Some(path) = mailbox {
+        app.open_mailbox(path);
+    }
     if keymap_warning.is_some() {
         app.status = keymap_warning;
     }
@@ -205,7 +241,8 @@ pub fn run_with_pick(
     let mut terminal = ratatui::try_init().context("starting the terminal UI")?;
     // After ratatui's hook, so this one runs first.
     install_panic_hook();
-    let result = enable_input_modes().and_then(|()| event_loop(&mut terminal, &mut app));
+    let result = enable_input_modes()
+        .and_then(|()| event_loop(&mut terminal, &mut app, &mut TerminalEvents));
     restore_terminal();
     result
 }
@@ -247,7 +284,16 @@ fn install_panic_hook() {
     }));
 }
 
-fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+/// Draws the app and hands it events until it quits: the loop the TUI runs, generic over the
+/// terminal (a `TestBackend` in the benches) and where events come from.
+pub fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    events: &mut dyn Events,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
     // Draw only when something changed: an idle screen costs no CPU.
     let mut dirty = true;
     loop {
@@ -255,6 +301,7 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<(
             let size = terminal.size()?;
             app.area = Rect::new(0, 0, size.width, size.height);
             terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+            events.drawn(app);
             dirty = false;
         }
         if app.quit {
@@ -262,16 +309,24 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<(
         }
         // While a run is in flight, poll often: a check is drawn the moment it lands (from a
         // snapshot the whole analysis takes milliseconds), not on the next tick.
-        let wait = if app.run.is_some() { RUN_TICK } else { TICK };
-        if event::poll(wait)? {
-            dispatch(app, event::read()?)?;
+        let wait = if app.run.is_some() {
+            RUN_TICK
+        } else if app.is_busy() {
+            LIST_TICK
+        } else {
+            TICK
+        };
+        if events.poll(wait)? {
+            let event = events.read()?;
+            dispatch(app, event, events)?;
             // Drain what else is queued (a burst of wheel events, a fast typist) before drawing.
-            while !app.quit && event::poll(Duration::ZERO)? {
-                dispatch(app, event::read()?)?;
+            while !app.quit && events.poll(Duration::ZERO)? {
+                let event = events.read()?;
+                dispatch(app, event, events)?;
             }
             dirty = true;
         }
-        // True while a run is in flight (the spinner turns) and when it finishes.
+        // True while work is in flight (the spinner turns) and when it lands.
         dirty |= app.tick();
     }
 }

@@ -116,7 +116,7 @@ impl Widget for &App {
         }
         match &self.screen {
             Screen::Start(start) => panes::start::render(self, start, area, buf),
-            Screen::Pick(pick) => panes::start::render_pick(self, pick, area, buf),
+            Screen::List => panes::mailbox::render(self, area, buf),
             Screen::Main => {
                 let areas = Areas::compute(area, self);
                 panes::banner::render(self, areas.banner, buf);

@@ -244,3 +244,31 @@ pub fn empty_slot(text: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// Three bundled samples with three verdicts (DMARC reject, pass, SPF softfail): a small
+/// mailbox for `scan` and the TUI's message list.
+pub const MAILBOX_SAMPLES: [&str; 3] = [
+    "spoofed-from-dmarc-reject",
+    "clean-pass-dual-signed",
+    "spf-softfail-unauthorized-ip",
+];
+
+/// One DNS snapshot (JSON) answering for every bundled sample named (the first answer to a
+/// name wins), for runs over several samples at once (`scan`, the TUI on a mailbox).
+pub fn merged_snapshot_json(names: &[&str]) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-emails");
+    let mut merged = serde_json::Map::new();
+    for name in names {
+        let path = dir.join(format!("{name}.dns.json"));
+        let text = std::fs::read_to_string(&path).expect("sample snapshot");
+        let serde_json::Value::Object(entries) = serde_json::from_str(&text).expect("JSON") else {
+            panic!("{} is not a JSON object", path.display());
+        };
+        for (k, v) in entries {
+            if k != "_meta" {
+                merged.entry(k).or_insert(v);
+            }
+        }
+    }
+    serde_json::Value::Object(merged).to_string()
+}

@@ -191,7 +191,8 @@ pub fn insta_settings() -> insta::Settings {
     settings
 }
 
-fn regex_escape(text: &str) -> String {
+/// `text` as a regex matching itself (paths in snapshot filters).
+pub fn regex_escape(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {

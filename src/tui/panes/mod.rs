@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod headers;
 pub mod help;
 pub mod hops;
+pub mod mailbox;
 pub mod navigator;
 pub mod start;
 pub mod status;
@@ -84,6 +85,17 @@ pub fn truncate(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// Cuts text to at most `width` columns keeping its end (a path's file name), with `…` first
+/// when it had to cut.
+pub fn truncate_start(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - width.saturating_sub(1)).collect();
+    format!("…{tail}")
 }
 
 /// What a pane shows while it has no analysis: a spinner with `waiting` while a run is in

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::pane_block;
-use crate::tui::app::{App, PickScreen, StartScreen};
+use crate::tui::app::{App, Screen, StartScreen};
 use crate::tui::sanitize::sanitize;
 
 pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
@@ -18,7 +18,7 @@ pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
     let mut lines = vec![
         Line::styled("mailsleuth — email header forensics", theme.title()),
         Line::default(),
-        Line::from("Open a message file (.eml):"),
+        Line::from("Open a message file (.eml), an mbox, a Maildir or a folder:"),
         Line::from(vec![
             Span::styled("› ", theme.key()),
             Span::raw(before),
@@ -37,19 +37,34 @@ pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
             Span::styled("Ctrl-V", theme.key()),
             Span::raw(" from the clipboard, or paste into the terminal"),
         ]),
-        if app.analysis.is_some() {
+        if start.confirm_quit {
+            Line::from(vec![
+                Span::styled("Quit mailsleuth? ", theme.warning()),
+                Span::styled("y", theme.key()),
+                Span::raw(" quits · "),
+                Span::styled("n", theme.key()),
+                Span::raw(" or "),
+                Span::styled("Esc", theme.key()),
+                Span::raw(" stays"),
+            ])
+        } else if let Some(target) = app.back_target() {
+            let back = if target == Screen::List {
+                " goes back to the message list · "
+            } else {
+                " goes back to the message on screen · "
+            };
             Line::from(vec![
                 Span::styled("Esc", theme.key()),
-                Span::raw(" goes back to the message on screen · "),
+                Span::raw(back),
                 Span::styled("Ctrl-C", theme.key()),
                 Span::raw(" quits"),
             ])
         } else {
             Line::from(vec![
-                Span::styled("Esc", theme.key()),
-                Span::raw(" or "),
                 Span::styled("Ctrl-C", theme.key()),
-                Span::raw(" quits"),
+                Span::raw(" quits ("),
+                Span::styled("Esc", theme.key()),
+                Span::raw(" asks first)"),
             ])
         },
     ];
@@ -74,44 +89,4 @@ pub fn render(app: &App, start: &StartScreen, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: false })
         .block(pane_block("Open or paste a message", true, theme))
         .render(popup, buf);
-}
-
-/// The pick list of a file holding several messages: number, date, From, Subject.
-pub fn render_pick(app: &App, pick: &PickScreen, area: Rect, buf: &mut Buffer) {
-    let theme = &app.theme;
-    let mut lines = vec![
-        Line::styled(
-            format!(
-                "{} holds {} messages: pick one",
-                sanitize(&pick.source),
-                pick.messages.len()
-            ),
-            theme.title(),
-        ),
-        Line::from(vec![
-            Span::styled("↑ ↓", theme.key()),
-            Span::raw(" choose · "),
-            Span::styled("Enter", theme.key()),
-            Span::raw(" opens · "),
-            Span::styled("q", theme.key()),
-            Span::raw(" quits"),
-        ]),
-        Line::default(),
-    ];
-    let height = area.height.saturating_sub(7) as usize;
-    let offset = crate::tui::ui::list_offset(pick.selected, pick.messages.len(), height);
-    for (i, m) in pick.messages.iter().enumerate().skip(offset).take(height) {
-        let l = &m.listing;
-        let text = format!(
-            "{:>3}. {:<20}  {:<30}  {}",
-            i + 1,
-            sanitize(&l.date),
-            sanitize(&l.from),
-            sanitize(&l.subject)
-        );
-        lines.push(Line::styled(text, theme.selection(i == pick.selected)));
-    }
-    Paragraph::new(lines)
-        .block(pane_block("Messages in this file", true, theme))
-        .render(area, buf);
 }

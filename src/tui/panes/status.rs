@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::analysis::DnsMode;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Prompt, PromptKind};
+use crate::tui::app::{App, Prompt, PromptKind, Screen};
 use crate::tui::check::{Check, MainView};
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::spinner;
@@ -74,6 +74,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else if let Some(prompt) = &app.prompt {
         let label = match prompt.kind {
             PromptKind::Search => "/",
+            PromptKind::Filter => "filter (verdict or From domain): ",
             PromptKind::WriteReport | PromptKind::Overwrite { .. } => "Write report to: ",
         };
         let text = sanitize(&prompt.input.text).into_owned();
@@ -122,7 +123,25 @@ fn essential_hints(app: &App) -> Vec<Span<'static>> {
 /// fit in `width` columns, chosen by importance (help, quit, write, copy first) and shown in a
 /// steady order.
 pub fn hints(app: &App, width: usize) -> Line<'static> {
-    let theme = &app.theme;
+    if app.screen == Screen::List {
+        let shown = [
+            Action::Select,
+            Action::Search,
+            Action::Sort,
+            Action::Open,
+            Action::Help,
+            Action::Quit,
+        ];
+        let priority = [
+            Action::Help,
+            Action::Quit,
+            Action::Select,
+            Action::Search,
+            Action::Sort,
+            Action::Open,
+        ];
+        return fitting_hints(app, &shown, &priority, width);
+    }
     let mut shown = vec![Action::NextStep, Action::FocusNext];
     if app.selected_check().main_view() == MainView::Hops {
         shown.push(Action::MoveBoundary);
@@ -133,7 +152,8 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
     ) {
         shown.push(Action::Select);
     }
-    if !app.history.is_empty() {
+    // Esc goes back inside the message, or from its top to the mailbox's list.
+    if !app.history.is_empty() || app.mailbox.is_some() {
         shown.push(Action::Back);
     }
     shown.extend([
@@ -160,15 +180,26 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
         Action::Search,
         Action::Open,
     ];
+    fitting_hints(app, &shown, &priority, width)
+}
+
+/// The hints of `shown` that fit in `width`, chosen in `priority` order, shown in their order.
+fn fitting_hints(app: &App, shown: &[Action], priority: &[Action], width: usize) -> Line<'static> {
+    let theme = &app.theme;
     let hint = |action: Action| {
+        // On the message list, `/` filters it.
+        let word = match (action, &app.screen) {
+            (Action::Search, Screen::List) => "filter",
+            _ => action.hint(),
+        };
         app.keymap
             .first_key(action)
-            .map(|key| (key.to_string(), format!(" {}", action.hint())))
+            .map(|key| (key.to_string(), format!(" {word}")))
     };
     let cols = |(key, text): &(String, String)| key.chars().count() + text.chars().count();
     let mut room = width;
     let mut fits = Vec::new();
-    for action in priority.into_iter().filter(|a| shown.contains(a)) {
+    for &action in priority.iter().filter(|a| shown.contains(a)) {
         let Some(h) = hint(action) else {
             continue;
         };
@@ -179,7 +210,7 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
         }
     }
     let mut spans = Vec::new();
-    for action in shown.into_iter().filter(|a| fits.contains(a)) {
+    for &action in shown.iter().filter(|a| fits.contains(a)) {
         if let Some((key, text)) = hint(action) {
             if !spans.is_empty() {
                 spans.push(Span::raw("  "));
@@ -192,6 +223,14 @@ pub fn hints(app: &App, width: usize) -> Line<'static> {
 }
 
 fn dns_state(app: &App) -> String {
+    if let (Screen::List, Some(mailbox)) = (&app.screen, &app.mailbox) {
+        let count = mailbox.entries.len();
+        return if mailbox.loading() {
+            format!("{} analysed {}/{count}", spinner(app.frame), mailbox.done)
+        } else {
+            format!("{count} analysed")
+        };
+    }
     if app.is_running() {
         return format!(
             "{} DNS {} pending",
