@@ -191,6 +191,10 @@ fn broken_files_are_one_error_line_each_and_the_rest_is_analysed() {
         &std::fs::read(sample(SAMPLES[0], "eml")).unwrap(),
     );
     dir.file("reported/b.eml", b"hello\nthis is not an email\n");
+    // An attachment saved without a telling name is read, and said to be a PNG.
+    dir.file("reported/c.att", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    // Named as not mail: passed over, and said so on stderr.
+    dir.file("reported/notes.md", b"# triage notes\n");
     dir.file("reported/c.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
     dir.file(
         "reported/sub/d.eml",
@@ -209,6 +213,11 @@ fn broken_files_are_one_error_line_each_and_the_rest_is_analysed() {
         errors[1]
     );
     assert!(lines[3]["source"].as_str().unwrap().ends_with("sub/d.eml"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped 2 file(s) under") && stderr.contains("(.md .png; first: "),
+        "{stderr}"
+    );
     assert!(lines[3]["analysis"]["summary"]["verdict"].is_string());
 }
 

@@ -528,3 +528,25 @@ fn a_large_file_of_one_message_opens_that_message() {
     assert!(app.mailbox.is_none(), "no list of one");
     assert_eq!(app.options.source, path.display().to_string());
 }
+
+#[test]
+fn files_named_as_not_mail_beside_the_messages_are_counted_not_listed() {
+    let dir = common::TempDir::new("tui-mailbox-skipped");
+    let folder = folder(&dir);
+    // A sample's snapshot and a README sit beside exported mail: not rows of errors.
+    std::fs::copy(
+        samples_dir().join(format!("{}.dns.json", SAMPLES[0])),
+        folder.join("answers.dns.json"),
+    )
+    .expect("copy snapshot");
+    std::fs::write(folder.join("README.md"), "# reported phishing\n").expect("write");
+    let mut app = loaded_list(&folder);
+    let mailbox = app.mailbox.as_ref().unwrap();
+    assert_eq!(mailbox.entries.len(), 4, "the same rows as without them");
+    assert_eq!(mailbox.skipped, 2);
+    let text = screen_text(&mut app, 120, 30);
+    assert!(
+        text.contains("4 messages (2 files skipped: not mail by name)"),
+        "{text}"
+    );
+}

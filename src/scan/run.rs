@@ -68,7 +68,12 @@ pub(crate) fn read_inputs(
         tx.blocking_send(item).is_ok()
     };
     for path in paths {
-        if !sources::messages(Path::new(path), &mut send) {
+        let walked = sources::messages(Path::new(path), &mut send);
+        if let Some(note) = walked.skipped_note(path) {
+            // Above the progress bar when there is one; plain stderr otherwise.
+            progress.suspend(|| eprintln!("mailsleuth scan: {note}"));
+        }
+        if !walked.completed {
             return;
         }
     }

@@ -1,7 +1,9 @@
 //! What a scan reads: the paths on the command line expanded into message files. A file is read
 //! as it is (an mbox is split later, by `input::prepare`); a Maildir (a folder with `cur/` and
 //! `new/`) gives the files in `cur/` and `new/`; any other folder gives every file under it,
-//! recursively, in name order. `-` reads a list of paths from standard input, one a line (or
+//! recursively, in name order, except files whose extension says they are not mail (`.json`,
+//! `.md`, `.pem`, images, archives …: [`NOT_MAIL_EXTENSIONS`]), which are counted as skipped; a
+//! file named on the command line is always read. `-` reads a list of paths from standard input, one a line (or
 //! NUL-separated, as `find -print0` writes them), each expanded the same way.
 
 use std::io::Read;
@@ -13,7 +15,67 @@ use crate::input::{self, Message};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     File(PathBuf),
-    Unlisted { path: PathBuf, error: String },
+    Unlisted {
+        path: PathBuf,
+        error: String,
+    },
+    /// Found in a folder, with a name that says it is not mail: not read.
+    Skipped(PathBuf),
+}
+
+/// Extensions of files that a folder walk passes over: data, documents, keys, images and
+/// archives that sit beside exported mail (a snapshot's `.json`, a README) and are never a
+/// message source. Everything else is read and, if it is not an email, is an error line.
+pub const NOT_MAIL_EXTENSIONS: &[&str] = &[
+    "json", "md", "markdown", "pem", "key", "crt", "cer", "der", "pub", "toml", "yaml", "yml",
+    "csv", "png", "jpg", "jpeg", "gif", "webp", "svg", "ico", "pdf", "zip", "gz", "tgz", "bz2",
+    "xz", "7z", "doc", "docx", "xls", "xlsx", "pptx", "odt", "js", "css", "py", "rs", "sh", "exe",
+    "dll", "so", "sqlite", "db",
+];
+
+/// Whether a folder walk passes over `path` by its extension.
+fn named_not_mail(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        NOT_MAIL_EXTENSIONS
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(e))
+    })
+}
+
+/// What a walk passed over and whether it went to the end.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// False when `each` asked to stop.
+    pub completed: bool,
+    /// Files found in folders and not read, by their extension ([`NOT_MAIL_EXTENSIONS`]).
+    pub skipped: Vec<PathBuf>,
+}
+
+impl Walked {
+    /// One line saying what was skipped under `root` (None when nothing was).
+    pub fn skipped_note(&self, root: &str) -> Option<String> {
+        let first = self.skipped.first()?;
+        let mut exts: Vec<String> = self
+            .skipped
+            .iter()
+            .filter_map(|p| {
+                Some(format!(
+                    ".{}",
+                    p.extension()?.to_str()?.to_ascii_lowercase()
+                ))
+            })
+            .collect();
+        exts.sort();
+        exts.dedup();
+        Some(format!(
+            "skipped {} file(s) under {} whose names say they are not mail ({}; first: {}); name \
+             a file to read it anyway",
+            self.skipped.len(),
+            crate::report::visible(root),
+            exts.join(" "),
+            crate::report::visible(&first.display().to_string()),
+        ))
+    }
 }
 
 /// The paths named by `args`, in order, with `-` replaced by the list on `stdin`.
@@ -51,12 +113,18 @@ fn path_list(bytes: &[u8]) -> Vec<String> {
 
 /// The messages under `path`, in a stable order: each file read and split as `report` reads it
 /// (an mbox gives its messages, numbered from 1 in `index`); a file that cannot be read or is
-/// not an email is one `Err` with why, its `index` None. `each` returns false to stop.
+/// not an email is one `Err` with why, its `index` None. `each` returns false to stop. Files a
+/// folder walk passes over by name are returned in `skipped`.
 pub fn messages(
     path: &Path,
     each: &mut dyn FnMut(String, Option<usize>, Result<Message, String>) -> bool,
-) -> bool {
-    walk(path, &mut |found| match found {
+) -> Walked {
+    let mut skipped = Vec::new();
+    let completed = walk(path, &mut |found| match found {
+        Source::Skipped(path) => {
+            skipped.push(path);
+            true
+        }
         Source::Unlisted { path, error } => each(path.display().to_string(), None, Err(error)),
         Source::File(path) => {
             let source = path.display().to_string();
@@ -68,7 +136,8 @@ pub fn messages(
                     .all(|(i, m)| each(source.clone(), Some(i + 1), Ok(m))),
             }
         }
-    })
+    });
+    Walked { completed, skipped }
 }
 
 /// The files under `path`, in a stable order (calls `found` for each, so a huge tree starts
@@ -120,6 +189,8 @@ fn walk_dir(dir: &Path, deep: bool, found: &mut dyn FnMut(Source) -> bool) -> bo
         }
         let keep_going = if path.is_dir() {
             !deep || walk(&path, found)
+        } else if named_not_mail(&path) {
+            found(Source::Skipped(path))
         } else {
             found(Source::File(path))
         };
@@ -176,6 +247,9 @@ mod tests {
             out.push(match s {
                 Source::File(p) => p.strip_prefix(path).unwrap().display().to_string(),
                 Source::Unlisted { path, error } => format!("{}: {error}", path.display()),
+                Source::Skipped(p) => {
+                    format!("skipped {}", p.strip_prefix(path).unwrap().display())
+                }
             });
             true
         });
@@ -217,12 +291,45 @@ mod tests {
         for f in ["b/c/z.eml", "a.eml", ".hidden.eml", "b/y.png"] {
             std::fs::write(root.join(f), "x").unwrap();
         }
-        assert_eq!(files(&root), ["a.eml", "b/c/z.eml", "b/y.png"]);
+        assert_eq!(files(&root), ["a.eml", "b/c/z.eml", "skipped b/y.png"]);
         let missing = files(&root.join("nope"));
         assert!(
             missing[0].ends_with("nope: no such file or folder"),
             "{missing:?}"
         );
+    }
+
+    #[test]
+    fn a_folder_walk_passes_over_files_named_as_not_mail_but_reads_a_file_named_directly() {
+        let root = tempdir("named");
+        for f in ["a.eml", "a.dns.json", "README.MD", "b.msg", "c"] {
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        assert_eq!(
+            files(&root),
+            [
+                "skipped README.MD",
+                "skipped a.dns.json",
+                "a.eml",
+                "b.msg",
+                "c"
+            ]
+        );
+        let walked = messages(&root, &mut |_, _, _| true);
+        assert!(walked.completed);
+        assert_eq!(walked.skipped.len(), 2);
+        let note = walked.skipped_note("box").unwrap();
+        assert!(note.starts_with("skipped 2 file(s) under box"), "{note}");
+        assert!(note.contains("(.json .md; first: "), "{note}");
+        // Named on the command line, a .json is read (and is not an email).
+        let json = root.join("a.dns.json");
+        let mut errors = Vec::new();
+        let walked = messages(&json, &mut |_, _, m| {
+            errors.extend(m.err());
+            true
+        });
+        assert!(walked.skipped.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     fn tempdir(name: &str) -> PathBuf {

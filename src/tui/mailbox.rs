@@ -202,6 +202,9 @@ pub struct Mailbox {
     /// One file was opened (not a folder): when it holds a single message, that message opens
     /// as any file of one does.
     pub single_file: bool,
+    /// Files a folder walk passed over because their names say they are not mail (`.json`,
+    /// `.md` …; `scan::sources::NOT_MAIL_EXTENSIONS`).
+    pub skipped: usize,
     loader: Option<Loader>,
 }
 
@@ -211,9 +214,8 @@ impl Mailbox {
     pub fn open(path: &str, backend: Arc<dyn DnsBackend>, options: Options) -> Mailbox {
         let root = std::path::PathBuf::from(path);
         let single_file = root.is_file();
-        let read: Reader = Box::new(move |each| {
-            crate::scan::sources::messages(&root, each);
-        });
+        let read: Reader =
+            Box::new(move |each| crate::scan::sources::messages(&root, each).skipped.len());
         Mailbox {
             single_file,
             ..Mailbox::start(path, read, backend, options)
@@ -231,9 +233,10 @@ impl Mailbox {
         let read: Reader = Box::new(move |each| {
             for (i, m) in messages.into_iter().enumerate() {
                 if !each(name.clone(), Some(i + 1), Ok(m)) {
-                    return;
+                    break;
                 }
             }
+            0
         });
         Mailbox::start(source, read, backend, options)
     }
@@ -251,6 +254,7 @@ impl Mailbox {
             done: 0,
             listed: false,
             single_file: false,
+            skipped: 0,
             loader: Some(Loader::spawn(read, backend, options)),
         }
     }
@@ -288,7 +292,10 @@ impl Mailbox {
                         }
                         self.entries.push(entry);
                     }
-                    Ok(Landed::Listed) => self.listed = true,
+                    Ok(Landed::Listed(skipped)) => {
+                        self.listed = true;
+                        self.skipped = skipped;
+                    }
                     Ok(Landed::Analysed(id, result)) => {
                         if let Some(e) = self.entries.get_mut(id) {
                             e.verdict = match result {
@@ -378,15 +385,18 @@ impl Mailbox {
 }
 
 /// Walks the input, handing each message (or unreadable file) to the callback; it returns false
-/// to stop.
-type Reader =
-    Box<dyn FnOnce(&mut dyn FnMut(String, Option<usize>, Result<Message, String>) -> bool) + Send>;
+/// to stop. Returns how many files a folder walk passed over by name (not mail).
+type Reader = Box<
+    dyn FnOnce(&mut dyn FnMut(String, Option<usize>, Result<Message, String>) -> bool) -> usize
+        + Send,
+>;
 
 /// What the background work sends, in this order for each entry: found, then analysed; and
 /// once every entry was found, listed.
 enum Landed {
     Found(Entry),
-    Listed,
+    /// Every entry was found; the count of files passed over by name.
+    Listed(usize),
     Analysed(usize, Result<(AuthResult, Box<Row>), String>),
 }
 
@@ -474,7 +484,7 @@ fn read_all(
     stop: &AtomicBool,
 ) {
     let mut id = 0usize;
-    read(&mut |source, index, message| {
+    let skipped = read(&mut |source, index, message| {
         if stop.load(Ordering::Relaxed) {
             return false;
         }
@@ -486,7 +496,7 @@ fn read_all(
         }
         job.is_none_or(|job| jobs.send(job).is_ok())
     });
-    let _ = tx.send(Landed::Listed);
+    let _ = tx.send(Landed::Listed(skipped));
 }
 
 /// The analysis side: what every message's analysis shares.

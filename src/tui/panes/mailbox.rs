@@ -65,6 +65,13 @@ fn render_list_pane(app: &App, mailbox: &Mailbox, area: Rect, buf: &mut Buffer) 
             sanitize(&mailbox.filter)
         ));
     }
+    if mailbox.skipped > 0 {
+        title.push_str(&format!(
+            " ({} file{} skipped: not mail by name)",
+            mailbox.skipped,
+            if mailbox.skipped == 1 { "" } else { "s" }
+        ));
+    }
     title.push_str(&format!(" · by {}", mailbox.sort.name()));
     let room = usize::from(area.width)
         .saturating_sub(title.chars().count() + 9)
