@@ -29,6 +29,7 @@ use evidence::attach_evidence;
 use prep::input_warnings;
 use progress::Partial;
 
+pub use authenticator::MailAuth;
 pub use evidence::for_each_step;
 pub use model::*;
 pub use progress::{Part, Progress};
@@ -82,8 +83,8 @@ pub async fn analyze_with_progress(
     progress: Progress<'_>,
 ) -> Analysis {
     let (mut analysis, from) = read_message(raw, opts);
-    // mail-auth's resolver asks our responder, which answers through the same logged `dns`.
-    let (responder, auth) = authenticator::start(dns, &mut analysis.warnings).await;
+    // mail-auth beside our checks, answered from the same logged `dns`.
+    let auth = MailAuth::new(dns);
     let partial = Partial::start(&analysis, dns, progress);
     let publish = |part: Part, apply: &dyn Fn(&mut Analysis)| partial.publish(part, apply);
 
@@ -131,7 +132,7 @@ pub async fn analyze_with_progress(
         &dkim_checks,
     )
     .await;
-    drop(responder);
+    analysis.warnings.extend(auth.finish());
 
     analysis.recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {
         headers: &analysis.headers,

@@ -429,7 +429,7 @@ fn fill_answer(response: &mut Message, qname: &Name, answer: &DnsAnswer) {
 }
 
 /// A name from record data as an absolute wire name (records carry names without the root dot).
-fn wire_name(name: &str) -> Option<Name> {
+pub(crate) fn wire_name(name: &str) -> Option<Name> {
     let name = name.trim();
     if name.is_empty() || name == "." {
         return Some(Name::root());

@@ -68,6 +68,11 @@ impl<'a> MessageView<'a> {
         }
     }
 
+    /// Where the body starts in the raw message (None without a header section or a body).
+    pub(crate) fn body_offset(&self, raw: &[u8]) -> Option<usize> {
+        (self.has_body && !self.fields.is_empty()).then(|| raw.len() - self.body.len())
+    }
+
     pub(crate) fn field(&self, index: usize) -> Option<&Field<'a>> {
         self.fields.iter().find(|f| f.index == index)
     }

@@ -1,9 +1,9 @@
 use super::*;
+use crate::analysis::MailAuth;
 use crate::analysis::model::AuthResult;
 use crate::analysis::step::Outcome;
 use crate::analysis::trail::headers::split_headers;
 use crate::dns::Record;
-use crate::dns::responder::Responder;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
 use crate::dns::{QueryKey, RecordType};
 use explain::{duration_words, tag_table};
@@ -93,8 +93,7 @@ fn txt(value: &str) -> SnapshotEntry {
 
 async fn verify_with(raw: &str, snapshot: Snapshot, now: i64) -> Vec<DkimCheck> {
     let dns = Dns::from_snapshot(snapshot);
-    let responder = Responder::start(dns.clone()).await.expect("responder");
-    let auth = responder.authenticator();
+    let auth = MailAuth::new(&dns);
     let split = split_headers(raw.as_bytes());
     check_dkim(raw.as_bytes(), &split.headers, &dns, &auth, now).await
 }
@@ -528,10 +527,9 @@ async fn verify_expired_received(raw_edit: &str, received_at: i64) -> DkimCheck 
         );
         Dns::from_snapshot(snapshot)
     };
-    let responder = Responder::start(dns.clone()).await.expect("responder");
+    let auth = MailAuth::new(&dns);
     let split = split_headers(raw.as_bytes());
     let now = NOW + 3 * 86_400;
-    let auth = responder.authenticator();
     check_dkim_received(
         raw.as_bytes(),
         &split.headers,
@@ -727,9 +725,9 @@ async fn hostile_signatures_are_permerrors_not_panics() {
     raw.extend_from_slice(b"DKIM-Signature: v=1; d=\xff\xfe; b=\x80\r\n");
     raw.extend_from_slice(MESSAGE.as_bytes());
     let dns = Dns::from_snapshot(Snapshot::new());
-    let responder = Responder::start(dns.clone()).await.expect("responder");
+    let auth = MailAuth::new(&dns);
     let split = split_headers(&raw);
-    let checks = check_dkim(&raw, &split.headers, &dns, &responder.authenticator(), NOW).await;
+    let checks = check_dkim(&raw, &split.headers, &dns, &auth, NOW).await;
     assert_eq!(checks.len(), 10);
     for c in &checks {
         assert_ne!(c.result, AuthResult::Pass, "{:?}", c.reason);
@@ -745,7 +743,7 @@ async fn hostile_signatures_are_permerrors_not_panics() {
 fn check_dkim_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
     let dns = Dns::from_snapshot(Snapshot::new());
-    let auth = MessageAuthenticator::new(Default::default(), Default::default()).unwrap();
+    let auth = MailAuth::new(&dns);
     let fut = check_dkim(b"", &[], &dns, &auth, 0);
     assert_send(&fut);
 }

@@ -22,7 +22,7 @@ pub mod policy;
 pub mod record;
 mod verdict;
 
-use mail_auth::MessageAuthenticator;
+use super::authenticator::MailAuth;
 
 use crate::analysis::model::{Alignment, AuthResult, DkimCheck, DmarcCheck, Header, SpfChecks};
 use crate::analysis::step::{Outcome, Step};
@@ -49,7 +49,7 @@ use cross_check::{compare_several_authors, compare_with_mail_auth, mail_auth_dma
 /// for mail-auth's own DMARC verdict (run on the same SPF/DKIM results, through `auth`).
 pub async fn evaluate(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     raw: &[u8],
     from_domain: Option<&str>,
     lookup: Option<DmarcLookup>,
@@ -87,7 +87,7 @@ pub async fn evaluate(
 /// was fetched for.
 pub async fn evaluate_with_headers(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     raw: &[u8],
     headers: &[Header],
     lookup: Option<DmarcLookup>,
