@@ -15,8 +15,8 @@ use super::canonicalize::{BodyHashCache, verify_signature_header};
 use super::explain::{
     body_hash_step, duration_words, expired_reason, format_unix, header_signature_step,
     headers_only_verdict, identity_step, key_failed_step, key_found_step, key_revoked_step,
-    malformed_step, no_body_step, policy_step, read_step, signed_fields_step, syntax_step,
-    tag_table, time_step, verdict_step,
+    malformed_step, no_body_step, policy_step, read_step, short_key_step, signed_fields_step,
+    syntax_step, tag_table, time_step, verdict_step,
 };
 use super::key::{KeyLookup, KeyRecord, Keys, colon_list, key_accepts};
 use super::message::MessageView;
@@ -91,15 +91,17 @@ pub(super) fn evaluate(
     check
         .steps
         .push(signed_fields_step(core, &selected, header.index));
-    let header_signature =
-        key.map(|k| verify_signature_header(message, header.index, &selected, core, &k.key));
+    // An RSA key under 1024 bits is never checked: RFC 8301 §3.2 forbids treating its
+    // signatures as valid, and the RSA implementation (ring) refuses such keys outright.
+    let short = key.and_then(short_rsa_bits);
+    let header_signature = key
+        .filter(|_| short.is_none())
+        .map(|k| verify_signature_header(message, header.index, &selected, core, &k.key));
     check.header_signature_valid = header_signature.as_ref().map(Result::is_ok);
-    check.steps.push(header_signature_step(
-        header_signature.as_ref(),
-        key,
-        &body,
-        core.key_query(),
-    ));
+    check.steps.push(match short {
+        Some(bits) => short_key_step(bits, core.key_query()),
+        None => header_signature_step(header_signature.as_ref(), key, &body, core.key_query()),
+    });
 
     // RFC 8301: rsa-sha1 and short RSA keys are not acceptable even when they verify.
     let policy = unacceptable_algorithm_or_key(core.algorithm, key);
