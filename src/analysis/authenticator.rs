@@ -26,7 +26,7 @@ use mail_auth::{AuthenticatedMessage, DmarcOutput, MessageAuthenticator, SpfOutp
 
 use super::dkim::{BodyHashCache, Keys};
 use super::model::{Severity, Warning};
-use crate::dns::responder::Responder;
+use crate::dns::responder::{Responder, authenticator_with};
 use crate::dns::{BoxFuture, Dns};
 pub(crate) use caches::{Caches, TxtKind};
 
@@ -148,7 +148,7 @@ impl MailAuth {
         self.offline.get_or_init(|| {
             use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
             let config = ResolverConfig::from_parts(None, vec![], vec![]);
-            MessageAuthenticator::new(config, ResolverOpts::default())
+            authenticator_with(config, ResolverOpts::default())
                 .unwrap_or_else(|_| unreachable!("an empty resolver config always builds"))
         })
     }
