@@ -18,13 +18,14 @@
 
 mod caches;
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::{AuthenticatedMessage, DmarcOutput, MessageAuthenticator, SpfOutput};
 
-use super::dkim::{BodyHashCache, Keys};
+use super::dkim::{BodyHashCache, Keys, to_crlf};
 use super::model::{Severity, Warning};
 use crate::dns::responder::{Responder, authenticator_with};
 use crate::dns::{BoxFuture, Dns};
@@ -43,6 +44,9 @@ pub struct MailAuth {
     responder: tokio::sync::OnceCell<Result<Responder, String>>,
     keys: Keys,
     bodies: Mutex<BodyHashCache>,
+    /// The message with CRLF line breaks, when it had bare LFs: (address and length of the
+    /// input it was made from, the converted bytes).
+    crlf: OnceLock<((usize, usize), Vec<u8>)>,
 }
 
 impl MailAuth {
@@ -54,6 +58,7 @@ impl MailAuth {
             responder: tokio::sync::OnceCell::new(),
             keys: Keys::default(),
             bodies: Mutex::new(BodyHashCache::default()),
+            crlf: OnceLock::new(),
         }
     }
 
@@ -86,6 +91,24 @@ impl MailAuth {
     /// The body hashes of this analysis, shared by DKIM and ARC (one pass per kind of hash).
     pub(crate) fn bodies(&self) -> MutexGuard<'_, BodyHashCache> {
         self.bodies.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `raw` with CRLF line breaks, as mail-auth reads it: `raw` itself when it has no bare LF,
+    /// else one converted copy, shared by DKIM and ARC.
+    pub(crate) fn crlf<'a>(&'a self, raw: &'a [u8]) -> Cow<'a, [u8]> {
+        let at = (raw.as_ptr() as usize, raw.len());
+        if let Some((from, converted)) = self.crlf.get()
+            && *from == at
+        {
+            return Cow::Borrowed(converted);
+        }
+        match to_crlf(raw) {
+            Cow::Borrowed(same) => Cow::Borrowed(same),
+            Cow::Owned(converted) => match self.crlf.set((at, converted)) {
+                Ok(()) => Cow::Borrowed(&self.crlf.get().expect("just set").1),
+                Err((_, converted)) => Cow::Owned(converted),
+            },
+        }
     }
 
     /// Runs one mail-auth verification: from memory when it can, else through the responder
@@ -187,7 +210,7 @@ impl MailAuth {
         crlf: &'a [u8],
         body_offset: Option<usize>,
     ) -> Option<AuthenticatedMessage<'a>> {
-        let same_bytes = std::ptr::eq(raw, crlf);
+        let same_bytes = std::ptr::eq(raw.as_ptr(), crlf.as_ptr()) && raw.len() == crlf.len();
         let reused = body_offset
             .filter(|_| same_bytes)
             .filter(|&o| raw.get(..o).is_some_and(|h| h.ends_with(b"\r\n\r\n")))

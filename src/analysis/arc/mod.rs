@@ -21,7 +21,7 @@ mod verify;
 use mail_auth::common::crypto::Algorithm;
 
 use super::authenticator::MailAuth;
-use super::dkim::{MessageView, RawTag, SignatureCore, fetch_keys, to_crlf};
+use super::dkim::{MessageView, RawTag, SignatureCore, fetch_keys};
 use super::model::{ArcCheck, AuthResult, Header};
 use super::step::{Outcome, Step};
 use crate::dns::{Dns, QueryKey};
@@ -42,7 +42,7 @@ pub async fn check_arc(
     now: i64,
 ) -> ArcCheck {
     let arc_headers: Vec<ArcHeader> = headers.iter().filter_map(ArcHeader::parse).collect();
-    let crlf = to_crlf(raw);
+    let crlf = auth.crlf(raw);
     let message = MessageView::new(raw, headers);
     let body_offset = message.body_offset(raw);
     if arc_headers.is_empty() {

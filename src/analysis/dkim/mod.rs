@@ -161,7 +161,7 @@ pub async fn check_dkim_received(
 
     // mail-auth after ours: its lookups are then answered from what ours asked, its body hash
     // and its signature checks over the same bytes are the ones already done (`MailAuth`).
-    let crlf = to_crlf(raw);
+    let crlf = auth.crlf(raw);
     let mail_auth_outputs = run_mail_auth_dkim(auth, raw, &crlf, message.body_offset(raw)).await;
 
     attach_mail_auth(&mut evaluated, &parsed, mail_auth_outputs);
