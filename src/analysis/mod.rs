@@ -71,7 +71,7 @@ pub struct Options {
 /// concurrently: the time to a verdict is the depth of the dependent lookups, not their sum) →
 /// alignment and DMARC → recorded results compared → summary → evidence ids resolved.
 pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
-    analyze_with_progress(raw, opts, dns, &|_, _| {}).await
+    analyze_with_progress(raw, opts, dns, progress::NO_PROGRESS).await
 }
 
 /// [`analyze`], reporting partial results as they land, so a view can show the headers and the
