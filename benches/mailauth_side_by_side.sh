@@ -17,8 +17,17 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/mailsleuth-bench"
 mkdir -p "$cache"
-if [ ! -f "$cache/node_modules/mailauth/package.json" ]; then
-    npm install --prefix "$cache" --no-save --no-audit --no-fund --loglevel=error mailauth@7.1.0
+# mailauth 7.1.0 needs Node 22.19 or later: an older system node gets Node 22 from npm beside it.
+packages="mailauth@7.1.0"
+node="node"
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+              process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)'; then
+    packages="$packages node@22"
+    node="$cache/node_modules/.bin/node"
+fi
+if [ ! -f "$cache/node_modules/mailauth/package.json" ] || ! "$node" --version >/dev/null 2>&1; then
+    # One install for all: a later `npm install --no-save` would remove what an earlier one added.
+    npm install --prefix "$cache" --no-save --no-audit --no-fund --loglevel=error $packages
 fi
 
 cargo build --release --quiet
@@ -50,9 +59,9 @@ done
 printf ']' >>"$envelopes"
 
 echo "mailsleuth vs mailauth 7.1.0, one process each${pin:+, pinned to CPU 0}, $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
-theirs=$($pin node benches/mailauth_side_by_side.mjs "$cache" "$envelopes" "$rounds")
+theirs=$($pin "$node" benches/mailauth_side_by_side.mjs "$cache" "$envelopes" "$rounds")
 ours=$(MAILSLEUTH_BENCH_COPIES="$rounds" MAILSLEUTH_BENCH_ONE_WORKER=1 $pin cargo bench --quiet --bench throughput 2>/dev/null |
     awk '/1 worker thread/ { print $4, $6 }' | tr -d '(')
-echo "$theirs" | awk '{ printf "  mailauth (Node %s)   %8.1f messages/s  (%d messages)\n", "'"$(node --version)"'", $1, $2 }'
+echo "$theirs" | awk '{ printf "  mailauth (Node %s)   %8.1f messages/s  (%d messages)\n", "'"$("$node" --version)"'", $1, $2 }'
 echo "$ours" | awk '{ printf "  mailsleuth            %8.1f messages/s  (%d messages, scan with 1 worker thread)\n", $1, $2 }'
 echo "$ours $theirs" | awk '{ printf "  mailsleuth / mailauth %8.2f×\n", $1 / $3 }'
