@@ -36,6 +36,10 @@ pub(crate) use caches::{Caches, TxtKind};
 pub(crate) type Verify<'v, T> =
     dyn Fn(MessageAuthenticator, Arc<Caches>) -> BoxFuture<'v, T> + Send + Sync + 'v;
 
+/// The message with CRLF line breaks: (address and length of the input it was made from, the
+/// converted bytes when it had bare LFs, None when it is the input itself).
+type CrlfView = ((usize, usize), Option<Vec<u8>>);
+
 /// mail-auth beside our checks for one analysis: the DNS handle, the responder once needed, the
 /// shared keys and the body hashes.
 pub struct MailAuth {
@@ -44,9 +48,7 @@ pub struct MailAuth {
     responder: tokio::sync::OnceCell<Result<Responder, String>>,
     keys: Keys,
     bodies: Mutex<BodyHashCache>,
-    /// The message with CRLF line breaks, when it had bare LFs: (address and length of the
-    /// input it was made from, the converted bytes).
-    crlf: OnceLock<((usize, usize), Vec<u8>)>,
+    crlf: OnceLock<CrlfView>,
 }
 
 impl MailAuth {
@@ -97,17 +99,15 @@ impl MailAuth {
     /// else one converted copy, shared by DKIM and ARC.
     pub(crate) fn crlf<'a>(&'a self, raw: &'a [u8]) -> Cow<'a, [u8]> {
         let at = (raw.as_ptr() as usize, raw.len());
-        if let Some((from, converted)) = self.crlf.get()
-            && *from == at
-        {
-            return Cow::Borrowed(converted);
-        }
-        match to_crlf(raw) {
-            Cow::Borrowed(same) => Cow::Borrowed(same),
-            Cow::Owned(converted) => match self.crlf.set((at, converted)) {
-                Ok(()) => Cow::Borrowed(&self.crlf.get().expect("just set").1),
-                Err((_, converted)) => Cow::Owned(converted),
-            },
+        let (from, converted) = self.crlf.get_or_init(|| match to_crlf(raw) {
+            Cow::Borrowed(_) => (at, None),
+            Cow::Owned(converted) => (at, Some(converted)),
+        });
+        match (*from == at, converted) {
+            (true, Some(converted)) => Cow::Borrowed(converted),
+            (true, None) => Cow::Borrowed(raw),
+            // Another message than the one this analysis started with: converted anew.
+            (false, _) => to_crlf(raw),
         }
     }
 
