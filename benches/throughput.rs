@@ -4,7 +4,8 @@
 //! `cargo bench --bench throughput` prints the figures; nothing is asserted (timings on a shared
 //! machine are not tests). `MAILSLEUTH_BENCH_COPIES` (default 20) sets how many times the
 //! bundled samples are repeated in the scanned mbox, `MAILSLEUTH_BENCH_MB` (default 8) the size
-//! of the large message.
+//! of the large message; `MAILSLEUTH_BENCH_ONE_WORKER=1` runs the one-worker scan only (for
+//! `mailauth_side_by_side.sh`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -145,6 +146,10 @@ fn main() {
     println!("scan of an mbox of {count} messages (the bundled samples), DNS from a snapshot");
     let (one, n1, busy1) = scan_rate(&mbox, &backend, 1);
     println!("  1 worker thread    {one:>8.1} messages/s  ({n1} messages, {busy1:.2} cores busy)");
+    if std::env::var_os("MAILSLEUTH_BENCH_ONE_WORKER").is_some() {
+        let _ = std::fs::remove_file(&mbox);
+        return;
+    }
     let (all, n2, busy) = scan_rate(&mbox, &backend, cpus);
     println!(
         "  {cpus} worker threads   {all:>8.1} messages/s  ({n2} messages, {busy:.2} cores busy, {:.2}× one)",

@@ -1,7 +1,7 @@
 //! ARC validation conformance: the ValiMail arc_test_suite validation file
 //! (`arc/arc-draft-validation-tests.yml`, 171 cases). Each case: a DNS snapshot from the
 //! scenario's txt-records (every other name NXDOMAIN), `split_headers`, then `check_arc` with
-//! mail-auth's resolver pointed at the in-process responder; our `result` is compared with `cv`
+//! mail-auth beside ours (`MailAuth`, from the same answers); our `result` is compared with `cv`
 //! (`Pass`, `Fail`, `None`; empty means fail).
 //!
 //! The messages are fed as stored, with LF line endings (the verifier converts for hashing).
@@ -15,10 +15,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use mailsleuth::analysis::AuthResult;
+use mailsleuth::analysis::MailAuth;
 use mailsleuth::analysis::arc::check_arc;
 use mailsleuth::analysis::trail::headers::split_headers;
 use mailsleuth::dns::Dns;
-use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::Snapshot;
 use serde::Deserialize;
 
@@ -74,10 +74,7 @@ async fn arc_validation_suite() {
         for (id, case) in &scenario.tests {
             let want = expected(case.cv.as_deref());
             let dns = Dns::from_snapshot(snapshot.clone());
-            let responder = Responder::start(dns.clone())
-                .await
-                .expect("responder on 127.0.0.1");
-            let auth = responder.authenticator();
+            let auth = MailAuth::new(&dns);
             let raw = case.message.as_bytes();
             let headers = split_headers(raw).headers;
             let check = check_arc(raw, &headers, &dns, &auth, NOW).await;

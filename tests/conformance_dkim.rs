@@ -5,18 +5,18 @@
 //!
 //! Each case runs through exactly what a user's replay takes: a DNS snapshot built from the
 //! case's key records (every other name NXDOMAIN), `split_headers`, then `check_dkim` with
-//! mail-auth's resolver pointed at the in-process responder. The messages are fed as stored (LF
+//! mail-auth beside ours (`MailAuth`: from the same answers). The messages are fed as stored (LF
 //! line endings): converting line endings is the verifier's job, not the test's.
 
 mod common;
 
 use std::path::Path;
 
+use mailsleuth::analysis::MailAuth;
 use mailsleuth::analysis::dkim::check_dkim;
 use mailsleuth::analysis::trail::headers::split_headers;
 use mailsleuth::analysis::{AuthResult, DkimCheck};
 use mailsleuth::dns::Dns;
-use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::Snapshot;
 
 /// mail-auth's vectors are verified at this moment upstream (005 carries x=1667930064).
@@ -41,10 +41,7 @@ fn snapshot_from_lines(lines: &str) -> Snapshot {
 
 async fn run(message: &str, snapshot: Snapshot, now: i64) -> Vec<DkimCheck> {
     let dns = Dns::from_snapshot(snapshot);
-    let responder = Responder::start(dns.clone())
-        .await
-        .expect("responder on 127.0.0.1");
-    let auth = responder.authenticator();
+    let auth = MailAuth::new(&dns);
     let headers = split_headers(message.as_bytes()).headers;
     check_dkim(message.as_bytes(), &headers, &dns, &auth, now).await
 }

@@ -4,7 +4,7 @@
 //! - `opendmarc/org-domain.tsv`: organizational domain by the PSL;
 //! - `mailauth/dmarc-verify-cases.json`: whole DMARC evaluations through `dmarc::evaluate`, DNS
 //!   served from a `Snapshot` (the path a user's `--dns-snapshot` replay takes) and mail-auth's
-//!   verdict through the 127.0.0.1 responder on the same snapshot.
+//!   verdict (`MailAuth`) on the same snapshot.
 //!
 //! - `authheaders/dmarc-cases.yml`: whole messages end to end — DKIM through `dkim::check_dkim`
 //!   (or the case's given results), then `dmarc::evaluate` — set against the expected
@@ -25,13 +25,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use mailsleuth::analysis::MailAuth;
 use mailsleuth::analysis::dmarc::{self, NotDmarc, RecordErrorKind};
 use mailsleuth::analysis::dmarc::{aligned_by_psl, org_domain_psl};
 use mailsleuth::analysis::model::{
     Alignment, AlignmentMode, AuthResult, DkimCheck, DmarcCheck, SpfCheck, SpfChecks,
 };
 use mailsleuth::analysis::trail::headers::{from_domain, split_headers};
-use mailsleuth::dns::responder::Responder;
 use mailsleuth::dns::snapshot::{Snapshot, SnapshotEntry};
 use mailsleuth::dns::{Dns, Record, RecordType};
 use serde_json::Value;
@@ -226,10 +226,7 @@ impl Outcome {
 
 async fn run_case(case: &Value) -> (Outcome, Option<AuthResult>) {
     let dns = Dns::from_snapshot(case_snapshot(case));
-    let responder = Responder::start(dns.clone())
-        .await
-        .expect("responder on 127.0.0.1");
-    let auth = responder.authenticator();
+    let auth = MailAuth::new(&dns);
     let input = &case["input"];
     let header_from: Vec<String> = match &input["headerFrom"] {
         Value::Array(a) => a
@@ -556,8 +553,7 @@ async fn authheaders_end_to_end() {
         let options = &case["options"];
         let flag = |k: &str| options[k].as_bool().unwrap_or(true);
         let dns = Dns::from_snapshot(snap.clone());
-        let responder = Responder::start(dns.clone()).await.expect("responder");
-        let auth = responder.authenticator();
+        let auth = MailAuth::new(&dns);
         let parsed = split_headers(&raw);
         let expected = ar_results(case["expect"].as_str().unwrap());
         let prev = options["prev"].as_str().map(ar_results).unwrap_or_default();

@@ -30,6 +30,20 @@ pub fn read_comment(chars: &mut impl Iterator<Item = char>) -> (String, usize) {
     (text, depth)
 }
 
+/// How many line breaks of each kind `bytes` holds: (CRLF, bare LF). The line feeds are found
+/// with memchr (SIMD), so a whole body is counted at memory speed.
+pub(crate) fn line_breaks(bytes: &[u8]) -> (usize, usize) {
+    let (mut crlf, mut bare_lf) = (0, 0);
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        if at > 0 && bytes[at - 1] == b'\r' {
+            crlf += 1;
+        } else {
+            bare_lf += 1;
+        }
+    }
+    (crlf, bare_lf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::read_comment;
@@ -44,5 +58,12 @@ mod tests {
     #[test]
     fn unterminated_comment_reports_open_depth() {
         assert_eq!(read_comment(&mut "a (b".chars()), ("a (b".to_string(), 2));
+    }
+
+    #[test]
+    fn line_breaks_tell_crlf_from_bare_lf() {
+        assert_eq!(super::line_breaks(b""), (0, 0));
+        assert_eq!(super::line_breaks(b"\n"), (0, 1));
+        assert_eq!(super::line_breaks(b"a\r\nb\nc\r\r\n\n"), (2, 2));
     }
 }

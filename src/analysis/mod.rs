@@ -29,6 +29,7 @@ use evidence::attach_evidence;
 use prep::input_warnings;
 use progress::Partial;
 
+pub use authenticator::MailAuth;
 pub use evidence::for_each_step;
 pub use model::*;
 pub use progress::{Part, Progress};
@@ -71,7 +72,7 @@ pub struct Options {
 /// time to a verdict is the depth of the dependent lookups, not their sum) → alignment and
 /// DMARC → recorded results compared → summary → evidence ids resolved.
 pub async fn analyze(raw: &[u8], opts: &Options, dns: &Dns) -> Analysis {
-    analyze_with_progress(raw, opts, dns, &|_, _| {}).await
+    analyze_with_progress(raw, opts, dns, progress::NO_PROGRESS).await
 }
 
 /// [`analyze`], reporting partial results as they land, so a view can show the headers and the
@@ -86,8 +87,8 @@ pub async fn analyze_with_progress(
     // Every lookup as soon as its name is known: the DMARC walks and the np existence check are
     // asked now, beside SPF, DKIM and ARC, and waited for only where they are read.
     dmarc::prefetch(dns, &analysis.headers, &analysis.envelope);
-    // mail-auth's resolver asks our responder, which answers through the same logged `dns`.
-    let (responder, auth) = authenticator::start(dns, &mut analysis.warnings).await;
+    // mail-auth beside our checks, answered from the same logged `dns`.
+    let auth = MailAuth::new(dns);
     let partial = Partial::start(&analysis, dns, progress);
     let publish = |part: Part, apply: &dyn Fn(&mut Analysis)| partial.publish(part, apply);
 
@@ -135,7 +136,7 @@ pub async fn analyze_with_progress(
         &dkim_checks,
     )
     .await;
-    drop(responder);
+    analysis.warnings.extend(auth.finish());
     dns.settle_prefetches().await;
 
     analysis.recorded = trail::recorded::recorded_results(&trail::recorded::Receiving {

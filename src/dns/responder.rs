@@ -22,13 +22,16 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record as WireRecord, RecordType as WireType};
+use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use mail_auth::MessageAuthenticator;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -151,8 +154,38 @@ fn build_authenticator(
     timeout: Duration,
 ) -> Result<MessageAuthenticator, String> {
     let (config, opts) = resolver_config(addr, timeout);
-    MessageAuthenticator::new(config, opts)
+    authenticator_with(config, opts)
         .map_err(|e| format!("cannot build the resolver for the responder at {addr}: {e}"))
+}
+
+/// mail-auth's authenticator over a resolver with `config` and `opts`.
+///
+/// A resolver must carry a TLS client configuration (mail-auth's `ring` feature turns hickory's
+/// TLS on), and by default builds one from the system's root certificates, read from disk: that
+/// costs more than a whole analysis, and fails where there is no certificate store. These
+/// resolvers only ever speak plain DNS to the loopback responder (or to nobody), so they share
+/// one configuration without root certificates, built once per process.
+pub fn authenticator_with(
+    config: ResolverConfig,
+    opts: ResolverOpts,
+) -> Result<MessageAuthenticator, NetError> {
+    static TLS: OnceLock<Option<rustls::ClientConfig>> = OnceLock::new();
+    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+        .with_options(opts);
+    let tls = TLS.get_or_init(|| {
+        let provider = Arc::new(hickory_resolver::net::tls::default_provider());
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .ok()
+            .map(|b| {
+                b.with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth()
+            })
+    });
+    if let Some(tls) = tls {
+        builder = builder.with_tls_config(tls.clone());
+    }
+    Ok(MessageAuthenticator(builder.build()?))
 }
 
 type AnswerCell = Arc<OnceCell<DnsAnswer>>;
@@ -429,7 +462,7 @@ fn fill_answer(response: &mut Message, qname: &Name, answer: &DnsAnswer) {
 }
 
 /// A name from record data as an absolute wire name (records carry names without the root dot).
-fn wire_name(name: &str) -> Option<Name> {
+pub(crate) fn wire_name(name: &str) -> Option<Name> {
     let name = name.trim();
     if name.is_empty() || name == "." {
         return Some(Name::root());

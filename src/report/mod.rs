@@ -35,12 +35,21 @@ pub fn json(analysis: &Analysis) -> String {
 /// every JSON reader decodes back to the same string. Raw newlines and spaces are the
 /// pretty-printer's own layout; inside strings serde_json has escaped every C0 control already.
 pub fn escape_json_text(text: String) -> String {
-    let escape = |c: char| needs_escape(c) && !c.is_ascii_whitespace();
-    if !text.chars().any(escape) {
+    // ASCII is decided by its byte (a whole report is mostly ASCII, and this runs over all of
+    // it); the rest by `needs_escape`.
+    let escape = |c: char| {
+        if c.is_ascii() {
+            (c < ' ' || c == '\x7f') && !c.is_ascii_whitespace()
+        } else {
+            needs_escape(c)
+        }
+    };
+    let Some(first) = text.find(escape) else {
         return text;
-    }
+    };
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
         if escape(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {

@@ -1,7 +1,8 @@
 //! mail-auth's verdict on the same chain and DNS answers, set beside ours.
 
-use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator};
+use mail_auth::DkimResult;
 
+use crate::analysis::authenticator::{MailAuth, TxtKind};
 use crate::analysis::model::{ArcCheck, AuthResult};
 use crate::analysis::step::{Outcome, Step};
 
@@ -11,13 +12,21 @@ pub(super) struct MailAuthArc {
     expired: bool,
 }
 
+/// mail-auth's `verify_arc` on the message (arguments as for DKIM's cross-check).
 pub(super) async fn run_mail_auth_arc(
+    auth: &MailAuth,
+    raw: &[u8],
     crlf: &[u8],
-    auth: &MessageAuthenticator,
+    body_offset: Option<usize>,
 ) -> Option<MailAuthArc> {
-    let message = AuthenticatedMessage::parse_with_opts(crlf, None, false)?;
-    let output = auth.verify_arc(&message).await;
-    let (result, reason, expired) = match output.result() {
+    let message = auth.message(raw, crlf, body_offset)?;
+    let message = &message;
+    let result = auth
+        .run(TxtKind::DomainKey, &|a, caches| {
+            Box::pin(async move { a.verify_arc(caches.params(message)).await.result().clone() })
+        })
+        .await;
+    let (result, reason, expired) = match &result {
         DkimResult::Pass => (AuthResult::Pass, None, false),
         DkimResult::None => (AuthResult::None, None, false),
         DkimResult::TempError(e) => (

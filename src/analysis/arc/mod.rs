@@ -18,10 +18,10 @@ mod explain;
 mod parse;
 mod verify;
 
-use mail_auth::MessageAuthenticator;
 use mail_auth::common::crypto::Algorithm;
 
-use super::dkim::{MessageView, RawTag, SignatureCore, fetch_keys, to_crlf};
+use super::authenticator::MailAuth;
+use super::dkim::{MessageView, RawTag, SignatureCore, fetch_keys};
 use super::model::{ArcCheck, AuthResult, Header};
 use super::step::{Outcome, Step};
 use crate::dns::{Dns, QueryKey};
@@ -38,26 +38,27 @@ pub async fn check_arc(
     raw: &[u8],
     headers: &[Header],
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     now: i64,
 ) -> ArcCheck {
     let arc_headers: Vec<ArcHeader> = headers.iter().filter_map(ArcHeader::parse).collect();
-    let crlf = to_crlf(raw);
-    if arc_headers.is_empty() {
-        return no_chain(&crlf, auth).await;
-    }
+    let crlf = auth.crlf(raw);
     let message = MessageView::new(raw, headers);
+    let body_offset = message.body_offset(raw);
+    if arc_headers.is_empty() {
+        return no_chain(auth, raw, &crlf, body_offset).await;
+    }
     let chain = Chain::group(&arc_headers);
 
-    // Every key the chain needs, fetched together while mail-auth validates on its own.
+    // Every key the chain needs, fetched together; mail-auth validates after ours, from the same
+    // answers, body hashes and keys (`MailAuth`).
     let mut key_names: Vec<String> = Vec::new();
     for name in arc_headers.iter().filter_map(ArcHeader::key_name) {
         if !key_names.contains(&name) {
             key_names.push(name);
         }
     }
-    let (answers, theirs) =
-        tokio::join!(fetch_keys(dns, &key_names), run_mail_auth_arc(&crlf, auth));
+    let answers = fetch_keys(dns, &key_names).await;
 
     let mut check = ArcCheck::default();
     check.steps.push(what_arc_records_step());
@@ -65,7 +66,8 @@ pub async fn check_arc(
     // Steps 1–3: the chain's structure; steps 4 and 6: its signatures.
     let structure = chain.structure_problem();
     let newest = chain.newest();
-    let (ams, seals) = validate_signatures(&message, &chain, &answers, now, structure.is_none());
+    let (ams, seals) =
+        validate_signatures(&message, &chain, &answers, now, structure.is_none(), auth);
 
     // The sets, for the model and in words.
     for (&instance, set) in &chain.sets {
@@ -99,12 +101,18 @@ pub async fn check_arc(
         .push(verdict_step(&check, &chain, &reason, &ams));
 
     let newest_expired = ams.get(&newest).is_some_and(|a| a.expired);
+    let theirs = run_mail_auth_arc(auth, raw, &crlf, body_offset).await;
     compare_with_mail_auth(&mut check, theirs, newest_expired, result_ignoring_expiry);
     check
 }
 
 /// arc=none: the message has no ARC header at all.
-async fn no_chain(crlf: &[u8], auth: &MessageAuthenticator) -> ArcCheck {
+async fn no_chain(
+    auth: &MailAuth,
+    raw: &[u8],
+    crlf: &[u8],
+    body_offset: Option<usize>,
+) -> ArcCheck {
     let mut check = ArcCheck {
         result: AuthResult::None,
         reason: Some("no ARC headers".into()),
@@ -116,7 +124,7 @@ async fn no_chain(crlf: &[u8], auth: &MessageAuthenticator) -> ArcCheck {
         "The message has no ARC-Seal, ARC-Message-Signature or ARC-Authentication-Results: \
          no intermediary recorded and sealed what it saw when forwarding it (arc=none).",
     ));
-    let theirs = run_mail_auth_arc(crlf, auth).await;
+    let theirs = run_mail_auth_arc(auth, raw, crlf, body_offset).await;
     compare_with_mail_auth(&mut check, theirs, false, AuthResult::None);
     check
 }

@@ -1,9 +1,9 @@
 use super::*;
+use crate::analysis::MailAuth;
 use crate::analysis::dkim::{
     base64_encode, body_hash, lenient_tags, parse_header_list, parse_tag_list, strip_b_value, tag,
 };
 use crate::analysis::trail::headers::split_headers;
-use crate::dns::responder::Responder;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
 use crate::dns::{Record, RecordType};
 use mail_auth::common::crypto::{Ed25519Key, HashAlgorithm, SigningKey};
@@ -132,8 +132,7 @@ async fn check(raw: &str, keys: &[(&str, &str)], now: i64) -> ArcCheck {
         );
     }
     let dns = Dns::from_snapshot(snapshot);
-    let responder = Responder::start(dns.clone()).await.expect("responder");
-    let auth = responder.authenticator();
+    let auth = MailAuth::new(&dns);
     let split = split_headers(raw.as_bytes());
     check_arc(raw.as_bytes(), &split.headers, &dns, &auth, now).await
 }
@@ -180,7 +179,7 @@ fn seal_rejects_h_and_unknown_cv() {
 fn check_arc_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
     let dns = Dns::from_snapshot(Snapshot::new());
-    let auth = MessageAuthenticator::new(Default::default(), Default::default()).unwrap();
+    let auth = MailAuth::new(&dns);
     let fut = check_arc(b"", &[], &dns, &auth, 0);
     assert_send(&fut);
 }
@@ -343,16 +342,9 @@ async fn missing_key_fails_and_timeout_is_temperror() {
         SnapshotEntry::Timeout,
     );
     let dns = Dns::from_snapshot(snapshot);
-    let responder = Responder::start(dns.clone()).await.expect("responder");
+    let auth = MailAuth::new(&dns);
     let split = split_headers(raw.as_bytes());
-    let c = check_arc(
-        raw.as_bytes(),
-        &split.headers,
-        &dns,
-        &responder.authenticator(),
-        NOW,
-    )
-    .await;
+    let c = check_arc(raw.as_bytes(), &split.headers, &dns, &auth, NOW).await;
     assert_eq!(c.result, AuthResult::TempError);
     assert_eq!(c.broken_instance, None, "undecided, not broken");
     let reason = c.reason.as_deref().unwrap();

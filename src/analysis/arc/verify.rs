@@ -8,8 +8,9 @@ use mail_auth::dkim::Canonicalization;
 
 use super::chain::Chain;
 use super::{ArcHeader, Seal, SignatureOutcome};
+use crate::analysis::authenticator::MailAuth;
 use crate::analysis::dkim::{
-    BodyHashCache, Field, KeyLookup, KeyRecord, MIN_RSA_BITS, MessageView, SignatureCore,
+    BodyHashCache, Field, KeyLookup, KeyRecord, Keys, MIN_RSA_BITS, MessageView, SignatureCore,
     algorithm_name, base64_encode, canon_name, format_unix, hash_of, key_accepts, strip_b_value,
     verify_header_signature, verify_signature_header,
 };
@@ -25,25 +26,30 @@ pub(super) fn validate_signatures(
     answers: &HashMap<&str, DnsAnswer>,
     now: i64,
     well_formed: bool,
+    auth: &MailAuth,
 ) -> (
     BTreeMap<u32, SignatureOutcome>,
     BTreeMap<u32, SignatureOutcome>,
 ) {
-    let mut bodies = BodyHashCache::default();
-    let ams = chain
-        .sets
-        .iter()
-        .filter_map(|(&instance, set)| {
-            let (header_index, core) = set.ams_core()?;
-            let outcome = validate_ams(message, header_index, core, answers, now, &mut bodies);
-            Some((instance, outcome))
-        })
-        .collect();
+    let keys = auth.keys();
+    let ams = {
+        let mut bodies = auth.bodies();
+        chain
+            .sets
+            .iter()
+            .filter_map(|(&instance, set)| {
+                let (header_index, core) = set.ams_core()?;
+                let outcome =
+                    validate_ams(message, header_index, core, answers, now, keys, &mut bodies);
+                Some((instance, outcome))
+            })
+            .collect()
+    };
     let seals = if well_formed {
         chain
             .sets
             .keys()
-            .map(|&i| (i, validate_seal(message, chain, i, answers)))
+            .map(|&i| (i, validate_seal(message, chain, i, answers, keys)))
             .collect()
     } else {
         BTreeMap::new()
@@ -114,10 +120,11 @@ fn validate_ams(
     core: &SignatureCore,
     answers: &HashMap<&str, DnsAnswer>,
     now: i64,
+    keys: &Keys,
     bodies: &mut BodyHashCache,
 ) -> SignatureOutcome {
     let key_name = core.key_name();
-    let lookup = KeyLookup::from_answer(&key_name, answers.get(key_name.as_str()));
+    let lookup = KeyLookup::from_answer(&key_name, answers.get(key_name.as_str()), keys);
     let digest = bodies.get(
         message.body,
         core.body_canon,
@@ -275,6 +282,7 @@ fn validate_seal(
     chain: &Chain<'_>,
     instance: u32,
     answers: &HashMap<&str, DnsAnswer>,
+    keys: &Keys,
 ) -> SignatureOutcome {
     let mut outcome = SignatureOutcome {
         result: AuthResult::Fail,
@@ -291,7 +299,7 @@ fn validate_seal(
         return outcome;
     };
     let key_name = format!("{}._domainkey.{}", seal.selector, seal.domain);
-    let lookup = KeyLookup::from_answer(&key_name, answers.get(key_name.as_str()));
+    let lookup = KeyLookup::from_answer(&key_name, answers.get(key_name.as_str()), keys);
     outcome
         .queries
         .push(QueryKey::new(&key_name, RecordType::TXT));

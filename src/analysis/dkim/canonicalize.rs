@@ -176,10 +176,10 @@ pub(crate) fn body_hash(
     }
 }
 
-/// One hash per (canonicalization, hash, l=), so several signatures over a big body cost one pass
-/// each kind.
-/// (canonicalization, hash algorithm, l=) of one body hash.
-pub(super) type BodyHashKey = (u8, u8, Option<u64>);
+/// One hash per (body, canonicalization, hash, l=), so several signatures over a big body cost
+/// one pass each kind. The body is told apart by where it is (address and length): one cache
+/// serves one message.
+pub(super) type BodyHashKey = (usize, usize, u8, u8, Option<u64>);
 
 #[derive(Default)]
 pub(crate) struct BodyHashCache {
@@ -194,7 +194,13 @@ impl BodyHashCache {
         hash: HashAlgorithm,
         limit: Option<u64>,
     ) -> BodyDigest {
-        let key = (canon as u8, hash as u8, limit);
+        let key = (
+            body.as_ptr() as usize,
+            body.len(),
+            canon as u8,
+            hash as u8,
+            limit,
+        );
         if let Some((_, d)) = self.entries.iter().find(|(k, _)| *k == key) {
             return d.clone();
         }

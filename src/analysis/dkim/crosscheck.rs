@@ -1,11 +1,12 @@
 //! mail-auth's verdict on the same signatures and DNS answers, set beside ours: a difference is
 //! explained, never hidden.
 
+use mail_auth::DkimResult;
 use mail_auth::dkim::DkimError;
-use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator};
 
 use super::EvaluatedDkim;
 use super::parse::ParsedDkim;
+use crate::analysis::authenticator::{MailAuth, TxtKind};
 use crate::analysis::model::AuthResult;
 use crate::analysis::step::{Outcome, Step};
 
@@ -15,25 +16,35 @@ pub(super) struct MailAuthDkim {
     result: DkimResult,
 }
 
+/// mail-auth's `verify_dkim` on the message (`crlf`: `raw` with CRLF line ends; `body_offset`:
+/// where our reading puts the body, see `MailAuth::message`).
 pub(super) async fn run_mail_auth_dkim(
+    auth: &MailAuth,
+    raw: &[u8],
     crlf: &[u8],
-    auth: &MessageAuthenticator,
+    body_offset: Option<usize>,
 ) -> Vec<MailAuthDkim> {
     // Lenient on l= (strict=false): we evaluate l= signatures per RFC 6376 and flag them, so
     // mail-auth must judge them too for the comparison to mean anything.
-    let Some(message) = AuthenticatedMessage::parse_with_opts(crlf, None, false) else {
+    let Some(message) = auth.message(raw, crlf, body_offset) else {
         return Vec::new();
     };
-    auth.verify_dkim(&message)
-        .await
-        .into_iter()
-        .map(|o| MailAuthDkim {
-            signature: o
-                .signature()
-                .map(|s| (s.d.clone(), s.s.clone(), s.b.clone())),
-            result: o.result().clone(),
+    let message = &message;
+    auth.run(TxtKind::DomainKey, &|a, caches| {
+        Box::pin(async move {
+            a.verify_dkim(caches.params(message))
+                .await
+                .into_iter()
+                .map(|o| MailAuthDkim {
+                    signature: o
+                        .signature()
+                        .map(|s| (s.d.clone(), s.s.clone(), s.b.clone())),
+                    result: o.result().clone(),
+                })
+                .collect()
         })
-        .collect()
+    })
+    .await
 }
 
 /// mail-auth's word for a result, and the RFC 8601 result it amounts to in our terms (mail-auth

@@ -8,7 +8,7 @@ use super::message::Field;
 use super::parse::{
     RawTag, SignatureCore, base64_encode, canon_name, display_value, parse_number, shorten, tag,
 };
-use super::{BodyCheck, Identity, Times};
+use super::{BodyCheck, Identity, MIN_RSA_BITS, Times};
 use crate::analysis::model::{AuthResult, DkimCheck, Tag};
 use crate::analysis::step::{Outcome, Step};
 use crate::dns::QueryKey;
@@ -510,6 +510,20 @@ pub(super) fn signed_fields_step(
 }
 
 /// The b= step: verified, not verified, or not checked for want of a key.
+/// The header signature left unchecked because the RSA key is too short (RFC 8301).
+pub(super) fn short_key_step(bits: u32, query: QueryKey) -> Step {
+    Step::new(
+        "Header signature",
+        Outcome::Skipped,
+        format!(
+            "Not checked: the RSA key has {bits} bits. RFC 8301 §3.2 forbids treating a \
+             signature made with an RSA key under {MIN_RSA_BITS} bits as valid, and the RSA \
+             implementation refuses such keys."
+        ),
+    )
+    .query(query)
+}
+
 pub(super) fn header_signature_step(
     header_signature: Option<&Result<(), String>>,
     key: Option<&KeyRecord>,

@@ -68,6 +68,11 @@ impl<'a> MessageView<'a> {
         }
     }
 
+    /// Where the body starts in the raw message (None without a header section or a body).
+    pub(crate) fn body_offset(&self, raw: &[u8]) -> Option<usize> {
+        (self.has_body && !self.fields.is_empty()).then(|| raw.len() - self.body.len())
+    }
+
     pub(crate) fn field(&self, index: usize) -> Option<&Field<'a>> {
         self.fields.iter().find(|f| f.index == index)
     }
@@ -101,14 +106,11 @@ impl<'a> MessageView<'a> {
 
 /// Bare LF → CRLF; borrowed when there is nothing to change.
 pub(crate) fn to_crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let bare_lf = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r'));
-    if !bare_lf {
+    let (_, bare_lf) = crate::analysis::lex::line_breaks(bytes);
+    if bare_lf == 0 {
         return Cow::Borrowed(bytes);
     }
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    let mut out = Vec::with_capacity(bytes.len() + bare_lf);
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
             out.push(b'\r');

@@ -24,8 +24,7 @@ mod message;
 mod parse;
 mod verify;
 
-use mail_auth::MessageAuthenticator;
-
+use super::authenticator::MailAuth;
 use super::model::{AuthResult, DkimCheck, Header};
 use crate::dns::Dns;
 use canonicalize::BodyDigest;
@@ -38,7 +37,7 @@ pub(crate) use canonicalize::{
     BodyHashCache, strip_b_value, verify_header_signature, verify_signature_header,
 };
 pub(crate) use explain::format_unix;
-pub(crate) use key::{KeyLookup, KeyRecord, fetch_keys, key_accepts};
+pub(crate) use key::{KeyLookup, KeyRecord, Keys, fetch_keys, key_accepts};
 pub(crate) use message::{Field, MessageView, to_crlf};
 pub(crate) use parse::{
     RawTag, SignatureCore, algorithm_name, base64_encode, canon_name, display_value, hash_of,
@@ -108,7 +107,7 @@ pub async fn check_dkim(
     raw: &[u8],
     headers: &[Header],
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     now: i64,
 ) -> Vec<DkimCheck> {
     check_dkim_received(raw, headers, dns, auth, now, None).await
@@ -120,7 +119,7 @@ pub async fn check_dkim_received(
     raw: &[u8],
     headers: &[Header],
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     now: i64,
     received_at: Option<i64>,
 ) -> Vec<DkimCheck> {
@@ -137,8 +136,7 @@ pub async fn check_dkim_received(
         .map(|h| ParsedDkim::parse(h))
         .collect();
 
-    // Every key is fetched once, all at the same time, while mail-auth verifies on its own
-    // (its lookups reach the same DNS log through the responder).
+    // Every key is fetched once, all at the same time.
     let mut key_names: Vec<String> = Vec::new();
     for p in &parsed {
         if let Ok(sig) = &p.signature
@@ -147,19 +145,24 @@ pub async fn check_dkim_received(
             key_names.push(sig.core.key_name());
         }
     }
-    let crlf = to_crlf(raw);
-    let (answers, mail_auth_outputs) =
-        tokio::join!(fetch_keys(dns, &key_names), run_mail_auth_dkim(&crlf, auth));
+    let answers = fetch_keys(dns, &key_names).await;
 
-    let mut bodies = BodyHashCache::default();
-    let mut evaluated: Vec<EvaluatedDkim> = parsed
-        .iter()
-        .zip(&signature_headers)
-        .map(|(p, h)| {
-            let at = Times { now, received_at };
-            evaluate(&message, h, p, &answers, at, &mut bodies)
-        })
-        .collect();
+    let mut evaluated: Vec<EvaluatedDkim> = {
+        let mut bodies = auth.bodies();
+        parsed
+            .iter()
+            .zip(&signature_headers)
+            .map(|(p, h)| {
+                let at = Times { now, received_at };
+                evaluate(&message, h, p, &answers, at, auth.keys(), &mut bodies)
+            })
+            .collect()
+    };
+
+    // mail-auth after ours: its lookups are then answered from what ours asked, its body hash
+    // and its signature checks over the same bytes are the ones already done (`MailAuth`).
+    let crlf = auth.crlf(raw);
+    let mail_auth_outputs = run_mail_auth_dkim(auth, raw, &crlf, message.body_offset(raw)).await;
 
     attach_mail_auth(&mut evaluated, &parsed, mail_auth_outputs);
     evaluated.into_iter().map(|e| e.check).collect()

@@ -15,10 +15,10 @@ use super::canonicalize::{BodyHashCache, verify_signature_header};
 use super::explain::{
     body_hash_step, duration_words, expired_reason, format_unix, header_signature_step,
     headers_only_verdict, identity_step, key_failed_step, key_found_step, key_revoked_step,
-    malformed_step, no_body_step, policy_step, read_step, signed_fields_step, syntax_step,
-    tag_table, time_step, verdict_step,
+    malformed_step, no_body_step, policy_step, read_step, short_key_step, signed_fields_step,
+    syntax_step, tag_table, time_step, verdict_step,
 };
-use super::key::{KeyLookup, KeyRecord, colon_list, key_accepts};
+use super::key::{KeyLookup, KeyRecord, Keys, colon_list, key_accepts};
 use super::message::MessageView;
 use super::parse::{
     DkimSignature, ParsedDkim, SignatureCore, algorithm_name, base64_encode, hash_of, shorten, tag,
@@ -47,6 +47,7 @@ pub(super) fn evaluate(
     parsed: &ParsedDkim,
     answers: &HashMap<&str, DnsAnswer>,
     times: Times,
+    keys: &Keys,
     bodies: &mut BodyHashCache,
 ) -> EvaluatedDkim {
     let mut check = read_signature(header, parsed);
@@ -80,7 +81,8 @@ pub(super) fn evaluate(
     record_body_hash(&mut check, core, &body);
 
     // §6.1.2: the public key.
-    let lookup = KeyLookup::from_answer(&core.key_name(), answers.get(core.key_name().as_str()));
+    let key_name = core.key_name();
+    let lookup = KeyLookup::from_answer(&key_name, answers.get(key_name.as_str()), keys);
     let answer_text = answer_text(answers, core);
     let (key, key_problem) = get_key(&mut check, core, &lookup, &answer_text, &identity);
 
@@ -89,15 +91,17 @@ pub(super) fn evaluate(
     check
         .steps
         .push(signed_fields_step(core, &selected, header.index));
-    let header_signature =
-        key.map(|k| verify_signature_header(message, header.index, &selected, core, &k.key));
+    // An RSA key under 1024 bits is never checked: RFC 8301 §3.2 forbids treating its
+    // signatures as valid, and the RSA implementation (ring) refuses such keys outright.
+    let short = key.and_then(short_rsa_bits);
+    let header_signature = key
+        .filter(|_| short.is_none())
+        .map(|k| verify_signature_header(message, header.index, &selected, core, &k.key));
     check.header_signature_valid = header_signature.as_ref().map(Result::is_ok);
-    check.steps.push(header_signature_step(
-        header_signature.as_ref(),
-        key,
-        &body,
-        core.key_query(),
-    ));
+    check.steps.push(match short {
+        Some(bits) => short_key_step(bits, core.key_query()),
+        None => header_signature_step(header_signature.as_ref(), key, &body, core.key_query()),
+    });
 
     // RFC 8301: rsa-sha1 and short RSA keys are not acceptable even when they verify.
     let policy = unacceptable_algorithm_or_key(core.algorithm, key);
@@ -370,16 +374,15 @@ fn unacceptable_algorithm_or_key(algorithm: Algorithm, key: Option<&KeyRecord>) 
     if algorithm == Algorithm::RsaSha1 {
         return Some("rsa-sha1 is not acceptable (RFC 8301)".into());
     }
-    if let Some(k) = key
-        && k.key_type == "rsa"
-        && let Some(bits) = k.bits
-        && bits < MIN_RSA_BITS
-    {
-        return Some(format!(
-            "the RSA key has {bits} bits, under the {MIN_RSA_BITS} RFC 8301 requires"
-        ));
-    }
-    None
+    key.and_then(short_rsa_bits).map(|bits| {
+        format!("the RSA key has {bits} bits, under the {MIN_RSA_BITS} RFC 8301 requires")
+    })
+}
+
+/// The size of an RSA key under [`MIN_RSA_BITS`].
+fn short_rsa_bits(key: &KeyRecord) -> Option<u32> {
+    key.bits
+        .filter(|&bits| key.key_type == "rsa" && bits < MIN_RSA_BITS)
 }
 
 /// Risks a reader should know about, even when the signature passes.

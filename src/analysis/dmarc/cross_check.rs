@@ -1,7 +1,7 @@
 //! mail-auth's own `verify_dmarc`, run on the same SPF and DKIM results: a different verdict is
 //! flagged beside ours, never hidden.
 
-use mail_auth::MessageAuthenticator;
+use crate::analysis::authenticator::{MailAuth, parse_headers};
 
 use crate::analysis::model::{AuthResult, DkimCheck, DmarcCheck, SpfChecks};
 use crate::analysis::step::{Outcome, Step};
@@ -73,7 +73,7 @@ impl MailAuthVerdict {
 }
 
 pub(super) async fn mail_auth_dmarc(
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     raw: &[u8],
     spf: &SpfChecks,
     dkim: &[DkimCheck],
@@ -82,7 +82,8 @@ pub(super) async fn mail_auth_dmarc(
     use mail_auth::dmarc::verify::DmarcParameters;
     use mail_auth::{DkimOutput, DmarcResult, DnsError, Error, SpfOutput, SpfResult};
 
-    let message = mail_auth::AuthenticatedMessage::parse(raw)
+    // The header section only: DMARC reads the From, never the body.
+    let message = parse_headers(raw)
         .ok_or_else(|| "mail-auth could not parse the message headers".to_string())?;
     let considered: Vec<(&DkimCheck, Signature)> = dkim
         .iter()

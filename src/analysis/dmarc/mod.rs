@@ -22,7 +22,7 @@ pub mod policy;
 pub mod record;
 mod verdict;
 
-use mail_auth::MessageAuthenticator;
+use super::authenticator::MailAuth;
 
 use crate::analysis::model::{
     Alignment, AuthResult, DkimCheck, DmarcCheck, Envelope, Header, SpfChecks,
@@ -51,7 +51,7 @@ use cross_check::{compare_several_authors, compare_with_mail_auth, mail_auth_dma
 /// for mail-auth's own DMARC verdict (run on the same SPF/DKIM results, through `auth`).
 pub async fn evaluate(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     raw: &[u8],
     from_domain: Option<&str>,
     lookup: Option<DmarcLookup>,
@@ -89,7 +89,7 @@ pub async fn evaluate(
 /// was fetched for.
 pub async fn evaluate_with_headers(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     raw: &[u8],
     headers: &[Header],
     lookup: Option<DmarcLookup>,

@@ -522,15 +522,15 @@ async fn aligned_but_softfail_is_shown_as_such() {
 
 #[tokio::test]
 async fn mail_auth_verdict_is_shown_and_a_difference_flagged() {
-    use crate::dns::responder::Responder;
+    use crate::analysis::MailAuth;
     /// From example.com with an aligned DKIM pass, `record` at _dmarc.example.com, and
-    /// mail-auth asked through the responder.
+    /// mail-auth asked beside ours.
     async fn evaluate_record(record: &str) -> DmarcCheck {
         let dns = MemDns::new().txt("_dmarc.example.com", record).dns();
-        let responder = Responder::start(dns.clone()).await.expect("responder");
+        let auth = MailAuth::new(&dns);
         let (_, d) = evaluate(
             &dns,
-            &responder.authenticator(),
+            &auth,
             b"From: a@example.com\r\n\r\n",
             Some("example.com"),
             None,
@@ -573,8 +573,8 @@ async fn from_header_is_attached_to_the_steps_that_read_it() {
 
 #[tokio::test]
 async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
+    use crate::analysis::MailAuth;
     use crate::analysis::trail::headers::split_headers;
-    use crate::dns::responder::Responder;
     let raw = b"From: Mallory <m@evil.example>\r\nSubject: pay\r\n\
                 From: CEO <ceo@bank.example>\r\n\r\nbody\r\n";
     let headers = split_headers(raw).headers;
@@ -582,11 +582,11 @@ async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
         .txt("_dmarc.evil.example", "v=DMARC1; p=none")
         .txt("_dmarc.bank.example", "v=DMARC1; p=reject")
         .dns();
-    let responder = Responder::start(dns.clone()).await.expect("responder");
+    let auth = MailAuth::new(&dns);
     // The attacker's own domain passes; the bank's does not.
     let (a, d) = evaluate_with_headers(
         &dns,
-        &responder.authenticator(),
+        &auth,
         raw,
         &headers,
         None,
@@ -644,7 +644,7 @@ async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
     let headers = split_headers(raw).headers;
     let (_, d) = evaluate_with_headers(
         &dns,
-        &responder.authenticator(),
+        &auth,
         raw,
         &headers,
         None,
@@ -660,17 +660,17 @@ async fn several_author_domains_are_each_evaluated_and_the_strictest_applies() {
 /// evaluate_with_headers on `raw` with bank.example at p=reject and evil.example at p=none,
 /// SPF passing for evil.example and the given DKIM results (the reviewer's spoofs).
 async fn spoof(raw: &[u8], dkim: &[DkimCheck]) -> (Alignment, DmarcCheck) {
+    use crate::analysis::MailAuth;
     use crate::analysis::trail::headers::split_headers;
-    use crate::dns::responder::Responder;
     let headers = split_headers(raw).headers;
     let dns = MemDns::new()
         .txt("_dmarc.evil.example", "v=DMARC1; p=none")
         .txt("_dmarc.bank.example", "v=DMARC1; p=reject")
         .dns();
-    let responder = Responder::start(dns.clone()).await.expect("responder");
+    let auth = MailAuth::new(&dns);
     evaluate_with_headers(
         &dns,
-        &responder.authenticator(),
+        &auth,
         raw,
         &headers,
         None,

@@ -15,7 +15,9 @@ pub(crate) mod record;
 use std::net::IpAddr;
 
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{MessageAuthenticator, SpfOutput, SpfResult};
+use mail_auth::{SpfOutput, SpfResult};
+
+use super::authenticator::MailAuth;
 
 use super::{AuthResult, Envelope, Fact, Outcome, SpfCheck, SpfChecks, Step};
 use crate::dns::Dns;
@@ -23,7 +25,7 @@ use crate::dns::Dns;
 pub use eval::{MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS};
 
 /// SPF for both identities of `envelope`, traced, each compared with mail-auth's verdict.
-pub async fn check_spf(dns: &Dns, auth: &MessageAuthenticator, envelope: &Envelope) -> SpfChecks {
+pub async fn check_spf(dns: &Dns, auth: &MailAuth, envelope: &Envelope) -> SpfChecks {
     check_spf_at(dns, auth, envelope, None).await
 }
 
@@ -31,7 +33,7 @@ pub async fn check_spf(dns: &Dns, auth: &MessageAuthenticator, envelope: &Envelo
 /// `%{t}` in an explanation is shown as written.
 pub async fn check_spf_at(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     envelope: &Envelope,
     now: Option<i64>,
 ) -> SpfChecks {
@@ -175,7 +177,7 @@ fn client_ip(identity: &str, envelope: &Envelope) -> Result<IpAddr, Box<SpfCheck
 
 async fn mail_from_check(
     dns: &Dns,
-    auth: &MessageAuthenticator,
+    auth: &MailAuth,
     envelope: &Envelope,
     now: Option<i64>,
 ) -> SpfCheck {
@@ -201,17 +203,12 @@ async fn mail_from_check(
     with_mail_auth(
         IDENTITY,
         check_host_at(dns, ip, domain, sender, helo, receiver, now),
-        auth.verify_spf(SpfParameters::verify_mail_from(ip, helo, receiver, sender)),
+        auth.verify_spf(&|| SpfParameters::verify_mail_from(ip, helo, receiver, sender)),
     )
     .await
 }
 
-async fn helo_check(
-    dns: &Dns,
-    auth: &MessageAuthenticator,
-    envelope: &Envelope,
-    now: Option<i64>,
-) -> SpfCheck {
+async fn helo_check(dns: &Dns, auth: &MailAuth, envelope: &Envelope, now: Option<i64>) -> SpfCheck {
     const IDENTITY: &str = "helo";
     let ip = match client_ip(IDENTITY, envelope) {
         Ok(ip) => ip,
@@ -252,19 +249,20 @@ async fn helo_check(
     with_mail_auth(
         IDENTITY,
         check_host_at(dns, ip, helo, &sender, helo, receiver, now),
-        auth.verify_spf(SpfParameters::verify_ehlo(ip, helo, receiver)),
+        auth.verify_spf(&|| SpfParameters::verify_ehlo(ip, helo, receiver)),
     )
     .await
 }
 
-/// Our evaluation of one identity and mail-auth's, run together: the check is labelled with
-/// the identity and notes where mail-auth's result differs.
+/// Our evaluation of one identity, then mail-auth's (which then finds our answers in memory):
+/// the check is labelled with the identity and notes where mail-auth's result differs.
 async fn with_mail_auth(
     identity: &str,
     ours: impl Future<Output = SpfCheck>,
     theirs: impl Future<Output = SpfOutput>,
 ) -> SpfCheck {
-    let (mut check, theirs) = tokio::join!(ours, theirs);
+    let mut check = ours.await;
+    let theirs = theirs.await;
     check.identity = identity.to_string();
     compare(&mut check, theirs.result());
     check

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::*;
 use crate::analysis::Fact;
-use crate::dns::responder::Responder;
+use crate::analysis::MailAuth;
 use crate::dns::snapshot::{Snapshot, SnapshotEntry};
 use crate::dns::{QueryKey, Record, RecordType};
 
@@ -351,8 +351,7 @@ async fn ipv4_mapped_client_is_ipv4_and_malformed_domain_is_none() {
 #[tokio::test]
 async fn missing_inputs_say_what_is_missing() {
     let dns = Dns::from_snapshot(Snapshot::new());
-    let responder = Responder::start(dns.clone()).await.unwrap();
-    let auth = responder.authenticator();
+    let auth = MailAuth::new(&dns);
     let envelope = Envelope {
         helo: Some("[192.0.2.1]".into()),
         spf_mail_from: Some("a@example.com".into()),
@@ -398,7 +397,7 @@ async fn both_identities_are_compared_with_mail_auth() {
     txt(&mut s, "mail.example.com", "v=spf1 a -all");
     a(&mut s, "mail.example.com", &["198.51.100.7"]);
     let dns = Dns::from_snapshot(s);
-    let responder = Responder::start(dns.clone()).await.unwrap();
+    let auth = MailAuth::new(&dns);
     let envelope = Envelope {
         client_ip: Some("198.51.100.7".into()),
         helo: Some("mail.example.com".into()),
@@ -420,7 +419,7 @@ async fn both_identities_are_compared_with_mail_auth() {
         ],
         ..Default::default()
     };
-    let checks = check_spf(&dns, &responder.authenticator(), &envelope).await;
+    let checks = check_spf(&dns, &auth, &envelope).await;
     assert_eq!(checks.mail_from.steps[0].headers, vec![3, 0]);
     assert_eq!(checks.helo.steps[0].headers, vec![3]);
     assert_eq!(
@@ -461,13 +460,13 @@ async fn disagreement_with_mail_auth_is_a_warning_step() {
         "v=spf1 a:nx1.example.com a:nx2.example.com a:nx3.example.com -all",
     );
     let dns = Dns::from_snapshot(s);
-    let responder = Responder::start(dns.clone()).await.unwrap();
+    let auth = MailAuth::new(&dns);
     let envelope = Envelope {
         client_ip: Some("192.0.2.1".into()),
         spf_mail_from: Some("a@example.com".into()),
         ..Default::default()
     };
-    let checks = check_spf(&dns, &responder.authenticator(), &envelope).await;
+    let checks = check_spf(&dns, &auth, &envelope).await;
     let check = checks.mail_from;
     assert_eq!(check.result, AuthResult::PermError);
     assert_eq!(check.mail_auth_result, Some(AuthResult::Fail));
@@ -543,13 +542,13 @@ async fn mx_over_a_mailauth_null_mx_has_no_addresses_and_is_not_an_error() {
     )
     .unwrap();
     let dns = Dns::from_snapshot(s);
-    let responder = Responder::start(dns.clone()).await.unwrap();
+    let auth = MailAuth::new(&dns);
     let envelope = Envelope {
         client_ip: Some("192.0.2.10".into()),
         spf_mail_from: Some("alice@example.com".into()),
         ..Default::default()
     };
-    let checks = check_spf(&dns, &responder.authenticator(), &envelope).await;
+    let checks = check_spf(&dns, &auth, &envelope).await;
     let check = checks.mail_from;
     // The mx term matches nothing (RFC 7505 §4: the root has no addresses), so -all decides.
     assert_eq!(check.result, AuthResult::Fail);

@@ -20,26 +20,11 @@ pub struct ParsedHeaders {
     pub warnings: Vec<Warning>,
 }
 
-/// Counts CRLF and bare-LF line breaks in the whole input (DKIM body canonicalisation cares about
-/// the body's line endings too).
+/// The line breaks of the whole input (DKIM body canonicalisation cares about the body's line
+/// endings too): one vectorized count, not a walk through the body.
 fn line_ending_style(raw: &[u8]) -> &'static str {
-    let mut crlf = false;
-    let mut lf = false;
-    let mut prev = 0u8;
-    for &b in raw {
-        if b == b'\n' {
-            if prev == b'\r' {
-                crlf = true;
-            } else {
-                lf = true;
-            }
-            if crlf && lf {
-                return "mixed";
-            }
-        }
-        prev = b;
-    }
-    match (crlf, lf) {
+    let (crlf, bare_lf) = crate::analysis::lex::line_breaks(raw);
+    match (crlf > 0, bare_lf > 0) {
         (true, false) => "crlf",
         (false, true) => "lf",
         (true, true) => "mixed",
