@@ -325,7 +325,7 @@ From: alice@example.org\r\nSubject: x\r\n\r\nbody\r\n";
 }
 
 #[test]
-fn live_mode_with_a_silent_server_ends_in_temperror_evidence_not_a_hang() {
+fn live_mode_with_a_silent_server_and_no_certificate_store_ends_in_temperror_evidence_not_a_hang() {
     // A DNS server on 127.0.0.1 that never answers: every query must become timeout evidence and
     // the verdicts temperror, within the DNS timeout — never a hang.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a silent UDP socket");
@@ -338,6 +338,10 @@ fn live_mode_with_a_silent_server_ends_in_temperror_evidence_not_a_hang() {
         .args(["--dns-server", &format!("127.0.0.1:{port}")])
         .args(["--dns-timeout", "0.5", "--format", "json"])
         .args(["--now", "2026-11-02T10:05:00Z"])
+        // Plain DNS needs no certificate store: a machine without one (or with these pointing
+        // nowhere) must still resolve. (hickory, with TLS compiled in, reads it by default.)
+        .env("SSL_CERT_FILE", "/nonexistent/mailsleuth-no-certs.pem")
+        .env("SSL_CERT_DIR", "/nonexistent/mailsleuth-no-certs")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

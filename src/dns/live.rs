@@ -9,7 +9,6 @@ use std::time::Duration;
 use hickory_proto::rr::{Name, RData, RecordType as WireType};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 
@@ -64,9 +63,7 @@ impl LiveBackend {
         opts.timeout = timeout;
         opts.use_hosts_file = ResolveHosts::Never;
         opts.preserve_intermediates = true;
-        let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-            .with_options(opts)
-            .build()
+        let resolver = super::responder::plain_resolver(config, opts)
             .map_err(|e| format!("cannot build the DNS resolver ({description}): {e}"))?;
         Ok(LiveBackend {
             resolver: Ok(resolver),

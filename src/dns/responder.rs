@@ -158,17 +158,26 @@ fn build_authenticator(
         .map_err(|e| format!("cannot build the resolver for the responder at {addr}: {e}"))
 }
 
-/// mail-auth's authenticator over a resolver with `config` and `opts`.
-///
-/// A resolver must carry a TLS client configuration (mail-auth's `ring` feature turns hickory's
-/// TLS on), and by default builds one from the system's root certificates, read from disk: that
-/// costs more than a whole analysis, and fails where there is no certificate store. These
-/// resolvers only ever speak plain DNS to the loopback responder (or to nobody), so they share
-/// one configuration without root certificates, built once per process.
+/// mail-auth's authenticator over a resolver with `config` and `opts` ([`plain_resolver`]).
 pub fn authenticator_with(
     config: ResolverConfig,
     opts: ResolverOpts,
 ) -> Result<MessageAuthenticator, NetError> {
+    Ok(MessageAuthenticator(plain_resolver(config, opts)?))
+}
+
+/// A resolver with `config` and `opts` that speaks plain DNS only.
+///
+/// A resolver must carry a TLS client configuration (mail-auth's `ring` feature turns hickory's
+/// TLS on), and by default builds one from the system's root certificates, read from disk: that
+/// costs more than a whole analysis, and fails where there is no certificate store. Ours only
+/// ever speak plain DNS (to the loopback responder, to `--dns-server`, to the system's
+/// servers, or to nobody), so they share one configuration without root certificates, built
+/// once per process.
+pub fn plain_resolver(
+    config: ResolverConfig,
+    opts: ResolverOpts,
+) -> Result<TokioResolver, NetError> {
     static TLS: OnceLock<Option<rustls::ClientConfig>> = OnceLock::new();
     let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
         .with_options(opts);
@@ -185,7 +194,7 @@ pub fn authenticator_with(
     if let Some(tls) = tls {
         builder = builder.with_tls_config(tls.clone());
     }
-    Ok(MessageAuthenticator(builder.build()?))
+    builder.build()
 }
 
 type AnswerCell = Arc<OnceCell<DnsAnswer>>;
