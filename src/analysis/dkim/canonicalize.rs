@@ -359,13 +359,38 @@ mod tests {
             .unwrap_or(1500)
     }
 
-    /// Whitespace-heavy and text-heavy bodies: every mix of spaces, tabs, bare CR, bare LF,
+    /// Whitespace-heavy and prose-like bodies: every mix of spaces, tabs, bare CR, bare LF,
     /// CRLF and empty lines at the end, and long plain runs that take the 8-byte path.
     fn bodies() -> Vec<Vec<u8>> {
-        let dense: &[u8] = b"  \t\r\n\r\nab\x01\xff";
-        let text: &[u8] = b"abcdefghijklmnop\xc3\xa9\x00  \r\n";
+        let dense: &[&[u8]] = &[
+            b" ", b" ", b"\t", b"\r", b"\n", b"\r\n", b"a", b"b", b"\x01", b"\xff",
+        ];
+        // Mostly plain prose, with every kind of whitespace in and between its lines.
+        let prose: &[&[u8]] = &[
+            b"Lorem",
+            b"ipsum",
+            b"dolor",
+            b"a",
+            b",",
+            b" ",
+            b" ",
+            b" ",
+            b" ",
+            b"\r\n",
+            b"\r\n",
+            b"  ",
+            b"\t",
+            b" \r\n",
+            b"\r\n ",
+            b"\r\n\t",
+            b"\r\n\r\n",
+            b"\n",
+            b"\r",
+            b"\x00",
+            b"\xc3\xa9",
+        ];
         let mut all = generated(dense, 7, 40);
-        all.extend(generated(text, 11, 160));
+        all.extend(generated(prose, 11, 120));
         for tail in [
             &b""[..],
             b"\r\n",
@@ -380,8 +405,8 @@ mod tests {
         all
     }
 
-    /// `cases()` bodies of 0..max_len bytes from `alphabet` (xorshift, so the run repeats).
-    fn generated(alphabet: &[u8], mut seed: u64, max_len: u64) -> Vec<Vec<u8>> {
+    /// `cases()` bodies of 0..max_tokens tokens (xorshift, so the run repeats).
+    fn generated(tokens: &[&[u8]], mut seed: u64, max_tokens: u64) -> Vec<Vec<u8>> {
         let mut next = move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -390,9 +415,10 @@ mod tests {
         };
         (0..cases())
             .map(|_| {
-                let len = next() % max_len;
+                let len = next() % max_tokens;
                 (0..len)
-                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .flat_map(|_| tokens[(next() % tokens.len() as u64) as usize])
+                    .copied()
                     .collect()
             })
             .collect()
