@@ -8,16 +8,19 @@ pub(crate) fn random_sequences<T: Copy>(
     count: usize,
     max_len: u64,
 ) -> Vec<Vec<T>> {
+    // xorshift64; the state advances for every length and every item, so an empty sequence
+    // does not freeze it (it did: after the first empty one, every later one was empty too).
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
     (0..count)
         .map(|_| {
-            let len = (seed % max_len) as usize;
+            let len = (next() % max_len.max(1)) as usize;
             (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    alphabet[(seed % alphabet.len() as u64) as usize]
-                })
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect()
         })
         .collect()
@@ -108,5 +111,17 @@ impl crate::dns::DnsBackend for Gate {
             let _ = open.wait_for(|o| *o).await;
             self.inner.lookup(key).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn random_sequences_vary_in_length_after_an_empty_one() {
+        let seqs = super::random_sequences(&[b'a', b'b'], 0x9e37_79b9_7f4a_7c15, 2000, 50);
+        let empty = seqs.iter().filter(|s| s.is_empty()).count();
+        assert!(empty > 0 && empty < 200, "{empty} empty of 2000");
+        let mean = seqs.iter().map(Vec::len).sum::<usize>() / seqs.len();
+        assert!((15..35).contains(&mean), "mean length {mean}");
     }
 }
