@@ -191,6 +191,10 @@ pub struct Mailbox {
     /// The selected message (an index into `entries`): it stays selected while the order
     /// changes.
     pub selected: Option<usize>,
+    /// The user moved the selection: from then on it stays on its message as the order
+    /// changes. Until then it stays on the first row, so messages that land later (newer ones
+    /// sorted above) never leave it on whatever happened to arrive first.
+    chosen: bool,
     /// The entries shown, in order.
     order: Vec<usize>,
     stale: bool,
@@ -248,6 +252,7 @@ impl Mailbox {
             sort: SortBy::Date,
             filter: String::new(),
             selected: None,
+            chosen: false,
             order: Vec::new(),
             stale: false,
             sorted_at: Instant::now(),
@@ -358,7 +363,7 @@ impl Mailbox {
         self.order = order;
         self.stale = false;
         self.sorted_at = Instant::now();
-        if self.position().is_none() {
+        if !self.chosen || self.position().is_none() {
             self.selected = self.order.first().copied();
         }
     }
@@ -371,6 +376,7 @@ impl Mailbox {
         let at = self.position().unwrap_or(0) as isize;
         let next = at.saturating_add(delta).clamp(0, last as isize) as usize;
         self.selected = Some(self.order[next]);
+        self.chosen = true;
     }
 
     pub fn set_sort(&mut self, sort: SortBy) {
@@ -663,5 +669,66 @@ impl super::app::App {
                 mailbox.filter
             )
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(day: u32) -> Entry {
+        let text = format!(
+            "From: s{day}@example.org\r\nSubject: day {day}\r\nDate: {day} Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n"
+        );
+        let input = crate::input::Input {
+            source: format!("m{day}"),
+            bytes: text.into_bytes(),
+        };
+        let m = crate::input::prepare(input).expect("a message").remove(0);
+        Entry::new(format!("m{day}"), None, Ok(m))
+    }
+
+    fn list() -> Mailbox {
+        Mailbox {
+            source: "box".into(),
+            entries: Vec::new(),
+            sort: SortBy::Date,
+            filter: String::new(),
+            selected: None,
+            chosen: false,
+            order: Vec::new(),
+            stale: false,
+            sorted_at: Instant::now(),
+            done: 0,
+            listed: false,
+            single_file: false,
+            skipped: 0,
+            loader: None,
+        }
+    }
+
+    fn subject(m: &Mailbox) -> String {
+        m.selected_entry().expect("a selection").source.clone()
+    }
+
+    #[test]
+    fn the_selection_follows_the_first_row_until_the_user_moves_it() {
+        let mut m = list();
+        // The oldest message lands first, alone.
+        m.entries.push(entry(1));
+        m.refresh();
+        assert_eq!(subject(&m), "m1");
+        // Newer ones land and sort above it: the selection is the newest, not the first seen.
+        m.entries.push(entry(2));
+        m.entries.push(entry(3));
+        m.refresh();
+        assert_eq!(subject(&m), "m3");
+        // Once the user moved, the selection stays on its message as others land above it.
+        m.move_by(1);
+        assert_eq!(subject(&m), "m2");
+        m.entries.push(entry(4));
+        m.refresh();
+        assert_eq!(subject(&m), "m2");
+        assert_eq!(m.position(), Some(2));
     }
 }
