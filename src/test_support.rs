@@ -114,6 +114,33 @@ impl crate::dns::DnsBackend for Gate {
     }
 }
 
+/// A trusted recorded result of `method`=`result` in an Authentication-Results header (index 1)
+/// written by `authserv_id`, with nothing compared yet: the fixture the unit tests adjust.
+pub(crate) fn recorded_result(
+    authserv_id: &str,
+    method: &str,
+    result: &str,
+) -> crate::analysis::RecordedResult {
+    crate::analysis::RecordedResult {
+        header_index: 1,
+        header_name: "Authentication-Results".into(),
+        authserv_id: Some(authserv_id.into()),
+        recorded_by: None,
+        trusted: true,
+        method: method.into(),
+        result: result.into(),
+        reason: None,
+        properties: Vec::new(),
+        comment: None,
+        ours: None,
+        agreement: crate::analysis::Agreement::NotCompared,
+        note: None,
+        signature: None,
+        disposition: None,
+        also_in_headers: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

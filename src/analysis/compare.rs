@@ -719,24 +719,11 @@ body
     fn one(method: &str, result: &str, props: &[(&str, &str)]) -> Vec<RecordedResult> {
         vec![RecordedResult {
             header_index: 0,
-            header_name: "Authentication-Results".into(),
-            recorded_by: None,
-            authserv_id: Some("mx.example.org".into()),
-            trusted: true,
-            method: method.into(),
-            result: result.into(),
-            reason: None,
             properties: props
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            comment: None,
-            ours: None,
-            agreement: Agreement::NotCompared,
-            note: None,
-            signature: None,
-            disposition: None,
-            also_in_headers: Vec::new(),
+            ..crate::test_support::recorded_result("mx.example.org", method, result)
         }]
     }
 
@@ -818,21 +805,8 @@ body
     fn dkim_is_matched_by_header_b_prefix() {
         let mut r = vec![RecordedResult {
             header_index: 0,
-            header_name: "Authentication-Results".into(),
-            recorded_by: None,
-            authserv_id: Some("mx.example.org".into()),
-            trusted: true,
-            method: "dkim".into(),
-            result: "fail".into(),
-            reason: None,
             properties: vec![("header.b".into(), "ABCDEF1".into())],
-            comment: None,
-            ours: None,
-            agreement: Agreement::NotCompared,
-            note: None,
-            signature: None,
-            disposition: None,
-            also_in_headers: Vec::new(),
+            ..crate::test_support::recorded_result("mx.example.org", "dkim", "fail")
         }];
         let (spf, dkim, arc, dmarc) = checks();
         compare(&mut r, &spf, &dkim, &arc, &dmarc);

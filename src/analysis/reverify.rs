@@ -133,7 +133,7 @@ fn receiver_found_records(a: &Analysis) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::model::{Agreement, RecordedResult};
+    use crate::analysis::model::RecordedResult;
     use crate::dns::RecordType;
 
     fn entry(name: &str, outcome: DnsOutcome, source: DnsSource) -> DnsEvidence {
@@ -144,24 +144,7 @@ mod tests {
     }
 
     fn recorded(method: &str, result: &str) -> RecordedResult {
-        RecordedResult {
-            recorded_by: None,
-            header_index: 1,
-            header_name: "Authentication-Results".into(),
-            authserv_id: Some("mx.example.net".into()),
-            trusted: true,
-            method: method.into(),
-            result: result.into(),
-            reason: None,
-            properties: Vec::new(),
-            comment: None,
-            ours: None,
-            agreement: Agreement::NotCompared,
-            note: None,
-            signature: None,
-            disposition: None,
-            also_in_headers: Vec::new(),
-        }
+        crate::test_support::recorded_result("mx.example.net", method, result)
     }
 
     /// From example.com, MAIL FROM bounce.example.org, with `log` as the evidence.

@@ -459,22 +459,8 @@ mod tests {
 
     fn recorded(method: &str, result: &str, trusted: bool) -> RecordedResult {
         RecordedResult {
-            recorded_by: None,
-            header_index: 1,
-            header_name: "Authentication-Results".into(),
-            authserv_id: Some("mx.example.net".into()),
             trusted,
-            method: method.into(),
-            result: result.into(),
-            reason: None,
-            properties: Vec::new(),
-            comment: None,
-            ours: None,
-            agreement: Agreement::NotCompared,
-            note: None,
-            signature: None,
-            disposition: None,
-            also_in_headers: Vec::new(),
+            ..crate::test_support::recorded_result("mx.example.net", method, result)
         }
     }
 

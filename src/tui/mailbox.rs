@@ -246,6 +246,11 @@ impl Mailbox {
     }
 
     fn start(source: &str, read: Reader, backend: Arc<dyn DnsBackend>, options: Options) -> Self {
+        Mailbox::with_loader(source, Some(Loader::spawn(read, backend, options)))
+    }
+
+    /// An empty list of `source`, filled by `loader` (None: nothing more will land).
+    fn with_loader(source: &str, loader: Option<Loader>) -> Self {
         Mailbox {
             source: source.to_string(),
             entries: Vec::new(),
@@ -260,7 +265,7 @@ impl Mailbox {
             listed: false,
             single_file: false,
             skipped: 0,
-            loader: Some(Loader::spawn(read, backend, options)),
+            loader,
         }
     }
 
@@ -689,22 +694,7 @@ mod tests {
     }
 
     fn list() -> Mailbox {
-        Mailbox {
-            source: "box".into(),
-            entries: Vec::new(),
-            sort: SortBy::Date,
-            filter: String::new(),
-            selected: None,
-            chosen: false,
-            order: Vec::new(),
-            stale: false,
-            sorted_at: Instant::now(),
-            done: 0,
-            listed: false,
-            single_file: false,
-            skipped: 0,
-            loader: None,
-        }
+        Mailbox::with_loader("box", None)
     }
 
     fn subject(m: &Mailbox) -> String {
