@@ -427,20 +427,18 @@ fn run_report(file: &str, format: Format, common: &Common) -> ExitCode {
     };
     let analysis: Analysis = runtime.block_on(analysis::analyze(&message.bytes, &opts, &dns));
 
-    let out = match format {
-        Format::Text => report::text(&analysis),
-        Format::Json => report::json(&analysis) + "\n",
-        Format::Markdown => report::markdown(&analysis),
+    // The report goes out as it is made: a long one is never whole in memory.
+    let mut write = |w: &mut dyn Write| match format {
+        Format::Text => report::write_text(w, &analysis),
+        Format::Json => report::write_json(w, &analysis),
+        Format::Markdown => report::write_markdown(w, &analysis),
     };
     let written = match &common.output {
-        Some(path) => mailsleuth::output::write_atomically(path, out.as_bytes(), &inputs)
+        Some(path) => mailsleuth::output::write_atomically_with(path, &inputs, &mut write)
             .map_err(|e| format!("cannot write the report: {e}")),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(out.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
+            let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            match write(&mut stdout).and_then(|_| stdout.flush()) {
                 // A closed pipe (`| head`) is not an error worth a message.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.map_err(|e| format!("cannot write to stdout: {e}")),

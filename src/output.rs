@@ -90,6 +90,16 @@ fn temp_name(target: &Path) -> PathBuf {
 /// then renames it into place; refuses when `target` is one of `inputs`. On failure the target
 /// is as it was and the temporary file is gone.
 pub fn write_atomically(target: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), WriteError> {
+    write_atomically_with(target, inputs, &mut |f| f.write_all(bytes))
+}
+
+/// [`write_atomically`], with the content written by `write` (a report streamed as it is made,
+/// never whole in memory).
+pub fn write_atomically_with(
+    target: &Path,
+    inputs: &[&Path],
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     check_not_input(target, inputs)?;
     let io = |e: std::io::Error| WriteError::Io {
         target: shown(target),
@@ -103,10 +113,11 @@ pub fn write_atomically(target: &Path, bytes: &[u8], inputs: &[&Path]) -> Result
             .create_new(true)
             .open(&tmp)
         {
-            Ok(mut f) => {
-                let done = f
-                    .write_all(bytes)
-                    .and_then(|()| f.sync_all())
+            Ok(f) => {
+                let mut buffered = std::io::BufWriter::new(f);
+                let done = write(&mut buffered)
+                    .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
+                    .and_then(|f| f.sync_all())
                     .and_then(|()| std::fs::rename(&tmp, target));
                 if let Err(e) = done {
                     let _ = std::fs::remove_file(&tmp);

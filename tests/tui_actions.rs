@@ -209,9 +209,9 @@ fn moving_the_boundary_reruns_from_that_hop_and_everything_follows_it() {
     assert_eq!(app.options.client_ip, None, "no --ip: the hop itself says");
     wait_idle(&mut app);
     let a = app.analysis.as_ref().unwrap();
-    assert_eq!(a.envelope.client_ip.as_deref(), Some(ip.as_str()));
-    assert_eq!(a.envelope.helo, hop.helo);
-    assert_eq!(a.envelope.receiver, hop.by_host);
+    assert_eq!(a.envelope.client_ip.as_deref(), Some(&*ip));
+    assert_eq!(a.envelope.helo.as_deref(), hop.helo.as_deref());
+    assert_eq!(a.envelope.receiver.as_deref(), hop.by_host.as_deref());
     // The hop list marks the new boundary, and only it.
     let marked: Vec<usize> = (0..a.hops.len())
         .filter(|&i| a.hops[i].is_boundary)

@@ -134,32 +134,32 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Hop {
     pub header_index: usize,
-    pub from_host: Option<String>,
+    pub from_host: Option<Box<str>>,
     /// HELO/EHLO name as the `by` server recorded it.
-    pub helo: Option<String>,
+    pub helo: Option<Box<str>>,
     /// Reverse DNS name the `by` server recorded for the client.
-    pub from_rdns: Option<String>,
-    pub from_ip: Option<String>,
-    pub by_host: Option<String>,
+    pub from_rdns: Option<Box<str>>,
+    pub from_ip: Option<Box<str>>,
+    pub by_host: Option<Box<str>>,
     /// The address the `by` server recorded for itself (`by host (10.1.2.3)`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub by_ip: Option<String>,
-    pub with: Option<String>,
-    pub id: Option<String>,
-    pub for_addr: Option<String>,
+    pub by_ip: Option<Box<str>>,
+    pub with: Option<Box<str>>,
+    pub id: Option<Box<str>>,
+    pub for_addr: Option<Box<str>>,
     /// The date after the `;`, as written.
-    pub date: Option<String>,
+    pub date: Option<Box<str>>,
     /// That date as unix seconds, when it parsed.
     pub timestamp: Option<i64>,
     /// Seconds between the previous (older) hop and this one.
     pub delay_seconds: Option<i64>,
     /// TLS version/cipher if the header records one.
-    pub tls: Option<String>,
+    pub tls: Option<Box<str>>,
     pub anomalies: Vec<String>,
     /// Why the trust-boundary walk passed this hop as the receiving organisation's own (set only
     /// on hops walked past).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal: Option<String>,
+    pub internal: Option<Box<str>>,
     pub is_boundary: bool,
     /// True for hops older than the boundary hop, i.e. *below* it in the file: written before
     /// the receiver got the message, by servers it cannot vouch for (their text could be forged

@@ -23,9 +23,8 @@ pub(crate) fn apply(
         if i >= at {
             h.internal = None;
         } else if h.internal.is_none() {
-            h.internal = Some(format!(
-                "the boundary was set by hand below it (hop #{number})"
-            ));
+            h.internal =
+                Some(format!("the boundary was set by hand below it (hop #{number})").into());
         }
     }
     // What the old boundary implied no longer holds.
@@ -53,15 +52,15 @@ pub(crate) fn apply(
             .unwrap_or_default(),
         how,
     };
-    env.receiver = hop.by_host.clone();
+    env.receiver = hop.by_host.as_deref().map(str::to_string);
     env.sources
         .push(from_hop("receiver", format!("the `by` host of {by_hand}")));
-    env.client_ip = hop.from_ip.clone();
+    env.client_ip = hop.from_ip.as_deref().map(str::to_string);
     env.sources.push(from_hop(
         "client_ip",
         format!("the client IP {by_hand} recorded in its from-clause"),
     ));
-    env.helo = hop.helo.clone();
+    env.helo = hop.helo.as_deref().map(str::to_string);
     env.sources.push(from_hop(
         "helo",
         format!("the HELO/EHLO name {by_hand} recorded"),

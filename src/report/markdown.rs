@@ -93,7 +93,7 @@ fn code(s: &str, in_table: bool) -> String {
 }
 
 /// The receiver's verdict headers: one row per decoded field, with its meaning and trust.
-fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
+fn receiver_section(o: &mut dyn Write, v: &crate::analysis::ReceiverVerdict) {
     let _ = writeln!(o, "\n## Receiver's verdict\n");
     let _ = writeln!(o, "By **{}**.", md(&v.receiver_label));
     if let Some(line) = &v.line {
@@ -126,25 +126,21 @@ fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
 }
 
 /// The whole analysis as Markdown.
-pub fn markdown(a: &Analysis) -> String {
-    let mut o = String::new();
-    heading(&mut o, a);
-    message_section(&mut o, a);
-    envelope_section(&mut o, a);
-    hops_section(&mut o, a);
-    checks_section(&mut o, a);
-    if let Some(v) = &a.receiver_verdict {
-        receiver_section(&mut o, v);
-    }
-    recorded_section(&mut o, a);
-    warnings_section(&mut o, a);
-    steps_section(&mut o, a);
-    dns_section(&mut o, a);
-    o
-}
+pub(super) const SECTIONS: super::Sections = super::Sections {
+    heading,
+    message: message_section,
+    envelope: envelope_section,
+    hops: hops_section,
+    checks: checks_section,
+    receiver: receiver_section,
+    recorded: recorded_section,
+    warnings: warnings_section,
+    steps: steps_section,
+    dns: dns_section,
+};
 
 /// The title, the verdict and its findings, and what the evaluation was made with.
-fn heading(o: &mut String, a: &Analysis) {
+fn heading(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "# mailsleuth report: {}", md(&a.input.source));
     let _ = writeln!(o);
     let _ = writeln!(o, "**Verdict:** {}", md(&a.summary.verdict));
@@ -168,7 +164,7 @@ fn heading(o: &mut String, a: &Analysis) {
 }
 
 /// The author headers as written (and decoded).
-fn message_section(o: &mut String, a: &Analysis) {
+fn message_section(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "\n## Message\n");
     let _ = writeln!(o, "| header | value |\n|---|---|");
     for name in super::MESSAGE_FIELDS {
@@ -194,7 +190,7 @@ fn message_section(o: &mut String, a: &Analysis) {
 }
 
 /// The envelope and where each field of it came from.
-fn envelope_section(o: &mut String, a: &Analysis) {
+fn envelope_section(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "\n## Envelope\n");
     let _ = writeln!(o, "| field | value | from |\n|---|---|---|");
     let e = &a.envelope;
@@ -220,7 +216,7 @@ fn envelope_section(o: &mut String, a: &Analysis) {
 }
 
 /// The Received hops, oldest first, the trust boundary marked.
-fn hops_section(o: &mut String, a: &Analysis) {
+fn hops_section(o: &mut dyn Write, a: &Analysis) {
     if a.hops.is_empty() {
         return;
     }
@@ -247,7 +243,7 @@ fn hops_section(o: &mut String, a: &Analysis) {
 }
 
 /// One row per check with its result, then the DMARC policy that applies.
-fn checks_section(o: &mut String, a: &Analysis) {
+fn checks_section(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "\n## Checks\n");
     let _ = writeln!(o, "| check | result |\n|---|---|");
     for c in checks(a) {
@@ -295,7 +291,7 @@ fn checks_section(o: &mut String, a: &Analysis) {
 }
 
 /// What the receiving servers recorded, set against our re-verification.
-fn recorded_section(o: &mut String, a: &Analysis) {
+fn recorded_section(o: &mut dyn Write, a: &Analysis) {
     if a.recorded.is_empty() {
         return;
     }
@@ -331,7 +327,7 @@ fn recorded_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every warning with its code.
-fn warnings_section(o: &mut String, a: &Analysis) {
+fn warnings_section(o: &mut dyn Write, a: &Analysis) {
     if a.warnings.is_empty() {
         return;
     }
@@ -342,7 +338,7 @@ fn warnings_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every check's steps, long values clipped (the DNS table has them whole).
-fn steps_section(o: &mut String, a: &Analysis) {
+fn steps_section(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "\n## Steps\n");
     for c in checks(a) {
         let _ = writeln!(o, "### {}\n", md(&c.title));
@@ -356,7 +352,7 @@ fn steps_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every DNS lookup, one row each.
-fn dns_section(o: &mut String, a: &Analysis) {
+fn dns_section(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(o, "## DNS evidence\n");
     let _ = writeln!(
         o,
@@ -393,7 +389,7 @@ enum Detail {
     Full,
 }
 
-fn step_body(o: &mut String, a: &Analysis, n: usize, s: &Step, detail: Detail) {
+fn step_body(o: &mut dyn Write, a: &Analysis, n: usize, s: &Step, detail: Detail) {
     let marker = format!("{n}. ");
     // CommonMark: a list item's continuation lines are indented by the marker's width.
     let pad = " ".repeat(marker.len());
@@ -502,7 +498,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let out = markdown(&a);
+        let out = crate::report::markdown(&a);
         assert!(!out.contains("<b>") && !out.contains("<script>"), "{out}");
     }
 }

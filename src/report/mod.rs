@@ -15,8 +15,74 @@ use std::borrow::Cow;
 use crate::analysis::{Analysis, AuthResult, Outcome};
 
 pub use crate::analysis::dmarc::policy_tag;
-pub use markdown::{markdown, markdown_step};
-pub use text::text;
+pub use markdown::markdown_step;
+
+/// The whole analysis as a terminal-friendly text report.
+pub fn text(a: &Analysis) -> String {
+    render(&text::SECTIONS, a)
+}
+
+/// [`text`] written to `w` as it is made: a long report (thousands of hops) is never whole in
+/// memory.
+pub fn write_text(w: &mut dyn std::io::Write, a: &Analysis) -> std::io::Result<()> {
+    stream(&text::SECTIONS, w, a)
+}
+
+/// The whole analysis as Markdown.
+pub fn markdown(a: &Analysis) -> String {
+    render(&markdown::SECTIONS, a)
+}
+
+/// [`markdown`] written to `w` as it is made.
+pub fn write_markdown(w: &mut dyn std::io::Write, a: &Analysis) -> std::io::Result<()> {
+    stream(&markdown::SECTIONS, w, a)
+}
+
+/// The sections of a report format, written in one order for every format by [`render`] and
+/// [`stream`].
+pub(crate) struct Sections {
+    heading: Section,
+    message: Section,
+    envelope: Section,
+    hops: Section,
+    checks: Section,
+    receiver: fn(&mut dyn std::fmt::Write, &crate::analysis::ReceiverVerdict),
+    recorded: Section,
+    warnings: Section,
+    steps: Section,
+    dns: Section,
+}
+
+type Section = fn(&mut dyn std::fmt::Write, &Analysis);
+
+impl Sections {
+    fn fill(&self, o: &mut dyn std::fmt::Write, a: &Analysis) {
+        (self.heading)(o, a);
+        (self.message)(o, a);
+        (self.envelope)(o, a);
+        (self.hops)(o, a);
+        (self.checks)(o, a);
+        if let Some(v) = &a.receiver_verdict {
+            (self.receiver)(o, v);
+        }
+        (self.recorded)(o, a);
+        (self.warnings)(o, a);
+        (self.steps)(o, a);
+        (self.dns)(o, a);
+    }
+}
+
+fn render(sections: &Sections, a: &Analysis) -> String {
+    let mut o = String::new();
+    sections.fill(&mut o, a);
+    o
+}
+
+fn stream(sections: &Sections, w: &mut dyn std::io::Write, a: &Analysis) -> std::io::Result<()> {
+    let mut o = Out::new(w);
+    sections.fill(&mut o, a);
+    o.finish()
+}
 
 /// The `Analysis` as pretty JSON (the documented, versioned schema).
 ///
@@ -24,39 +90,169 @@ pub use text::text;
 /// overrides/isolates that could reorder what a reader sees are escaped here too, as `\uXXXX`,
 /// which every JSON reader decodes back to the same string.
 pub fn json(analysis: &Analysis) -> String {
-    // Serializing plain data cannot fail; fall back to an error object rather than panic.
-    let text = serde_json::to_string_pretty(analysis)
-        .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"));
-    escape_json_text(text)
+    let mut out = Vec::new();
+    // Writing to memory cannot fail; serializing plain data cannot either.
+    match serialize_pretty(&mut out, analysis) {
+        Ok(()) => String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(e) => format!("{{\"error\": \"serialization failed: {e}\"}}"),
+    }
 }
 
-/// JSON text (pretty or one line) with every character a terminal would misshow escaped as
-/// `\uXXXX` (DEL, C1 controls, bidi overrides, invisible characters, line separators), which
-/// every JSON reader decodes back to the same string. Raw newlines and spaces are the
-/// pretty-printer's own layout; inside strings serde_json has escaped every C0 control already.
-pub fn escape_json_text(text: String) -> String {
-    // ASCII is decided by its byte (a whole report is mostly ASCII, and this runs over all of
-    // it); the rest by `needs_escape`.
-    let escape = |c: char| {
-        if c.is_ascii() {
-            (c < ' ' || c == '\x7f') && !c.is_ascii_whitespace()
-        } else {
-            needs_escape(c)
+/// [`json`] written straight to `out` (no copy of the report in memory), then a line break.
+pub fn write_json(out: &mut dyn std::io::Write, analysis: &Analysis) -> std::io::Result<()> {
+    serialize_pretty(&mut *out, analysis)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn serialize_pretty<W: std::io::Write>(out: W, analysis: &Analysis) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        out,
+        Escaping(serde_json::ser::PrettyFormatter::new()),
+    );
+    serde::Serialize::serialize(analysis, &mut ser).map_err(std::io::Error::from)
+}
+
+/// `value` as one line of JSON, escaped as [`json`] escapes.
+pub fn json_line<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        Escaping(serde_json::ser::CompactFormatter),
+    );
+    match value.serialize(&mut ser) {
+        Ok(()) => String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(e) => format!("{{\"error\":\"serialization failed: {e}\"}}"),
+    }
+}
+
+/// A serde_json formatter that also writes as `\uXXXX` every character of a string a terminal
+/// would misshow (DEL, C1 controls, bidi overrides, invisible characters, line separators): in
+/// the same pass as serde_json's own escaping of C0 controls, quotes and backslashes, with no
+/// second scan or copy of the text. Layout is `F`'s.
+struct Escaping<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // ASCII is decided by its byte (a report is mostly ASCII); the rest by `needs_escape`.
+        let bytes = fragment.as_bytes();
+        let Some(first) = bytes.iter().position(|&b| b >= 0x7f) else {
+            return w.write_all(bytes);
+        };
+        let mut start = 0;
+        for (i, c) in fragment[first..]
+            .char_indices()
+            .map(|(i, c)| (i + first, c))
+        {
+            let escape = if c.is_ascii() {
+                c == '\x7f'
+            } else {
+                needs_escape(c)
+            };
+            if escape {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
         }
-    };
-    let Some(first) = text.find(escape) else {
-        return text;
-    };
-    let mut out = String::with_capacity(text.len() + 16);
-    out.push_str(&text[..first]);
-    for c in text[first..].chars() {
-        if escape(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// A text report on its way to a writer: the text gathers in a buffer that goes out whenever it
+/// passes 64 KiB, so the report is never whole in memory. The first write error is kept (later
+/// writes then fail at once) and returned by [`Out::finish`].
+pub(crate) struct Out<'w> {
+    buf: String,
+    w: &'w mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl<'w> Out<'w> {
+    const CHUNK: usize = 64 * 1024;
+
+    pub(crate) fn new(w: &'w mut dyn std::io::Write) -> Self {
+        Out {
+            buf: String::with_capacity(Self::CHUNK + 4096),
+            w,
+            error: None,
         }
     }
-    out
+
+    fn send(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.w.write_all(self.buf.as_bytes())
+        {
+            self.error = Some(e);
+        }
+        self.buf.clear();
+    }
+
+    /// Writes what is left and flushes.
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        self.send();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.w.flush(),
+        }
+    }
+}
+
+impl std::fmt::Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.buf.push_str(s);
+        if self.buf.len() >= Self::CHUNK {
+            self.send();
+        }
+        Ok(())
+    }
 }
 
 /// `text` cut to `max` characters with an ellipsis, for one-line views of long values.

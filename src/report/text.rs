@@ -6,26 +6,21 @@ use super::{checks, outcome_glyph, result_glyph, visible};
 use crate::analysis::{Agreement, Analysis, Severity};
 
 /// The whole analysis as a terminal-friendly text report.
-pub fn text(a: &Analysis) -> String {
-    let mut o = String::new();
-    // `write!` to a String cannot fail; the results are ignored on purpose.
-    heading(&mut o, a);
-    message_section(&mut o, a);
-    envelope_section(&mut o, a);
-    hops_section(&mut o, a);
-    checks_section(&mut o, a);
-    if let Some(v) = &a.receiver_verdict {
-        receiver_section(&mut o, v);
-    }
-    recorded_section(&mut o, a);
-    warnings_section(&mut o, a);
-    steps_section(&mut o, a);
-    dns_section(&mut o, a);
-    o
-}
+pub(super) const SECTIONS: super::Sections = super::Sections {
+    heading,
+    message: message_section,
+    envelope: envelope_section,
+    hops: hops_section,
+    checks: checks_section,
+    receiver: receiver_section,
+    recorded: recorded_section,
+    warnings: warnings_section,
+    steps: steps_section,
+    dns: dns_section,
+};
 
 /// The first lines: the tool, the input, the moment and the DNS mode, then the verdict.
-fn heading(o: &mut String, a: &Analysis) {
+fn heading(o: &mut dyn Write, a: &Analysis) {
     let _ = writeln!(
         o,
         "mailsleuth {} — {}{} ({} bytes, {})",
@@ -61,7 +56,7 @@ fn heading(o: &mut String, a: &Analysis) {
 }
 
 /// The author headers as written (and decoded).
-fn message_section(o: &mut String, a: &Analysis) {
+fn message_section(o: &mut dyn Write, a: &Analysis) {
     section(o, "MESSAGE");
     let mut any = false;
     for name in super::MESSAGE_FIELDS {
@@ -89,7 +84,7 @@ fn message_section(o: &mut String, a: &Analysis) {
 }
 
 /// The envelope and where each field of it came from.
-fn envelope_section(o: &mut String, a: &Analysis) {
+fn envelope_section(o: &mut dyn Write, a: &Analysis) {
     section(o, "ENVELOPE (as the receiving server saw it)");
     let e = &a.envelope;
     field(o, "receiver", e.receiver.as_deref());
@@ -113,7 +108,7 @@ fn envelope_section(o: &mut String, a: &Analysis) {
 }
 
 /// The Received hops, oldest first, the trust boundary marked.
-fn hops_section(o: &mut String, a: &Analysis) {
+fn hops_section(o: &mut dyn Write, a: &Analysis) {
     if a.hops.is_empty() {
         return;
     }
@@ -143,7 +138,7 @@ fn hops_section(o: &mut String, a: &Analysis) {
 }
 
 /// One line per check with its result, then the DMARC policy.
-fn checks_section(o: &mut String, a: &Analysis) {
+fn checks_section(o: &mut dyn Write, a: &Analysis) {
     section(o, "CHECKS");
     for c in checks(a) {
         if c.title == "ARC" && a.dkim.is_empty() {
@@ -166,7 +161,7 @@ fn checks_section(o: &mut String, a: &Analysis) {
 }
 
 /// What the receiving servers recorded, set against our re-verification.
-fn recorded_section(o: &mut String, a: &Analysis) {
+fn recorded_section(o: &mut dyn Write, a: &Analysis) {
     if a.recorded.is_empty() {
         return;
     }
@@ -204,7 +199,7 @@ fn recorded_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every warning, with its severity and header.
-fn warnings_section(o: &mut String, a: &Analysis) {
+fn warnings_section(o: &mut dyn Write, a: &Analysis) {
     if a.warnings.is_empty() {
         return;
     }
@@ -224,7 +219,7 @@ fn warnings_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every check's steps with their facts and the DNS evidence they read.
-fn steps_section(o: &mut String, a: &Analysis) {
+fn steps_section(o: &mut dyn Write, a: &Analysis) {
     section(o, "STEPS");
     for c in checks(a) {
         let _ = writeln!(o, "  {}", c.title);
@@ -266,7 +261,7 @@ fn steps_section(o: &mut String, a: &Analysis) {
 }
 
 /// Every DNS lookup, whole.
-fn dns_section(o: &mut String, a: &Analysis) {
+fn dns_section(o: &mut dyn Write, a: &Analysis) {
     section(o, "DNS EVIDENCE");
     if a.dns.is_empty() {
         let _ = writeln!(o, "  (no lookups)");
@@ -277,7 +272,7 @@ fn dns_section(o: &mut String, a: &Analysis) {
 }
 
 /// Each verdict header with its decoded fields, their meanings and why it is trusted or not.
-fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
+fn receiver_section(o: &mut dyn Write, v: &crate::analysis::ReceiverVerdict) {
     section(o, "RECEIVER'S VERDICT");
     let _ = writeln!(o, "  by {}", visible(&v.receiver_label));
     if let Some(line) = &v.line {
@@ -308,12 +303,12 @@ fn receiver_section(o: &mut String, v: &crate::analysis::ReceiverVerdict) {
     }
 }
 
-fn section(o: &mut String, title: &str) {
+fn section(o: &mut dyn Write, title: &str) {
     let _ = writeln!(o);
     let _ = writeln!(o, "{title}");
 }
 
-fn field(o: &mut String, name: &str, value: Option<&str>) {
+fn field(o: &mut dyn Write, name: &str, value: Option<&str>) {
     let _ = writeln!(
         o,
         "  {:<10} {}",

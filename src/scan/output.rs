@@ -134,28 +134,19 @@ struct ErrorLine<'a> {
 /// The JSONL line of an analysed message: `{"source", "index", "analysis"}`, where `analysis`
 /// is exactly what `report --format json` prints for it (on one line).
 pub fn json_line(source: &str, index: Option<usize>, analysis: &Analysis) -> String {
-    escape_json(serde_json::to_string(&Line {
+    crate::report::json_line(&Line {
         source,
         index,
         analysis,
-    }))
+    })
 }
 
 fn error_line(source: &str, index: Option<usize>, error: &str) -> String {
-    escape_json(serde_json::to_string(&ErrorLine {
+    crate::report::json_line(&ErrorLine {
         source,
         index,
         error,
-    }))
-}
-
-/// serde_json escapes C0 controls; DEL, C1 controls and bidi overrides are escaped too (as the
-/// JSON report does), so a line shown in a terminal cannot drive it or reorder what is seen.
-/// One line of JSON, escaped as the report's JSON is.
-fn escape_json(text: serde_json::Result<String>) -> String {
-    crate::report::escape_json_text(
-        text.unwrap_or_else(|e| format!("{{\"error\":\"serialization failed: {e}\"}}")),
-    )
+    })
 }
 
 /// `source#index` (just `source` for a whole file).

@@ -237,13 +237,13 @@ impl<'a> Receipt<'a> {
             .boundary_header
             .or(boundary.map(|h| h.header_index));
         let boundary_host = boundary
-            .and_then(|h| h.by_host.clone())
+            .and_then(|h| h.by_host.as_deref().map(str::to_string))
             .or_else(|| envelope.receiver.clone());
         let mut receiver_hosts: Vec<String> = envelope.receiver.iter().cloned().collect();
         for h in hops.iter().filter(|h| !h.below_boundary) {
-            receiver_hosts.extend(h.by_host.iter().cloned());
+            receiver_hosts.extend(h.by_host.iter().map(|s| s.to_string()));
             if !h.is_boundary {
-                receiver_hosts.extend(h.from_host.iter().cloned());
+                receiver_hosts.extend(h.from_host.iter().map(|s| s.to_string()));
             }
         }
         Receipt {

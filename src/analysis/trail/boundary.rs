@@ -269,7 +269,7 @@ pub fn reconstruct_envelope(
     let boundary = decision.hop;
     for (header, why) in &decision.walked {
         if let Some(hop) = hops.iter_mut().find(|h| h.header_index == *header) {
-            hop.internal = Some(why.clone());
+            hop.internal = Some(why.as_str().into());
         }
     }
     env.boundary_hop = boundary;
@@ -388,10 +388,10 @@ fn decide_boundary(headers: &[Header], hops: &[Hop], opts: &Options) -> Decision
     if let Some((ip, from, recorded_index)) = recorded_ip(headers, ar_for_ip) {
         match recorded_ip_hop(hops, ip, recorded_index, &opts.operators) {
             Ok(i) => {
-                let by = hops[i].by_host.clone().unwrap_or_default();
+                let by = hops[i].by_host.as_deref().unwrap_or_default().to_string();
                 return Decision {
                     hop: Some(i),
-                    receiver: hops[i].by_host.clone(),
+                    receiver: hops[i].by_host.as_deref().map(str::to_string),
                     source: Some(Source {
                         field: "receiver".into(),
                         header_index: Some(hops[i].header_index),
@@ -574,14 +574,14 @@ fn boundary_from_walk(hops: &[Hop], opts: &Options, writers: Vec<(String, usize)
     let hop = &hops[pick.chosen];
     // `by localhost` (a content filter's own hop) names no organisation: the first real name
     // from the top does.
-    let named = |b: &&String| b.contains('.') && b.parse::<IpAddr>().is_err() && !internal_name(b);
+    let named = |b: &&str| b.contains('.') && b.parse::<IpAddr>().is_err() && !internal_name(b);
     let receiver = hop
         .by_host
-        .as_ref()
+        .as_deref()
         .filter(named)
-        .cloned()
-        .or(first_name.map(str::to_string))
-        .or(hop.by_host.clone());
+        .or(first_name)
+        .or(hop.by_host.as_deref())
+        .map(str::to_string);
     let mut d = Decision::at(
         &pick,
         receiver.as_deref().unwrap_or_default(),
@@ -628,7 +628,7 @@ fn client_ip(
     } else if let Some(hop) = boundary_hop {
         match &hop.from_ip {
             Some(ip) => {
-                env.client_ip = Some(ip.clone());
+                env.client_ip = Some(ip.to_string());
                 env.sources.push(Source {
                     field: "client_ip".into(),
                     header_index: Some(hop.header_index),
@@ -682,7 +682,7 @@ fn helo(env: &mut Envelope, headers: &[Header], boundary_hop: Option<&Hop>, opts
     } else if let Some(hop) = boundary_hop
         && let Some(helo) = &hop.helo
     {
-        env.helo = Some(helo.clone());
+        env.helo = Some(helo.to_string());
         env.sources.push(Source {
             field: "helo".into(),
             header_index: Some(hop.header_index),

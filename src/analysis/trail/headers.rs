@@ -142,6 +142,9 @@ pub fn split_headers(raw: &[u8]) -> ParsedHeaders {
         pos = end;
     }
 
+    // Exactly as many as there are fields: a message of thousands of headers does not hold a
+    // list grown by doubling, up to twice its size.
+    parsed.headers.reserve_exact(spans.len());
     for (index, &(start, end)) in spans.iter().enumerate() {
         parsed.headers.push(build_header(
             index,

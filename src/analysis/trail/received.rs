@@ -457,16 +457,16 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
                  came from the client"
             ));
         }
-        hop.helo = helo;
+        hop.helo = helo.map(Into::into);
         // Only a name the receiving server looked up is shown as the client's host: the HELO
         // (Postfix's from word) is whatever the client said.
-        hop.from_host = rdns.clone();
-        hop.from_rdns = rdns;
-        hop.from_ip = ip.map(|i| i.to_string());
+        hop.from_host = rdns.as_deref().map(Into::into);
+        hop.from_rdns = rdns.map(Into::into);
+        hop.from_ip = ip.map(|i| i.to_string().into());
         hop.anomalies
             .extend(client_identity_anomalies(&hop, from, ip));
     }
-    hop.by_host = first_word(Clause::By).map(|h| h.trim_end_matches('.').to_string());
+    hop.by_host = first_word(Clause::By).map(|h| h.trim_end_matches('.').into());
     // The server's own address, in the comment after its name (Microsoft, amavis).
     hop.by_ip = find(Clause::By)
         .and_then(|t| t.comments.first())
@@ -474,7 +474,7 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
             c.split(|ch: char| ch.is_whitespace() || matches!(ch, '(' | ')' | ','))
                 .find_map(parse_ip_literal)
         })
-        .map(|ip| ip.to_string());
+        .map(|ip| ip.to_string().into());
     let with_words: Vec<String> = find(Clause::With)
         .map(|t| t.words.clone())
         .unwrap_or_default();
@@ -485,19 +485,19 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
             .position(|w| w.eq_ignore_ascii_case("tls"))
             .unwrap_or(with_words.len())
             .max(1);
-        hop.with = Some(with_words[..end].join(" "));
+        hop.with = Some(with_words[..end].join(" ").into());
     }
-    hop.id = first_word(Clause::Id);
+    hop.id = first_word(Clause::Id).map(Into::into);
     hop.for_addr = first_word(Clause::For).map(|f| {
         f.trim_start_matches('<')
             .trim_end_matches(['>', ';'])
-            .to_string()
+            .into()
     });
     let all_comments: Vec<String> = clauses
         .iter()
         .flat_map(|(_, t)| t.comments.iter().cloned())
         .collect();
-    hop.tls = read_tls(&all_comments, &with_words);
+    hop.tls = read_tls(&all_comments, &with_words).map(Into::into);
 
     read_date(&mut hop, date);
     if find(Clause::From).is_none() && hop.by_host.is_none() {
@@ -519,6 +519,8 @@ pub(crate) fn parse_received(header_index: usize, value: &str) -> Hop {
     {
         hop.anomalies.push(format!("client IP {ip} is {words}"));
     }
+    // Most hops have none or one: a trace of thousands does not keep room for four each.
+    hop.anomalies.shrink_to_fit();
     hop
 }
 
@@ -533,7 +535,7 @@ fn read_date(hop: &mut Hop, date: Option<&str>) {
             .anomalies
             .push("no date: nothing after the `;`".to_string()),
         Some(d) => {
-            hop.date = Some(d.to_string());
+            hop.date = Some(d.into());
             // RFC 5322 dates; a few agents write RFC 3339 instead.
             let parsed = DateTime::parse_rfc822(d)
                 .filter(|dt| dt.is_valid())
@@ -548,17 +550,21 @@ fn read_date(hop: &mut Hop, date: Option<&str>) {
 
 /// The `by` host of one Received value, as the hop timeline reads it.
 pub fn received_by_host(value: &str) -> Option<String> {
-    parse_received(0, value).by_host
+    parse_received(0, value).by_host.map(Into::into)
 }
 
 /// Parses every Received header into the hop timeline (`hops[0]` = topmost) with per-hop delays
 /// and anomalies. Never fails: what cannot be read is an anomaly of that hop.
 pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {
-    let mut hops: Vec<Hop> = headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("received"))
-        .map(|h| parse_received(h.index, &h.value))
-        .collect();
+    let received = |h: &&Header| h.name.eq_ignore_ascii_case("received");
+    // Sized up front: a list grown by doubling would hold up to twice the hops' size.
+    let mut hops: Vec<Hop> = Vec::with_capacity(headers.iter().filter(received).count());
+    hops.extend(
+        headers
+            .iter()
+            .filter(received)
+            .map(|h| parse_received(h.index, &h.value)),
+    );
     let mut warnings = Vec::new();
     for i in 0..hops.len() {
         let older = hops.get(i + 1).and_then(|h| h.timestamp);

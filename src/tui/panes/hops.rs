@@ -54,10 +54,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer, focused: bool) {
     render_list(items, Some(app.hop), focused, block, area, buf, theme);
 }
 
-fn or_q(value: &Option<String>) -> String {
+fn or_q<S: AsRef<str>>(value: &Option<S>) -> String {
     value
-        .as_deref()
-        .map(|v| sanitize(v).into_owned())
+        .as_ref()
+        .map(|v| sanitize(v.as_ref()).into_owned())
         .unwrap_or_else(|| "?".into())
 }
 
@@ -137,7 +137,7 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let mut lines = Vec::new();
     if let Some(hop) = a.hops.get(app.hop) {
-        let field = |name: &str, value: &Option<String>| {
+        let field = |name: &str, value: &Option<Box<str>>| {
             Line::from(vec![
                 Span::styled(format!("{name:<9}"), theme.dim()),
                 Span::raw(or_q(value)),
@@ -221,7 +221,7 @@ pub fn detail_lines(app: &App, a: &Analysis) -> Vec<Line<'static>> {
 
 /// A hop as Markdown, for copying.
 pub fn hop_markdown(i: usize, total: usize, hop: &Hop) -> String {
-    let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "?".into());
+    let v = |o: &Option<Box<str>>| o.as_deref().unwrap_or("?").to_string();
     // The TUI numbers hops newest first, the reports oldest first: a copied hop names both.
     let mut out = format!(
         "### Hop #{} of {total}, newest first (#{} in the reports, oldest first) {}\n\n- by: {}\n- from: {} ({}) [{}]\n- HELO: {}\n- with: {}\n- TLS: {}\n- date: {}\n- delay: {}\n",
