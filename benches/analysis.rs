@@ -15,7 +15,12 @@ use mailsleuth::dns::snapshot::{Snapshot, SnapshotBackend};
 mod common;
 use common::Delayed;
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mailsleuth::ToolAllocator = mailsleuth::ToolAllocator;
+
 fn main() {
+    mailsleuth::tune_allocator();
     let iterations: usize = std::env::var("MAILSLEUTH_BENCH_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())

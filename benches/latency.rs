@@ -40,6 +40,10 @@ use mailsleuth::dns::{Dns, DnsEvidence, QueryKey, RecordType};
 mod common;
 use common::Delayed;
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mailsleuth::ToolAllocator = mailsleuth::ToolAllocator;
+
 struct Sample {
     name: String,
     raw: Vec<u8>,
@@ -236,6 +240,7 @@ fn timeline(name: &str, evidence: &[DnsEvidence]) -> String {
 }
 
 fn main() {
+    mailsleuth::tune_allocator();
     let iterations: usize = std::env::var("MAILSLEUTH_BENCH_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -17,6 +17,10 @@ use mailsleuth::dns::{Dns, DnsBackend, DnsConfig, DnsMode};
 use mailsleuth::scan::{self, Format, ScanConfig, Shard};
 use sha2::{Digest, Sha256};
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mailsleuth::ToolAllocator = mailsleuth::ToolAllocator;
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -136,6 +140,7 @@ fn mean(iterations: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
+    mailsleuth::tune_allocator();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let emls = samples();
     let snapshot = merged_snapshot(&emls);

@@ -28,6 +28,10 @@ use mailsleuth::tui::{Events, event_loop};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mailsleuth::ToolAllocator = mailsleuth::ToolAllocator;
+
 /// A terminal nobody types into: waits out each poll, records when frames are drawn and the
 /// longest stretch between two looks at the keyboard (a tick plus a draw), and presses `q`
 /// once a frame shows what `done` waits for.
@@ -171,6 +175,7 @@ fn millis(d: Duration) -> f64 {
 }
 
 fn main() {
+    mailsleuth::tune_allocator();
     let iterations: usize = std::env::var("MAILSLEUTH_BENCH_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mailsleuth::ToolAllocator = mailsleuth::ToolAllocator;
+
 use mailsleuth::analysis::trail::operators::Operators;
 use mailsleuth::analysis::{self, Analysis, DnsMode, Options, Severity};
 use mailsleuth::dns::DnsConfig;
@@ -284,6 +287,7 @@ impl Common {
 }
 
 fn main() -> ExitCode {
+    mailsleuth::tune_allocator();
     // Hidden: serve a copied text on the X clipboard after the TUI quits (see tui::clipboard).
     if std::env::args_os()
         .nth(1)

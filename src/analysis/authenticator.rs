@@ -44,7 +44,6 @@ type CrlfView = ((usize, usize), Option<Vec<u8>>);
 /// shared keys and the body hashes.
 pub struct MailAuth {
     dns: Dns,
-    offline: OnceLock<MessageAuthenticator>,
     responder: tokio::sync::OnceCell<Result<Responder, String>>,
     keys: Keys,
     bodies: Mutex<BodyHashCache>,
@@ -56,7 +55,6 @@ impl MailAuth {
     pub fn new(dns: &Dns) -> Self {
         MailAuth {
             dns: dns.clone(),
-            offline: OnceLock::new(),
             responder: tokio::sync::OnceCell::new(),
             keys: Keys::default(),
             bodies: Mutex::new(BodyHashCache::default()),
@@ -166,9 +164,11 @@ impl MailAuth {
     }
 
     /// An authenticator whose resolver has no server: every lookup the caches do not answer
-    /// fails at once, without traffic.
-    fn offline(&self) -> &MessageAuthenticator {
-        self.offline.get_or_init(|| {
+    /// fails at once, without traffic. One per process: it holds no state of any analysis (it
+    /// has no server to ask, so nothing to cache), and building a resolver is not free.
+    fn offline(&self) -> &'static MessageAuthenticator {
+        static OFFLINE: OnceLock<MessageAuthenticator> = OnceLock::new();
+        OFFLINE.get_or_init(|| {
             use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
             let config = ResolverConfig::from_parts(None, vec![], vec![]);
             authenticator_with(config, ResolverOpts::default())

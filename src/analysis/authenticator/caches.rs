@@ -5,11 +5,14 @@
 //! the responder for it (and the first, offline run is not kept: `authenticator.rs`):
 //! - names that are plain ASCII host names (anything else may be encoded differently on the
 //!   wire, and so be another evidence entry);
-//! - answers, NXDOMAIN and NODATA (a failure's wording comes from the resolver), without a CNAME
-//!   chain, and small enough never to be cut on the wire;
+//! - answers, NXDOMAIN and NODATA (a failure's wording comes from the resolver), small enough
+//!   never to be cut on the wire; through a CNAME chain only answers with records, every name
+//!   along it plain (the wire answer is then the chain and those records, and mail-auth keeps
+//!   only the records of the type it asked);
 //! - for A, AAAA, MX and PTR only answers with records: mail-auth caches nothing else for them;
-//! - AAAA only where A is in too: mail-auth's `exists` tries the A cache then the AAAA cache,
-//!   where on the wire the A question would have been asked (and counted) first;
+//! - AAAA with or without A beside it: mail-auth's `exists` tries the A cache before the AAAA
+//!   cache, and a name whose A is not in misses there first, which sends the verification to
+//!   the responder anyway (so an AAAA answer never stands in for an A question never asked);
 //! - TXT parsed as the record type the verification asks for (`TxtKind`), by mail-auth's own
 //!   parser in its own order (the first record that parses, else the last error). DKIM keys
 //!   only at names with a `_domainkey` label and no `_atps` label (mail-auth's ATPS lookups
@@ -74,8 +77,10 @@ impl Caches {
             matches!(
                 e.outcome,
                 DnsOutcome::Answers | DnsOutcome::NxDomain | DnsOutcome::NoData
-            ) && e.cname_chain.is_empty()
-                && plain_name(&e.name)
+            ) && plain_name(&e.name)
+                && (e.cname_chain.is_empty()
+                    || (e.outcome == DnsOutcome::Answers
+                        && e.cname_chain.iter().all(|n| plain_name(n))))
         };
         for e in evidence.iter().filter(reproducible) {
             let fqdn: Box<str> = format!("{}.", e.name).into();
@@ -104,20 +109,15 @@ impl Caches {
                         caches.ptr.insert(ip, (set, key));
                     }
                 }
-                RecordType::AAAA | RecordType::CNAME => {}
-            }
-        }
-        // AAAA only beside a cached A (see the module documentation).
-        for e in evidence.iter().filter(reproducible) {
-            let fqdn: Box<str> = format!("{}.", e.name).into();
-            if e.rtype == RecordType::AAAA
-                && caches.ipv4.contains_key(&fqdn)
-                && let Some(set) = addresses(e, |r| match r {
-                    Record::Aaaa { address } => Some(*address),
-                    _ => None,
-                })
-            {
-                caches.ipv6.insert(fqdn, (set, e.key()));
+                RecordType::AAAA => {
+                    if let Some(set) = addresses(e, |r| match r {
+                        Record::Aaaa { address } => Some(*address),
+                        _ => None,
+                    }) {
+                        caches.ipv6.insert(fqdn, (set, key));
+                    }
+                }
+                RecordType::CNAME => {}
             }
         }
         caches

@@ -77,6 +77,30 @@ fn snapshot() -> Snapshot {
             mx(10, "mx2.example.com"),
         ],
     );
+    // Answers through CNAME chains: the wire answer is the chain and then the records.
+    let cname = |t: &str| {
+        vec![Record::Cname {
+            target: t.to_string(),
+        }]
+    };
+    records(
+        &mut s,
+        "alias._domainkey.example.com",
+        RecordType::CNAME,
+        cname("sel._domainkey.example.com"),
+    );
+    records(
+        &mut s,
+        "www.example.com",
+        RecordType::CNAME,
+        cname("web.example.com"),
+    );
+    records(
+        &mut s,
+        "web.example.com",
+        RecordType::CNAME,
+        cname("example.com"),
+    );
     records(
         &mut s,
         "1.2.0.192.in-addr.arpa",
@@ -111,12 +135,14 @@ async fn answers_from_memory_read_as_the_responders_wire_answers() {
         "sel._domainkey.example.com",
         "bad._domainkey.example.com",
         "none._domainkey.example.com",
+        "alias._domainkey.example.com",
     ];
     for name in txt_names {
         dns.query(name, RecordType::TXT).await;
     }
     for rtype in [RecordType::A, RecordType::AAAA, RecordType::MX] {
         dns.query("example.com", rtype).await;
+        dns.query("www.example.com", rtype).await;
     }
     dns.query("1.2.0.192.in-addr.arpa", RecordType::PTR).await;
     let keys = Keys::default();
@@ -156,21 +182,25 @@ async fn answers_from_memory_read_as_the_responders_wire_answers() {
         assert_eq!(from_wire, from_memory, "{name}");
     }
     let all = caches(TxtKind::Spf);
-    let no_mx: Option<&NoCache<Box<str>, RecordSet<MX>>> = None;
-    assert_eq!(
-        wire.mx_lookup("example.com", no_mx).await,
-        memory.mx_lookup("example.com", Some(&all)).await
-    );
-    let no_v4: Option<&NoCache<Box<str>, RecordSet<Ipv4Addr>>> = None;
-    assert_eq!(
-        wire.ipv4_lookup("example.com", no_v4).await,
-        memory.ipv4_lookup("example.com", Some(&all)).await
-    );
-    let no_v6: Option<&NoCache<Box<str>, RecordSet<Ipv6Addr>>> = None;
-    assert_eq!(
-        wire.ipv6_lookup("example.com", no_v6).await,
-        memory.ipv6_lookup("example.com", Some(&all)).await
-    );
+    for name in ["example.com", "www.example.com"] {
+        let no_mx: Option<&NoCache<Box<str>, RecordSet<MX>>> = None;
+        assert_eq!(
+            wire.mx_lookup(name, no_mx).await,
+            memory.mx_lookup(name, Some(&all)).await
+        );
+        let no_v4: Option<&NoCache<Box<str>, RecordSet<Ipv4Addr>>> = None;
+        let v4 = wire.ipv4_lookup(name, no_v4).await;
+        assert_eq!(v4, memory.ipv4_lookup(name, Some(&all)).await);
+        assert!(
+            v4.is_ok_and(|set| set.rrset.len() == 2),
+            "{name}: records found"
+        );
+        let no_v6: Option<&NoCache<Box<str>, RecordSet<Ipv6Addr>>> = None;
+        assert_eq!(
+            wire.ipv6_lookup(name, no_v6).await,
+            memory.ipv6_lookup(name, Some(&all)).await
+        );
+    }
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     let no_ptr: Option<&NoCache<IpAddr, RecordSet<Box<str>>>> = None;
     assert_eq!(
@@ -182,8 +212,8 @@ async fn answers_from_memory_read_as_the_responders_wire_answers() {
     }
 }
 
-#[test]
-fn negative_address_answers_and_aaaa_without_a_are_left_to_the_responder() {
+#[tokio::test]
+async fn negative_address_answers_are_left_to_the_responder_and_aaaa_never_answers_for_a() {
     let mut s = Snapshot::new();
     records(
         &mut s,
@@ -194,19 +224,30 @@ fn negative_address_answers_and_aaaa_without_a_are_left_to_the_responder() {
         }],
     );
     let dns = Dns::from_snapshot(s);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        dns.query("v6only.example.com", RecordType::A).await;
-        dns.query("v6only.example.com", RecordType::AAAA).await;
-        dns.query("missing.example.com", RecordType::MX).await;
-    });
+    dns.query("v6only.example.com", RecordType::A).await;
+    dns.query("v6only.example.com", RecordType::AAAA).await;
+    dns.query("missing.example.com", RecordType::MX).await;
     let caches = Caches::from_evidence(&dns.evidence(), TxtKind::Spf, &Keys::default());
+    // NODATA for A and NXDOMAIN for MX: mail-auth caches nothing for them, so neither can we.
     let v4 = ResolverCache::<Box<str>, RecordSet<Ipv4Addr>>::get(&caches, "v6only.example.com.");
-    let v6 = ResolverCache::<Box<str>, RecordSet<Ipv6Addr>>::get(&caches, "v6only.example.com.");
     let mx = ResolverCache::<Box<str>, RecordSet<MX>>::get(&caches, "missing.example.com.");
-    assert!(v4.is_none() && v6.is_none() && mx.is_none());
+    assert!(v4.is_none() && mx.is_none());
+    assert!(caches.missed());
+
+    // The AAAA answer is there for an AAAA question (an IPv6 client's `a` or `mx`) …
+    let caches = Caches::from_evidence(&dns.evidence(), TxtKind::Spf, &Keys::default());
+    let v6 = offline()
+        .ipv6_lookup("v6only.example.com", Some(&caches))
+        .await
+        .expect("from memory");
+    assert_eq!(v6.rrset.len(), 1);
+    assert!(!caches.missed());
+    // … but `exists` asks the A cache first: its miss sends the verification to the responder,
+    // which asks A as the wire would, so the AAAA answer never decides an `exists`.
+    let caches = Caches::from_evidence(&dns.evidence(), TxtKind::Spf, &Keys::default());
+    let _ = offline()
+        .exists("v6only.example.com", Some(&caches), Some(&caches))
+        .await;
     assert!(caches.missed());
 }
 
