@@ -112,6 +112,39 @@ fn scan_rate(mbox: &Path, backend: &Arc<dyn DnsBackend>, jobs: usize) -> (f64, u
     (n as f64 / elapsed, n, busy)
 }
 
+/// Messages per second of [`analyze`] called in a loop on one thread over messages already in
+/// memory, each result dropped: the library side of what `mailauth_side_by_side.sh` compares
+/// (mailauth's `authenticate` in a loop). No file is read and no report written, unlike `scan`.
+fn analysis_rate(emls: &[PathBuf], copies: usize, backend: &Arc<dyn DnsBackend>) -> (f64, usize) {
+    let messages: Vec<(String, Vec<u8>)> = emls
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).expect("sample")))
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let run = |rounds: usize| {
+        for _ in 0..rounds {
+            for (source, raw) in &messages {
+                let opts = Options {
+                    source: source.clone(),
+                    now: 1_793_000_000,
+                    dns_mode: mailsleuth::analysis::DnsMode::Snapshot,
+                    ..Default::default()
+                };
+                let dns = Dns::new(backend.clone());
+                std::hint::black_box(rt.block_on(analyze(raw, &opts, &dns)));
+            }
+        }
+    };
+    run(2); // warm-up, as the mailauth side has
+    let started = Instant::now();
+    run(copies);
+    let n = copies * messages.len();
+    (n as f64 / started.elapsed().as_secs_f64(), n)
+}
+
 /// A signed sample with its body grown to `mb` megabytes of 76-character CRLF lines.
 fn large_message(mb: usize) -> Vec<u8> {
     let eml =
@@ -145,8 +178,13 @@ fn main() {
     let emls = samples();
     let snapshot = merged_snapshot(&emls);
     let backend: Arc<dyn DnsBackend> = Arc::new(SnapshotBackend::new(snapshot.clone()));
-    let (mbox, count) = write_mbox(&emls, env_or("MAILSLEUTH_BENCH_COPIES", 20));
+    let copies = env_or("MAILSLEUTH_BENCH_COPIES", 20);
+    let (mbox, count) = write_mbox(&emls, copies);
     println!("mailsleuth throughput benchmark — {cpus} CPUs");
+    println!();
+    let (rate, n) = analysis_rate(&emls, copies, &backend);
+    println!("analyze() in a loop on one thread, messages in memory, DNS from a snapshot");
+    println!("  in process         {rate:>8.1} messages/s  ({n} messages, no report written)");
     println!();
     println!("scan of an mbox of {count} messages (the bundled samples), DNS from a snapshot");
     let (one, n1, busy1) = scan_rate(&mbox, &backend, 1);

@@ -116,7 +116,9 @@ fn serialize_pretty<W: std::io::Write>(out: W, analysis: &Analysis) -> std::io::
 
 /// `value` as one line of JSON, escaped as [`json`] escapes.
 pub fn json_line<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    let mut out = Vec::new();
+    // Room for a typical analysis (30–60 KB on one line) from the start: growing by doubling
+    // copied it several times over.
+    let mut out = Vec::with_capacity(64 * 1024);
     let mut ser = serde_json::Serializer::with_formatter(
         &mut out,
         Escaping(serde_json::ser::CompactFormatter),
@@ -142,9 +144,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
     ) -> std::io::Result<()> {
         // ASCII is decided by its byte (a report is mostly ASCII); the rest by `needs_escape`.
         let bytes = fragment.as_bytes();
-        let Some(first) = bytes.iter().position(|&b| b >= 0x7f) else {
+        // Whole words at a time for the common case: plain ASCII without DEL.
+        if fragment.is_ascii() && memchr::memchr(0x7f, bytes).is_none() {
             return w.write_all(bytes);
-        };
+        }
+        let first = bytes.iter().position(|&b| b >= 0x7f).unwrap_or(bytes.len());
         let mut start = 0;
         for (i, c) in fragment[first..]
             .char_indices()
