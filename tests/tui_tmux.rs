@@ -33,8 +33,8 @@ fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
     }
     let s = sample("clean-pass-dual-signed");
     let tmux = on_sample("e2e", &s, &[("DISPLAY", ""), ("NO_COLOR", "")]);
-    let first = tmux.wait_text("Checks");
-    assert!(first.contains("Summary"), "{first}");
+    // Fails (times out) unless both appear.
+    tmux.wait_all(&["Checks", "Summary"]);
     tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
     assert_eq!(tmux.pane_format("#{alternate_on}"), "1");
     assert_eq!(tmux.pane_format("#{mouse_any_flag}"), "1", "mouse on");
@@ -47,8 +47,17 @@ fn navigate_step_help_copy_quit_and_the_terminal_is_sane() {
     assert!(title.contains(" — DKIM signature 1 (d="), "{screen}");
 
     tmux.send_keys(&["?"]);
-    let help = tmux.wait_text("Help — ? or Esc closes");
-    assert!(help.contains("copy the focused step as Markdown"), "{help}");
+    // Waits for the whole popup: a capture can land between the title and the rest of a frame.
+    let help = tmux.wait_all(&[
+        "Help — ? or Esc closes",
+        "copy the focused step as Markdown",
+    ]);
+    // The binding's key is shown beside it.
+    let copy = help
+        .lines()
+        .find(|l| l.contains("copy the focused step as Markdown"))
+        .unwrap_or_default();
+    assert!(copy.contains("│ y "), "{help}");
     tmux.send_keys(&["Escape"]);
     tmux.wait_for("help to close", 30, |s| !s.contains("Help — ?"));
 
@@ -244,12 +253,12 @@ fn start_screen_completes_a_path_with_tab_and_opens_it() {
     tmux.send_keys(&["-l", "spoofed"]);
     tmux.send_keys(&["Tab"]);
     // Two names fit: the common part is completed and both are listed.
-    let listed = tmux.wait_text("spoofed-from-dmarc-reject.eml");
-    assert!(listed.contains("› spoofed-from-dmarc-reject."), "{listed}");
-    assert!(
-        listed.contains("spoofed-from-dmarc-reject.dns.json"),
-        "{listed}"
-    );
+    // (Times out unless the completed input and both names are on the screen together.)
+    tmux.wait_all(&[
+        "› spoofed-from-dmarc-reject.",
+        "spoofed-from-dmarc-reject.eml",
+        "spoofed-from-dmarc-reject.dns.json",
+    ]);
     tmux.send_keys(&["e", "Tab", "Enter"]);
     let screen = tmux.wait_for("the analysis", 30, |s| s.contains("DNS snapshot ·"));
     assert!(
@@ -459,8 +468,7 @@ fn a_folder_opens_as_a_message_list_and_enter_and_esc_go_in_and_out() {
 
     // Esc: back to the list as it was (filter, order); Esc clears the filter; Esc stays.
     tmux.send_keys(&["Escape"]);
-    let back = tmux.wait_text("back to the message list");
-    assert!(back.contains("1 match \"pass\" · by verdict"), "{back}");
+    tmux.wait_all(&["back to the message list", "1 match \"pass\" · by verdict"]);
     tmux.send_keys(&["Escape"]);
     tmux.wait_text("filter cleared");
     tmux.send_keys(&["Escape"]);

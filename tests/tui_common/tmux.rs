@@ -107,7 +107,15 @@ impl Tmux {
     }
 
     pub fn wait_text(&self, text: &str) -> String {
-        self.wait_for(&format!("`{text}`"), 30, |s| s.contains(text))
+        self.wait_all(&[text])
+    }
+
+    /// Waits until every one of `texts` is on the screen at once: a capture can land in the
+    /// middle of a frame, with only part of it drawn.
+    pub fn wait_all(&self, texts: &[&str]) -> String {
+        self.wait_for(&format!("{texts:?}"), 30, |s| {
+            texts.iter().all(|t| s.contains(t))
+        })
     }
 }
 
