@@ -112,20 +112,12 @@ impl MailAuth {
     /// Runs one mail-auth verification: from memory when it can, else through the responder
     /// (module documentation). The answers taken from memory are counted in the evidence.
     pub(crate) async fn run<T>(&self, kind: TxtKind, verify: &Verify<'_, T>) -> T {
-        let caches = Arc::new(Caches::from_evidence(
-            &self.dns.evidence(),
-            kind,
-            &self.keys,
-        ));
+        let caches = Arc::new(self.caches(kind));
         let mut output = verify(self.offline().clone(), caches.clone()).await;
         let mut kept = caches;
         if kept.missed() {
             let online = self.online().await;
-            let caches = Arc::new(Caches::from_evidence(
-                &self.dns.evidence(),
-                kind,
-                &self.keys,
-            ));
+            let caches = Arc::new(self.caches(kind));
             output = verify(online, caches.clone()).await;
             kept = caches;
         }
@@ -133,6 +125,12 @@ impl MailAuth {
             self.dns.query(&key.name, key.rtype).await;
         }
         output
+    }
+
+    /// The caches for one run, from the evidence as it stands.
+    fn caches(&self, kind: TxtKind) -> Caches {
+        self.dns
+            .with_evidence(|evidence| Caches::from_evidence(evidence, kind, &self.keys))
     }
 
     /// mail-auth's `verify_spf`, run as [`MailAuth::run`] does (`params` builds its parameters,

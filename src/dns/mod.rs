@@ -619,6 +619,12 @@ impl Dns {
         answer
     }
 
+    /// `read` run on the evidence log as it stands (pending entries included), without copying
+    /// it. The log is locked meanwhile: `read` must not ask this handle anything.
+    pub fn with_evidence<R>(&self, read: impl FnOnce(&[DnsEvidence]) -> R) -> R {
+        read(&self.log.lock().unwrap_or_else(|e| e.into_inner()).entries)
+    }
+
     /// A copy of the evidence log as it stands (pending entries included).
     pub fn evidence(&self) -> Vec<DnsEvidence> {
         self.log

@@ -123,7 +123,43 @@ fn value_text(t: &Tok) -> Option<&str> {
 }
 
 /// Parses the value of an Authentication-Results header (RFC 8601 §2.2).
+///
+/// One message's headers are read by several parts of the analysis (the boundary walk, the
+/// recorded results and their budget, the receiver's verdict), each from the same text: the
+/// last few values parsed on this thread are kept, and a value seen again is a copy of its
+/// first parse (the parse is a pure function of the text). Long values are never kept.
 pub fn parse_authentication_results(value: &str) -> Result<AuthResultsHeader, String> {
+    type Parsed = Result<AuthResultsHeader, String>;
+    const KEPT: usize = 8;
+    const LONGEST_KEPT: usize = 4096;
+    thread_local! {
+        static RECENT: std::cell::RefCell<std::collections::VecDeque<(Box<str>, Parsed)>> =
+            const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    }
+    if value.len() > LONGEST_KEPT {
+        return parse_authentication_results_text(value);
+    }
+    let seen = RECENT.with(|r| {
+        r.borrow()
+            .iter()
+            .find(|(text, _)| **text == *value)
+            .map(|(_, parsed)| parsed.clone())
+    });
+    if let Some(parsed) = seen {
+        return parsed;
+    }
+    let parsed = parse_authentication_results_text(value);
+    RECENT.with(|r| {
+        let mut recent = r.borrow_mut();
+        if recent.len() == KEPT {
+            recent.pop_front();
+        }
+        recent.push_back((value.into(), parsed.clone()));
+    });
+    parsed
+}
+
+fn parse_authentication_results_text(value: &str) -> Result<AuthResultsHeader, String> {
     // Microsoft sometimes writes the whole header as RFC 2047 encoded words: decode, then parse.
     let decoded = super::headers::decode_unstructured(value);
     let toks = tokenize(decoded.as_deref().unwrap_or(value))?;
@@ -351,4 +387,47 @@ pub(crate) fn received_spf_receiver(mr: &MethodResult) -> Option<String> {
     let (host, _) = c.split_once(':')?;
     let host = host.trim();
     (!host.is_empty() && !host.contains(' ')).then(|| host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_seen_again_parses_as_it_did_the_first_time() {
+        let values = [
+            "mx.example.net; spf=pass smtp.mailfrom=a@example.com; dkim=fail (bad) header.d=x",
+            "mx.example.net; dmarc=pass header.from=example.com",
+            "spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.com; dmarc=bestguesspass",
+            "broken ; = ;",
+            "=?us-ascii?Q?mx=2Eexample=2Enet=3B_spf=3Dpass?=",
+        ];
+        // More distinct values than are kept, interleaved, each asked several times.
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("mx{i}.example.net; spf=pass smtp.mailfrom=s{i}.example"))
+            .collect();
+        for round in 0..3 {
+            for v in values
+                .iter()
+                .copied()
+                .chain(many.iter().map(String::as_str))
+            {
+                assert_eq!(
+                    parse_authentication_results(v),
+                    parse_authentication_results_text(v),
+                    "round {round}: {v}"
+                );
+            }
+        }
+        // Different texts never share a parse.
+        let a = parse_authentication_results(&many[0]).unwrap();
+        let b = parse_authentication_results(&many[1]).unwrap();
+        assert_ne!(a.authserv_id, b.authserv_id);
+        // A long value is parsed every time, and the same.
+        let long = format!("mx.example.net; {}", "spf=pass; ".repeat(600));
+        assert_eq!(
+            parse_authentication_results(&long),
+            parse_authentication_results_text(&long)
+        );
+    }
 }
