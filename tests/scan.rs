@@ -451,21 +451,13 @@ fn ctrl_c_stops_with_complete_lines_written() {
 /// every question that reaches it.
 #[test]
 fn live_dns_is_one_cache_for_the_run_and_save_dns_replays_it() {
-    use mailsleuth::dns::responder::Responder;
     use mailsleuth::dns::snapshot::Snapshot;
     let dir = TempDir::new("live");
     let snap = merged_snapshot(&dir);
     let mut text: Value = serde_json::from_slice(&std::fs::read(&snap).unwrap()).unwrap();
     text["_meta"] = serde_json::json!({ "default_ttl": 300 });
     let snapshot = Snapshot::parse(&text.to_string()).expect("snapshot");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let upstream = mailsleuth::dns::Dns::from_snapshot(snapshot);
-    let responder = rt
-        .block_on(Responder::start(upstream.clone()))
-        .expect("responder");
+    let (_rt, upstream, responder) = common::loopback_server(snapshot);
     let eml = std::fs::read(sample(SAMPLES[1], "eml")).unwrap();
     for i in 0..6 {
         dir.file(&format!("same/{i}.eml"), &eml);

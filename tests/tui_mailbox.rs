@@ -550,3 +550,38 @@ fn files_named_as_not_mail_beside_the_messages_are_counted_not_listed() {
         "{text}"
     );
 }
+
+/// `--save-dns` on a list: every analysis of the list gives its answers to the session's
+/// recorder, not only the messages opened (before, a saved snapshot held the last opened
+/// message's answers and nothing of the others).
+#[test]
+fn the_lists_analyses_record_every_answer_they_asked() {
+    let dir = common::TempDir::new("mailbox-record");
+    let folder = folder(&dir);
+    let recorder = Arc::new(mailsleuth::dns::Recorder::default());
+    let hook = recorder.clone();
+    let mut app =
+        app_on(Arc::new(SnapshotBackend::new(merged()))).record_run(Arc::new(move |dns: &Dns| {
+            hook.record(dns);
+        }));
+    app.open_mailbox(&folder.display().to_string());
+    wait_for(&mut app, "the mailbox to be analysed", |a| !a.is_busy());
+    // What each message asks when analysed alone, with the same answers.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut expected = std::collections::BTreeSet::new();
+    for name in SAMPLES {
+        let raw = std::fs::read(samples_dir().join(format!("{name}.eml"))).expect("sample");
+        let dns = Dns::from_snapshot(merged());
+        runtime.block_on(mailsleuth::analysis::analyze(&raw, &options(now()), &dns));
+        for e in dns.evidence() {
+            expected.insert((e.name, e.rtype));
+        }
+    }
+    let recorded: std::collections::BTreeSet<_> = recorder
+        .evidence()
+        .into_iter()
+        .map(|e| (e.name, e.rtype))
+        .collect();
+    assert!(expected.len() > SAMPLES.len(), "{expected:?}");
+    assert_eq!(recorded, expected);
+}

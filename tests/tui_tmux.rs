@@ -5,7 +5,7 @@ mod common;
 mod tui_common;
 
 use mailsleuth::tui::check::Check;
-use tui_common::tmux::{Tmux, on_sample, require};
+use tui_common::tmux::{Tmux, on_sample, require, shell_quote};
 use tui_common::*;
 
 /// What `y` on the second step of the first DKIM signature copies.
@@ -423,12 +423,7 @@ fn a_folder_opens_as_a_message_list_and_enter_and_esc_go_in_and_out() {
     }
     let names = common::MAILBOX_SAMPLES;
     let dir = common::TempDir::new("tmux-mailbox");
-    let folder = dir.0.join("reported");
-    std::fs::create_dir_all(&folder).expect("folder");
-    for name in names {
-        let eml = sample(name).eml;
-        std::fs::copy(&eml, folder.join(eml.file_name().unwrap())).expect("copy sample");
-    }
+    let folder = sample_folder(&dir, &names);
     std::fs::write(folder.join("zz-notes.eml"), "hello\nthis is not an email\n").expect("write");
     let snap = dir.file("snap.json", common::merged_snapshot_json(&names).as_bytes());
     let command = tui_common::tmux::binary_command(
@@ -497,4 +492,65 @@ fn esc_on_the_empty_start_screen_asks_and_y_quits() {
     tmux.wait_text("Quit mailsleuth?");
     tmux.send_keys(&["y"]);
     tmux.wait_text("exit=0");
+}
+
+/// `mailsleuth FOLDER --dns-server … --save-dns FILE`: the list's analyses ask live DNS (a
+/// responder this test runs on 127.0.0.1, serving the samples' answers), and quitting without
+/// opening a message writes every answer they got.
+#[test]
+fn save_dns_on_a_message_list_keeps_every_messages_answers() {
+    use mailsleuth::dns::snapshot::Snapshot;
+    if !require("tmux", &["-V"]) {
+        return;
+    }
+    let names = common::MAILBOX_SAMPLES;
+    let dir = common::TempDir::new("tmux-save-list");
+    let folder = sample_folder(&dir, &names);
+    let snapshot = Snapshot::parse(&common::merged_snapshot_json(&names)).expect("snapshot");
+    let (_rt, upstream, responder) = common::loopback_server(snapshot);
+    let saved = dir.0.join("saved.json");
+    let command = format!(
+        "{} {} --dns-server {} --save-dns {} --now 2026-11-04T10:06:36Z; echo \"exit=$?\"; exec cat -v",
+        shell_quote(env!("CARGO_BIN_EXE_mailsleuth")),
+        shell_quote(&folder.display().to_string()),
+        responder.addr(),
+        shell_quote(&saved.display().to_string()),
+    );
+    let tmux = Tmux::start("save-list", &command, &[("DISPLAY", "")], 100, 30);
+    tmux.wait_for("the analyses", 30, |s| {
+        s.contains(&format!("{} analysed", names.len()))
+    });
+    tmux.send_keys(&["q"]);
+    let after = tmux.wait_text("exit=0");
+    assert!(after.contains("DNS answers saved to"), "{after}");
+    // Every question any message asked is in the file.
+    let asked: std::collections::BTreeSet<String> = upstream
+        .evidence()
+        .iter()
+        .filter(|e| e.outcome != mailsleuth::dns::DnsOutcome::NxDomain)
+        .map(|e| e.name.clone())
+        .collect();
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&saved).expect("the snapshot was written"))
+            .expect("JSON");
+    let written: std::collections::BTreeSet<String> = file
+        .as_object()
+        .expect("an object")
+        .keys()
+        .filter(|k| *k != "_meta")
+        .cloned()
+        .collect();
+    assert!(asked.len() > names.len(), "{asked:?}");
+    assert_eq!(written, asked);
+}
+
+/// A folder `reported` in `dir` holding the samples `names` as `.eml` files.
+fn sample_folder(dir: &common::TempDir, names: &[&str]) -> std::path::PathBuf {
+    let folder = dir.0.join("reported");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for name in names {
+        let eml = sample(name).eml;
+        std::fs::copy(&eml, folder.join(eml.file_name().unwrap())).expect("copy sample");
+    }
+    folder
 }

@@ -721,11 +721,19 @@ impl DnsConfig {
     /// place). `Ok(Some(warning))` when it saved only failures: replaying such a snapshot
     /// reproduces the failures, not the answers.
     pub fn save(&self, dns: &Dns, inputs: &[&Path]) -> Result<Option<String>, String> {
+        self.save_evidence(&dns.evidence(), inputs)
+    }
+
+    /// [`DnsConfig::save`] for answers gathered from several analyses (a [`Recorder`]'s).
+    pub fn save_evidence(
+        &self,
+        evidence: &[DnsEvidence],
+        inputs: &[&Path],
+    ) -> Result<Option<String>, String> {
         let Some(path) = &self.save else {
             return Ok(None);
         };
-        let evidence = dns.evidence();
-        let mut snapshot = snapshot::Snapshot::from_evidence(&evidence);
+        let mut snapshot = snapshot::Snapshot::from_evidence(evidence);
         snapshot.meta.captured_at = Some(rfc3339_utc(std::time::SystemTime::now()));
         snapshot.meta.resolver = Some(match (self.mode, self.server) {
             (DnsMode::Snapshot, _) => match &self.snapshot {
@@ -755,6 +763,34 @@ impl DnsConfig {
                 )
             }),
         )
+    }
+}
+
+/// Every answer seen by the analyses of one run of the tool (a `scan`, a TUI session with its
+/// message list), for `--save-dns`: the first settled answer to each question is kept, as a
+/// replay of the snapshot would give it to every message.
+#[derive(Default)]
+pub struct Recorder {
+    seen: Mutex<std::collections::BTreeMap<QueryKey, DnsEvidence>>,
+}
+
+impl Recorder {
+    /// Keeps the settled answers of `dns` not seen before; how many were new.
+    pub fn record(&self, dns: &Dns) -> usize {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let before = seen.len();
+        dns.with_evidence(|evidence| {
+            for e in evidence.iter().filter(|e| e.outcome != DnsOutcome::Pending) {
+                seen.entry(e.key()).or_insert_with(|| e.clone());
+            }
+        });
+        seen.len() - before
+    }
+
+    /// The answers kept, in name and type order.
+    pub fn evidence(&self) -> Vec<DnsEvidence> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.values().cloned().collect()
     }
 }
 

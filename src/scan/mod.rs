@@ -11,7 +11,6 @@
 //! Each message is analysed by the same `analysis::analyze` as `report`, so a JSON line's
 //! `analysis` is the report's JSON for that message.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -131,27 +130,16 @@ pub fn run(
     Ok(outcome)
 }
 
-/// With `--save-dns`: every answer the run saw, as one snapshot (whole or not at all).
+/// With `--save-dns`: every answer the run saw, as one snapshot (whole or not at all). A
+/// warning (every answer a failure) goes to stderr.
 fn save_dns(config: &DnsConfig, shared: &run::Shared) -> Result<(), String> {
-    let (Some(path), Some(recorded)) = (&config.save, &shared.recorded) else {
+    let Some(recorded) = &shared.recorded else {
         return Ok(());
     };
-    let recorded = recorded.lock().unwrap_or_else(|e| e.into_inner());
-    let evidence: Vec<_> = recorded.values().cloned().collect();
-    let mut snapshot = Snapshot::from_evidence(&evidence);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
-        .unwrap_or(0);
-    snapshot.meta.captured_at = Some(crate::input::rfc3339(now));
-    snapshot.meta.resolver = Some(match config.server {
-        Some(server) => server.to_string(),
-        None => "system".to_string(),
-    });
-    let protected: Vec<PathBuf> = config.snapshot.iter().cloned().collect();
-    let protected: Vec<&std::path::Path> = protected.iter().map(PathBuf::as_path).collect();
-    crate::output::write_atomically(path, snapshot.to_json().as_bytes(), &protected)
-        .map_err(|e| format!("cannot save DNS answers: {e}"))
+    if let Some(warning) = config.save_evidence(&recorded.evidence(), &[])? {
+        eprintln!("mailsleuth: warning: {warning}");
+    }
+    Ok(())
 }
 
 fn progress_bar(visible: bool) -> indicatif::ProgressBar {

@@ -3,9 +3,9 @@
 //! writer puts each finished message out in input order. Ctrl-C stops taking messages, abandons
 //! those in flight and writes what is done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -14,7 +14,7 @@ use super::output::{Analysed, Done, Format, Row, Writer, json_line};
 use super::shard::Shard;
 use super::sources;
 use crate::analysis::{Analysis, Options, Severity, analyze};
-use crate::dns::{Dns, DnsBackend, DnsEvidence, QueryKey};
+use crate::dns::{Dns, DnsBackend};
 use crate::input::Message;
 
 /// One unit of work from the reader: a message, or a file that gave none.
@@ -40,7 +40,7 @@ pub(crate) struct Shared {
     pub options: Options,
     pub backend: Arc<dyn DnsBackend>,
     /// With `--save-dns`: every answer the run saw, the first answer to each question.
-    pub recorded: Option<Mutex<BTreeMap<QueryKey, DnsEvidence>>>,
+    pub recorded: Option<crate::dns::Recorder>,
     pub format: Format,
 }
 
@@ -124,12 +124,7 @@ async fn analyse(shared: Arc<Shared>, item: Done, message: Message) -> Done {
     )
     .await;
     if let Some(recorded) = &shared.recorded {
-        let mut recorded = recorded.lock().unwrap_or_else(|e| e.into_inner());
-        for e in dns.evidence() {
-            if e.outcome != crate::dns::DnsOutcome::Pending {
-                recorded.entry(e.key()).or_insert(e);
-            }
-        }
+        recorded.record(&dns);
     }
     let result = analysis.map(|analysis| Analysed {
         row: Row::of(&analysis, &message.listing),

@@ -15,7 +15,7 @@ use super::keymap::Keymap;
 use super::mailbox::Mailbox;
 use super::theme::Theme;
 use super::ui::{Areas, Pane};
-use super::worker::{AfterRun, DnsFactory, Poll, Running};
+use super::worker::{AfterRun, DnsFactory, Poll, RecordRun, Running};
 use crate::analysis::{Analysis, HeaderKind, Options, Outcome, Part, Step};
 use crate::dns::{DnsBackend, DnsEvidence};
 
@@ -82,6 +82,7 @@ pub struct App {
     pub options: Options,
     pub(crate) dns_factory: DnsFactory,
     pub(crate) after_run: Option<AfterRun>,
+    pub(crate) record_run: Option<RecordRun>,
     pub(crate) clipboard: Box<dyn Clipboard>,
 
     pub nav: usize,
@@ -139,6 +140,7 @@ impl App {
             options,
             dns_factory,
             after_run: None,
+            record_run: None,
             clipboard,
             nav: 0,
             focus: Pane::Navigator,
@@ -174,6 +176,12 @@ impl App {
         self
     }
 
+    /// Runs `record` with the DNS handle of each analysis of a message list (`--save-dns`).
+    pub fn record_run(mut self, record: RecordRun) -> App {
+        self.record_run = Some(record);
+        self
+    }
+
     /// Reads a file's (or paste's) bytes as `input::prepare` does: not an email → the start
     /// screen says why; several messages → the message list (or message `pick`, from 1); one →
     /// it is analysed.
@@ -198,8 +206,8 @@ impl App {
                     Some(n) if (1..=messages.len()).contains(&n) => n,
                     _ => {
                         let source = source.to_string();
-                        self.open_list(|backend, options| {
-                            Mailbox::of_messages(&source, messages, backend, options)
+                        self.open_list(|backend, options, record| {
+                            Mailbox::of_messages(&source, messages, backend, options, record)
                         });
                         return;
                     }
@@ -213,13 +221,16 @@ impl App {
 
     /// Opens a folder, a Maildir or an mbox as a message list, read in the background.
     pub fn open_mailbox(&mut self, path: &str) {
-        self.open_list(|backend, options| Mailbox::open(path, backend, options));
+        self.open_list(|backend, options, record| Mailbox::open(path, backend, options, record));
     }
 
     /// Shows the list `make` starts, with one DNS backend for all its messages. The envelope
     /// given on the command line (`--ip`, `--helo`, `--mail-from`) is one message's: it does
     /// not apply to a mailbox (`--receiver` does, as in `scan`).
-    fn open_list(&mut self, make: impl FnOnce(Arc<dyn DnsBackend>, Options) -> Mailbox) {
+    fn open_list(
+        &mut self,
+        make: impl FnOnce(Arc<dyn DnsBackend>, Options, Option<RecordRun>) -> Mailbox,
+    ) {
         let backend = match (self.dns_factory)() {
             Ok(dns) => crate::scan::shared(dns.backend()),
             Err(e) => {
@@ -234,7 +245,7 @@ impl App {
         self.options.helo = None;
         self.options.mail_from = None;
         self.options.boundary_at = None;
-        self.mailbox = Some(make(backend, self.options.clone()));
+        self.mailbox = Some(make(backend, self.options.clone(), self.record_run.clone()));
         // The list is the top view now: no message under it.
         self.run = None;
         self.analysis = None;

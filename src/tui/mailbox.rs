@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
+use super::worker::RecordRun;
 use crate::analysis::Options;
 use crate::analysis::model::AuthResult;
 use crate::dns::{DnsBackend, DnsMode, DnsSource};
@@ -215,14 +216,19 @@ pub struct Mailbox {
 impl Mailbox {
     /// Reads `path` (a folder, a Maildir, an mbox) in the background as `scan` reads it, and
     /// analyses each message with `backend` (shared by all of them).
-    pub fn open(path: &str, backend: Arc<dyn DnsBackend>, options: Options) -> Mailbox {
+    pub fn open(
+        path: &str,
+        backend: Arc<dyn DnsBackend>,
+        options: Options,
+        record: Option<RecordRun>,
+    ) -> Mailbox {
         let root = std::path::PathBuf::from(path);
         let single_file = root.is_file();
         let read: Reader =
             Box::new(move |each| crate::scan::sources::messages(&root, each).skipped.len());
         Mailbox {
             single_file,
-            ..Mailbox::start(path, read, backend, options)
+            ..Mailbox::start(path, read, backend, options, record)
         }
     }
 
@@ -232,6 +238,7 @@ impl Mailbox {
         messages: Vec<Message>,
         backend: Arc<dyn DnsBackend>,
         options: Options,
+        record: Option<RecordRun>,
     ) -> Mailbox {
         let name = source.to_string();
         let read: Reader = Box::new(move |each| {
@@ -242,11 +249,17 @@ impl Mailbox {
             }
             0
         });
-        Mailbox::start(source, read, backend, options)
+        Mailbox::start(source, read, backend, options, record)
     }
 
-    fn start(source: &str, read: Reader, backend: Arc<dyn DnsBackend>, options: Options) -> Self {
-        Mailbox::with_loader(source, Some(Loader::spawn(read, backend, options)))
+    fn start(
+        source: &str,
+        read: Reader,
+        backend: Arc<dyn DnsBackend>,
+        options: Options,
+        record: Option<RecordRun>,
+    ) -> Self {
+        Mailbox::with_loader(source, Some(Loader::spawn(read, backend, options, record)))
     }
 
     /// An empty list of `source`, filled by `loader` (None: nothing more will land).
@@ -431,7 +444,12 @@ const THREAD_NAME: &str = "mailsleuth-mailbox";
 type Job = (usize, String, Arc<Message>);
 
 impl Loader {
-    fn spawn(read: Reader, backend: Arc<dyn DnsBackend>, options: Options) -> Loader {
+    fn spawn(
+        read: Reader,
+        backend: Arc<dyn DnsBackend>,
+        options: Options,
+        record: Option<RecordRun>,
+    ) -> Loader {
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let mut loader = Loader {
@@ -465,6 +483,7 @@ impl Loader {
                     options: Arc::new(options),
                     tx,
                     stop,
+                    record,
                 };
                 match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(jobs)
@@ -516,6 +535,8 @@ struct Analyses {
     options: Arc<Options>,
     tx: Sender<Landed>,
     stop: Arc<AtomicBool>,
+    /// Given each analysis's DNS handle (`--save-dns`).
+    record: Option<RecordRun>,
 }
 
 impl Analyses {
@@ -540,14 +561,21 @@ impl Analyses {
             let Some(permit) = permit else {
                 break;
             };
-            let (backend, options, tx) =
-                (self.backend.clone(), self.options.clone(), self.tx.clone());
+            let (backend, options, tx, record) = (
+                self.backend.clone(),
+                self.options.clone(),
+                self.tx.clone(),
+                self.record.clone(),
+            );
             tasks.spawn(async move {
                 // Its own task, so a panic is this row's error, not the end of the list.
                 let analysed = tokio::spawn(async move {
-                    let (analysis, _) =
+                    let (analysis, dns) =
                         crate::scan::run::analyse_message(backend, &options, &source, &message)
                             .await;
+                    if let Some(record) = &record {
+                        record(&dns);
+                    }
                     analysis.map(|a| (a.dmarc.result, Box::new(Row::of(&a, &message.listing))))
                 })
                 .await

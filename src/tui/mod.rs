@@ -37,7 +37,7 @@ use app::App;
 use clipboard::SystemClipboard;
 use keymap::Keymap;
 use theme::Theme;
-use worker::{AfterRun, DnsFactory};
+use worker::{AfterRun, DnsFactory, RecordRun};
 
 /// How long keys may trail a paste and still be its data (they arrive in the same burst).
 const PASTE_TAIL: Duration = Duration::from_millis(15);
@@ -153,8 +153,11 @@ pub struct TuiArgs {
     pub dns: crate::dns::DnsConfig,
 }
 
-/// Runs the TUI until the user quits. Each analysis gets a fresh DNS handle from `args.dns`;
-/// with `--save-dns` the answers of each finished run are saved.
+/// Runs the TUI until the user quits. Each analysis gets a fresh DNS handle from `args.dns`.
+/// With `--save-dns`, every answer of the session is kept — each message opened, each run
+/// again, and every analysis of a message list — and the file is rewritten with all of them
+/// when an opened message's analysis finishes, and once more on quitting if a list's analyses
+/// brought answers not yet written.
 pub fn run(args: TuiArgs) -> anyhow::Result<()> {
     // Fail on a bad snapshot or resolver now, with a plain error, not inside the UI.
     args.dns
@@ -168,20 +171,58 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
         .clone()
         .filter(|i| i != "-")
         .map(std::path::PathBuf::from);
-    let after: Option<AfterRun> = config.save.as_ref().map(|path| {
-        let path = path.display().to_string();
-        let config = config.clone();
-        let after: AfterRun = std::sync::Arc::new(move |dns: &crate::dns::Dns| {
+    let Some(path) = config.save.clone() else {
+        return run_with_pick(args.input, args.message, args.options, factory, None, None);
+    };
+    let recorder = std::sync::Arc::new(crate::dns::Recorder::default());
+    // Answers recorded since the file was last written.
+    let unsaved = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let save_all = {
+        let (recorder, unsaved, config) = (recorder.clone(), unsaved.clone(), config.clone());
+        move || {
+            unsaved.store(false, std::sync::atomic::Ordering::SeqCst);
             let inputs: Vec<&std::path::Path> = input.iter().map(|p| p.as_path()).collect();
-            Some(match config.save(dns, &inputs) {
-                Ok(None) => format!("DNS answers saved to {path}"),
+            let evidence = recorder.evidence();
+            match config.save_evidence(&evidence, &inputs) {
+                Ok(None) => format!(
+                    "{} DNS answers saved to {}",
+                    evidence.len(),
+                    crate::report::visible(&path.display().to_string())
+                ),
                 Ok(Some(warning)) => warning,
                 Err(e) => e,
-            })
-        });
-        after
-    });
-    run_with_pick(args.input, args.message, args.options, factory, after)
+            }
+        }
+    };
+    let save_all = std::sync::Arc::new(save_all);
+    let after: AfterRun = {
+        let (recorder, save_all) = (recorder.clone(), save_all.clone());
+        std::sync::Arc::new(move |dns: &crate::dns::Dns| {
+            recorder.record(dns);
+            Some(save_all())
+        })
+    };
+    let record: RecordRun = {
+        let (recorder, unsaved) = (recorder.clone(), unsaved.clone());
+        std::sync::Arc::new(move |dns: &crate::dns::Dns| {
+            if recorder.record(dns) > 0 {
+                unsaved.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    let result = run_with_pick(
+        args.input,
+        args.message,
+        args.options,
+        factory,
+        Some(after),
+        Some(record),
+    );
+    // The terminal is back: what the lists added since the last write goes out now.
+    if unsaved.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("mailsleuth: {}", save_all());
+    }
+    result
 }
 
 /// Opens the TUI on a message (a path, `-` for stdin) or on the start screen, with DNS handles
@@ -192,7 +233,7 @@ pub fn run_with(
     dns: DnsFactory,
     after_run: Option<AfterRun>,
 ) -> anyhow::Result<()> {
-    run_with_pick(input, None, options, dns, after_run)
+    run_with_pick(input, None, options, dns, after_run, None)
 }
 
 /// [`run_with`], opening message `pick` (from 1) of a file holding several.
@@ -202,6 +243,7 @@ pub fn run_with_pick(
     options: Options,
     dns: DnsFactory,
     after_run: Option<AfterRun>,
+    record_run: Option<RecordRun>,
 ) -> anyhow::Result<()> {
     // Read the message before the terminal changes mode, so errors print normally.
     // The same reading and the same words as `report` (a directory, a missing file …).
@@ -227,6 +269,9 @@ pub fn run_with_pick(
     );
     if let Some(after) = after_run {
         app = app.after_run(after);
+    }
+    if let Some(record) = record_run {
+        app = app.record_run(record);
     }
     if let Some((raw, source)) = loaded {
         app.open_input(raw, &source, pick);

@@ -14,6 +14,9 @@ pub type DnsFactory = Arc<dyn Fn() -> Result<Dns, String> + Send + Sync>;
 /// Called with the handle after a run finished (e.g. `--save-dns`); returns a note for the status.
 pub type AfterRun = Arc<dyn Fn(&Dns) -> Option<String> + Send + Sync>;
 
+/// Called with the handle of each analysis of a message list (`--save-dns` keeps its answers).
+pub type RecordRun = Arc<dyn Fn(&Dns) + Send + Sync>;
+
 /// The name of the analysis thread (the panic hook leaves the terminal alone for it).
 pub const THREAD_NAME: &str = "mailsleuth-analysis";
 

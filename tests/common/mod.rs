@@ -272,3 +272,27 @@ pub fn merged_snapshot_json(names: &[&str]) -> String {
     }
     serde_json::Value::Object(merged).to_string()
 }
+
+/// A DNS server on 127.0.0.1 answering from `snapshot` (the in-process responder), for a
+/// binary run with `--dns-server`: the runtime it runs on, the handle whose evidence logs every
+/// question that reached it, and the server (stopped when dropped).
+#[allow(dead_code)] // not every test binary starts one
+pub fn loopback_server(
+    snapshot: Snapshot,
+) -> (
+    tokio::runtime::Runtime,
+    mailsleuth::dns::Dns,
+    mailsleuth::dns::responder::Responder,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the DNS server");
+    let upstream = mailsleuth::dns::Dns::from_snapshot(snapshot);
+    let responder = rt
+        .block_on(mailsleuth::dns::responder::Responder::start(
+            upstream.clone(),
+        ))
+        .expect("a DNS server on 127.0.0.1");
+    (rt, upstream, responder)
+}
