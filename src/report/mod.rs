@@ -90,44 +90,48 @@ fn stream(sections: &Sections, w: &mut dyn std::io::Write, a: &Analysis) -> std:
 /// overrides/isolates that could reorder what a reader sees are escaped here too, as `\uXXXX`,
 /// which every JSON reader decodes back to the same string.
 pub fn json(analysis: &Analysis) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail; serializing plain data cannot either.
-    match serialize_pretty(&mut out, analysis) {
-        Ok(()) => String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        Err(e) => format!("{{\"error\": \"serialization failed: {e}\"}}"),
-    }
+    escaped_json(analysis, serde_json::ser::PrettyFormatter::new(), 0)
+        .unwrap_or_else(|e| format!("{{\"error\": \"serialization failed: {e}\"}}"))
 }
 
 /// [`json`] written straight to `out` (no copy of the report in memory), then a line break.
 pub fn write_json(out: &mut dyn std::io::Write, analysis: &Analysis) -> std::io::Result<()> {
-    serialize_pretty(&mut *out, analysis)?;
+    write_escaped(&mut *out, analysis, serde_json::ser::PrettyFormatter::new())?;
     out.write_all(b"\n")?;
     out.flush()
-}
-
-fn serialize_pretty<W: std::io::Write>(out: W, analysis: &Analysis) -> std::io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(
-        out,
-        Escaping(serde_json::ser::PrettyFormatter::new()),
-    );
-    serde::Serialize::serialize(analysis, &mut ser).map_err(std::io::Error::from)
 }
 
 /// `value` as one line of JSON, escaped as [`json`] escapes.
 pub fn json_line<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // Room for a typical analysis (30–60 KB on one line) from the start: growing by doubling
     // copied it several times over.
-    let mut out = Vec::with_capacity(64 * 1024);
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut out,
-        Escaping(serde_json::ser::CompactFormatter),
-    );
-    match value.serialize(&mut ser) {
-        Ok(()) => String::from_utf8(out)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        Err(e) => format!("{{\"error\":\"serialization failed: {e}\"}}"),
-    }
+    escaped_json(value, serde_json::ser::CompactFormatter, 64 * 1024)
+        .unwrap_or_else(|e| format!("{{\"error\":\"serialization failed: {e}\"}}"))
+}
+
+/// `value` serialized with `formatter`'s layout and [`Escaping`]'s escapes into `out`.
+fn write_escaped<T, W, F>(out: W, value: &T, formatter: F) -> std::io::Result<()>
+where
+    T: serde::Serialize + ?Sized,
+    W: std::io::Write,
+    F: serde_json::ser::Formatter,
+{
+    let mut ser = serde_json::Serializer::with_formatter(out, Escaping(formatter));
+    value.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+/// [`write_escaped`] into a string of `capacity` to start with. Serializing plain data into
+/// memory cannot fail; the callers still turn an error into an error object, never a panic.
+fn escaped_json<T, F>(value: &T, formatter: F, capacity: usize) -> std::io::Result<String>
+where
+    T: serde::Serialize + ?Sized,
+    F: serde_json::ser::Formatter,
+{
+    let mut out = Vec::with_capacity(capacity);
+    write_escaped(&mut out, value, formatter)?;
+    // serde_json and `Escaping` write UTF-8 only; the lossy path is never taken.
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// A serde_json formatter that also writes as `\uXXXX` every character of a string a terminal
