@@ -548,11 +548,6 @@ fn read_date(hop: &mut Hop, date: Option<&str>) {
     }
 }
 
-/// The `by` host of one Received value, as the hop timeline reads it.
-pub fn received_by_host(value: &str) -> Option<String> {
-    parse_received(0, value).by_host.map(Into::into)
-}
-
 /// Parses every Received header into the hop timeline (`hops[0]` = topmost) with per-hop delays
 /// and anomalies. Never fails: what cannot be read is an anomaly of that hop.
 pub fn parse_hops(headers: &[Header]) -> (Vec<Hop>, Vec<Warning>) {

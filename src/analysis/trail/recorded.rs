@@ -8,7 +8,6 @@ use super::authres::{
 };
 use super::hosts::same_server;
 use super::operators::Operators;
-use super::received::received_by_host;
 use crate::analysis::model::{Agreement, Envelope, Header, Hop, RecordedResult, Severity, Warning};
 
 /// A header's authserv-id and its results.
@@ -481,18 +480,21 @@ fn authserv_id_is_local_name(id: &str) -> bool {
 /// down to the boundary was written by the receiver (its `by` host is the receiver's, or
 /// `localhost`): nobody but the receiver handled the message after it got it.
 fn above_receivers_hops(rx: &Receiving<'_>, h: &Header, receiver: &str) -> bool {
-    let headers = rx.headers;
     let Some(boundary) = rx.envelope.boundary_header else {
         return false;
     };
-    let mut received = headers
+    // The hops are the Received headers, top first, already read.
+    let mut received = rx
+        .hops
         .iter()
-        .filter(|r| r.name.eq_ignore_ascii_case("received") && r.index <= boundary)
+        .filter(|hop| hop.header_index <= boundary)
         .peekable();
-    received.peek().is_some_and(|top| h.index < top.index)
-        && received.all(|r| {
-            received_by_host(&r.value).is_some_and(|by| {
-                by.eq_ignore_ascii_case("localhost") || same_server(&by, receiver, rx.ops)
+    received
+        .peek()
+        .is_some_and(|top| h.index < top.header_index)
+        && received.all(|hop| {
+            hop.by_host.as_deref().is_some_and(|by| {
+                by.eq_ignore_ascii_case("localhost") || same_server(by, receiver, rx.ops)
             })
         })
 }
