@@ -187,14 +187,20 @@ async fn mail_from_check(
         Err(check) => return *check,
     };
     let Some(sender) = envelope.spf_mail_from.as_deref().filter(|s| !s.is_empty()) else {
+        // Two ways here: no MAIL FROM at all, or the null reverse-path with no HELO to stand
+        // for it (RFC 7208 §2.4).
+        let why = match envelope.mail_from.as_deref() {
+            Some("") => {
+                "The MAIL FROM is the null reverse-path (a bounce), which SPF checks as \
+                 postmaster@<HELO> (RFC 7208 §2.4), and no HELO name is known"
+            }
+            _ => "The MAIL FROM address is unknown (no Return-Path header and no --mail-from)",
+        };
         return not_checked(
             IDENTITY,
             envelope,
             "No MAIL FROM",
-            "The MAIL FROM address is unknown (no Return-Path header and no --mail-from), and \
-             without a HELO name the null reverse-path has no identity either, so SPF for MAIL \
-             FROM could not be checked: result none."
-                .to_string(),
+            format!("{why}, so SPF for MAIL FROM could not be checked: result none."),
         );
     };
     let domain = sender.rsplit_once('@').map_or(sender, |(_, d)| d);

@@ -368,9 +368,26 @@ async fn missing_inputs_say_what_is_missing() {
     };
     let checks = check_spf(&dns, &auth, &envelope).await;
     assert_eq!(checks.mail_from.steps[0].title, "No MAIL FROM");
+    // An unknown MAIL FROM is said to be unknown, not blamed on a missing HELO.
+    let why = &checks.mail_from.steps[0].explanation;
+    assert!(why.starts_with("The MAIL FROM address is unknown"), "{why}");
+    assert!(!why.contains("HELO"), "{why}");
     assert_eq!(checks.helo.result, AuthResult::None);
     assert!(checks.helo.steps[0].explanation.contains("address literal"));
     assert!(!checks.helo.disagreement);
+    // The null reverse-path with no HELO name: nothing to stand for it.
+    let envelope = Envelope {
+        client_ip: Some("192.0.2.1".into()),
+        mail_from: Some(String::new()),
+        ..Default::default()
+    };
+    let checks = check_spf(&dns, &auth, &envelope).await;
+    assert_eq!(checks.mail_from.steps[0].title, "No MAIL FROM");
+    let why = &checks.mail_from.steps[0].explanation;
+    assert!(
+        why.contains("null reverse-path") && why.contains("no HELO name"),
+        "{why}"
+    );
     // Nothing was asked of DNS for checks that could not run.
     assert!(dns.evidence().is_empty());
 }
